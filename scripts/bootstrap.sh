@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) set-up: Debian packages, then the assets that ship
+# inside npm packages. Called by `make run`, `make test`, `make build`.
+# A second run with everything present finishes in well under 5 seconds.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+THIRD="${XIAOZHI_THIRD_PARTY:-$ROOT/third_party}"
+
+step() { printf '[bootstrap] %s\n' "$*"; }
+fail() { printf '[bootstrap] FAILED at step "%s": %s\n' "$CURRENT" "$*" >&2; exit 1; }
+CURRENT=start
+trap 'fail "command exited with status $? (line $LINENO)"' ERR
+
+# Never add libboost-dev / libboost-all-dev here: they are Boost 1.74 and conflict
+# with libboost1.81-dev.
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libopus-dev libwebrtc-audio-processing-dev libsoxr-dev
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
+  espeak-ng flite1-dev flite sox
+  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
+  libssl-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs
+)
+
+CURRENT="debian packages"
+missing=()
+# One dpkg-query for all packages keeps the no-op run fast.
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null | awk '$2 ~ /^ii/ {print $1}' || true)
+for p in "${PACKAGES[@]}"; do
+  grep -qx "$p" <<<"$installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  step "installing ${#missing[@]} Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then fail "need root to install packages (run as root, or install: ${missing[*]})"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || fail "apt-get update failed (is the Debian mirror reachable?)"
+  apt-get install -y -qq "${missing[@]}" >/dev/null || fail "apt-get install failed for: ${missing[*]}"
+  dpkg-query -W libboost1.74-dev >/dev/null 2>&1 && fail "Boost 1.74 dev headers are installed; they conflict with Boost 1.81"
+  step "Debian packages installed"
+else
+  step "Debian packages: all ${#PACKAGES[@]} present"
+fi
+
+CURRENT="npm assets"
+"$ROOT/scripts/fetch_assets.sh" "$THIRD" || fail "fetch_assets.sh failed (see above)"
+step "ready"

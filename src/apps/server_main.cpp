@@ -1,0 +1,129 @@
+// xiaozhi-server: parse the command line, load the configuration, run the server
+// until SIGINT/SIGTERM, shut down gracefully (a second signal exits at once).
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "apps/cli.h"
+#include "apps/commands.h"
+#include "apps/server.h"
+#include "core/config.h"
+#include "core/default_config.h"
+#include "core/log.h"
+#include "version.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitBadConfig = 2;
+
+xz::core::LogOptions log_options(const xz::core::Config& cfg) {
+  xz::core::LogOptions o;
+  o.level = cfg.str("log.log_level", "info");
+  o.dir = cfg.str("log.log_dir", "tmp");
+  o.file = cfg.str("log.log_file", "server.log");
+  o.max_file_bytes = cfg.get<std::size_t>("log.max_file_mb", 10) * 1024 * 1024;
+  o.max_files = cfg.get<std::size_t>("log.max_files", 5);
+  o.console = cfg.get<bool>("log.console", true);
+  return o;
+}
+
+int run_server(xz::core::Config cfg) {
+  // Block the signals in every thread; this thread collects them with sigtimedwait.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  const double grace_s = cfg.get<double>("server.shutdown_grace_seconds", 5.0);
+  xz::apps::Server server(std::move(cfg));
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return kExitFailure;
+  }
+  spdlog::info("{} {} ready", xz::kProductName, xz::kVersion);
+
+  int sig = 0;
+  while (sig <= 0) sig = sigwaitinfo(&set, nullptr);
+  spdlog::info("received {}; shutting down (grace {:g} s, send again to exit at once)",
+               sig == SIGINT ? "SIGINT" : "SIGTERM", grace_s);
+
+  std::atomic<bool> done{false};
+  std::thread stopper([&] {
+    server.shutdown(std::chrono::milliseconds(static_cast<long long>(grace_s * 1000)));
+    done = true;
+  });
+  timespec poll{0, 50 * 1000 * 1000};
+  while (!done) {
+    if (sigtimedwait(&set, nullptr, &poll) > 0) {
+      std::fputs("second signal: exiting now\n", stderr);
+      std::_Exit(kExitFailure);
+    }
+  }
+  stopper.join();
+  spdlog::info("stopped");
+  xz::core::shutdown_logging();
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  xz::apps::CliOptions cli;
+  if (auto err = xz::apps::parse_cli(argc, argv, cli)) {
+    std::cerr << "xiaozhi-server: " << *err << "\n\n" << xz::apps::cli_usage();
+    return kExitBadConfig;
+  }
+  if (cli.help) {
+    std::cout << xz::apps::cli_usage();
+    return kExitOk;
+  }
+  if (cli.version) {
+    std::cout << xz::kProductName << " " << xz::kVersion << "\n";
+    return kExitOk;
+  }
+
+  xz::core::ConfigSource src;
+  src.defaults_yaml = std::string(xz::core::default_config_yaml());
+  src.path = cli.config_path;
+  src.overrides = cli.overrides;
+  xz::core::Config cfg;
+  try {
+    cfg = xz::core::Config::load(src);
+  } catch (const xz::core::ConfigError& e) {
+    std::cerr << "configuration errors:\n";
+    for (const auto& p : e.problems()) std::cerr << "  " << p << "\n";
+    return kExitBadConfig;
+  }
+
+  if (cli.check_config) {
+    for (const auto& w : cfg.warnings()) std::cerr << "warning: " << w << "\n";
+    std::cout << cfg.masked().dump(2) << "\n";
+    std::cerr << "configuration OK"
+              << (cfg.override_path().empty() ? " (defaults only)"
+                                              : " (override: " + cfg.override_path() + ")")
+              << "\n";
+    return kExitOk;
+  }
+
+  if (!cli.command.empty()) return xz::apps::run_command(cfg, cli.command);
+
+  if (auto err = xz::core::init_logging(log_options(cfg)); !err.empty()) {
+    std::cerr << "xiaozhi-server: " << err << "\n";
+    return kExitBadConfig;
+  }
+  for (const auto& w : cfg.warnings()) spdlog::warn("config: {}", w);
+  if (!cfg.override_path().empty()) spdlog::info("config override: {}", cfg.override_path());
+  return run_server(std::move(cfg));
+}

@@ -1,0 +1,236 @@
+#include "core/config_schema.h"
+
+#include <cmath>
+#include <optional>
+
+#include "core/log.h"
+
+namespace xz::core {
+
+namespace {
+
+using Json = nlohmann::json;
+
+enum class Kind { Int, Number, Bool, String, StringList, Map, LogLevel };
+
+struct Rule {
+  const char* path;
+  Kind kind;
+  std::optional<double> min = std::nullopt;
+  std::optional<double> max = std::nullopt;
+  std::vector<long long> allowed = {};
+};
+
+// Keys whose type the server relies on. Unknown keys are allowed, so a reference
+// user's configuration with extra provider keys still loads.
+const std::vector<Rule>& rules() {
+  static const std::vector<Rule> kRules = {
+      {"server", Kind::Map},
+      {"server.ip", Kind::String},
+      {"server.port", Kind::Int, 1, 65535},
+      {"server.http_port", Kind::Int, 0, 65535},
+      {"server.websocket", Kind::String},
+      {"server.vision_explain", Kind::String},
+      {"server.timezone_offset", Kind::Number, -12, 14},
+      {"server.auth_key", Kind::String},
+      {"server.admin_token", Kind::String},
+      {"server.auth", Kind::Map},
+      {"server.auth.enabled", Kind::Bool},
+      {"server.auth.allowed_devices", Kind::StringList},
+      {"server.auth.expire_seconds", Kind::Int, 0},
+      {"server.activation", Kind::Map},
+      {"server.activation.enabled", Kind::Bool},
+      {"server.io_threads", Kind::Int, 0, 256},
+      {"server.workers", Kind::Int, 0, 256},
+      {"server.max_ws_message_bytes", Kind::Int, 1024, 16 * 1024 * 1024},
+      {"server.max_http_body_bytes", Kind::Int, 1024, 64 * 1024 * 1024},
+      {"server.hello_timeout_seconds", Kind::Number, 0.1, 3600},
+      {"server.shutdown_grace_seconds", Kind::Number, 0, 600},
+      {"log", Kind::Map},
+      {"log.log_level", Kind::LogLevel},
+      {"log.log_dir", Kind::String},
+      {"log.log_file", Kind::String},
+      {"log.data_dir", Kind::String},
+      {"log.max_file_mb", Kind::Int, 1, 4096},
+      {"log.max_files", Kind::Int, 1, 1000},
+      {"log.console", Kind::Bool},
+      {"close_connection_no_voice_time", Kind::Int, 1},
+      {"tool_call_timeout", Kind::Number, 0.1},
+      {"enable_greeting", Kind::Bool},
+      {"enable_wakeup_words_response_cache", Kind::Bool},
+      {"enable_websocket_ping", Kind::Bool},
+      {"tts_audio_send_delay", Kind::Int, 0, 1000},
+      {"exit_commands", Kind::StringList},
+      {"wakeup_words", Kind::StringList},
+      {"prompt", Kind::String},
+      {"system_error_response", Kind::String},
+      {"end_prompt", Kind::Map},
+      {"end_prompt.enable", Kind::Bool},
+      {"end_prompt.prompt", Kind::String},
+      {"xiaozhi", Kind::Map},
+      {"xiaozhi.audio_params", Kind::Map},
+      {"xiaozhi.audio_params.sample_rate", Kind::Int, std::nullopt, std::nullopt,
+       {8000, 12000, 16000, 24000, 48000}},
+      {"xiaozhi.audio_params.frame_duration", Kind::Int, std::nullopt, std::nullopt,
+       {20, 40, 60}},
+      {"selected_module", Kind::Map},
+  };
+  return kRules;
+}
+
+const Json* find(const Json& root, const std::string& path) {
+  const Json* cur = &root;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t dot = path.find('.', start);
+    std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!cur->is_object()) return nullptr;
+    auto it = cur->find(key);
+    if (it == cur->end()) return nullptr;
+    cur = &*it;
+    if (dot == std::string::npos) return cur;
+    start = dot + 1;
+  }
+}
+
+std::string shown(const Json& v) {
+  std::string s = v.dump();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+std::string range_text(const Rule& r) {
+  if (r.min && r.max) return " " + fmt::format("{:g}-{:g}", *r.min, *r.max);
+  if (r.min) return fmt::format(" >= {:g}", *r.min);
+  if (r.max) return fmt::format(" <= {:g}", *r.max);
+  return "";
+}
+
+void check(const Rule& r, const Json& v, std::vector<std::string>& out) {
+  const std::string p = r.path;
+  auto bad = [&](const std::string& what) {
+    out.push_back(p + ": expected " + what + ", got " + shown(v));
+  };
+  switch (r.kind) {
+    case Kind::Int:
+    case Kind::Number: {
+      bool ok = r.kind == Kind::Int ? v.is_number_integer() : v.is_number();
+      std::string what = (r.kind == Kind::Int ? "an integer" : "a number") + range_text(r);
+      if (!r.allowed.empty()) {
+        what = "one of";
+        for (auto a : r.allowed) what += " " + std::to_string(a);
+      }
+      if (!ok) return bad(what);
+      double d = v.get<double>();
+      if ((r.min && d < *r.min) || (r.max && d > *r.max)) return bad(what);
+      if (!r.allowed.empty()) {
+        bool found = false;
+        for (auto a : r.allowed) found = found || a == v.get<long long>();
+        if (!found) return bad(what);
+      }
+      return;
+    }
+    case Kind::Bool:
+      if (!v.is_boolean()) bad("true or false");
+      return;
+    case Kind::String:
+      if (!v.is_string()) bad("a string");
+      return;
+    case Kind::Map:
+      if (!v.is_object()) bad("a mapping");
+      return;
+    case Kind::StringList:
+      if (!v.is_array()) return bad("a list of strings");
+      for (const auto& e : v)
+        if (!e.is_string()) return bad("a list of strings");
+      return;
+    case Kind::LogLevel: {
+      spdlog::level::level_enum lvl;
+      if (!v.is_string() || !parse_log_level(v.get<std::string>(), lvl))
+        bad("a log level (trace, debug, info, warn, error, critical, off)");
+      return;
+    }
+  }
+}
+
+const char* kProviderKinds[] = {"VAD", "ASR", "LLM", "VLLM", "TTS", "Memory", "Intent"};
+const char* kRequiredKinds[] = {"VAD", "ASR", "LLM", "TTS"};
+
+}  // namespace
+
+std::string selected_provider_type(const Json& root, const std::string& kind) {
+  const Json* sel = find(root, "selected_module." + kind);
+  if (!sel || !sel->is_string() || sel->get<std::string>().empty()) return {};
+  const std::string name = sel->get<std::string>();
+  const Json* section = find(root, kind);
+  if (section && section->is_object()) {
+    auto it = section->find(name);
+    if (it != section->end() && it->is_object()) {
+      auto t = it->find("type");
+      if (t != it->end() && t->is_string() && !t->get<std::string>().empty())
+        return t->get<std::string>();
+    }
+  }
+  return name;
+}
+
+std::vector<std::string> validate_config(const Json& root, const KnownProviderTypes& known) {
+  std::vector<std::string> out;
+  for (const auto& r : rules()) {
+    const Json* v = find(root, r.path);
+    if (!v) continue;  // absent keys fall back to code defaults
+    check(r, *v, out);
+  }
+
+  const Json* selected = find(root, "selected_module");
+  if (!selected || !selected->is_object()) {
+    if (!selected) out.push_back("selected_module: missing");
+    return out;
+  }
+  for (const char* kind : kProviderKinds) {
+    const std::string path = std::string("selected_module.") + kind;
+    const Json* sel = find(root, path);
+    bool required = false;
+    for (const char* k : kRequiredKinds) required = required || std::string(k) == kind;
+    if (!sel || sel->is_null() || (sel->is_string() && sel->get<std::string>().empty())) {
+      if (required) out.push_back(path + ": missing (name an entry of the " + kind + " section)");
+      continue;
+    }
+    if (!sel->is_string()) {
+      out.push_back(path + ": expected a string, got " + shown(*sel));
+      continue;
+    }
+    const std::string name = sel->get<std::string>();
+    const Json* section = find(root, kind);
+    if (!section || !section->is_object() || !section->contains(name)) {
+      // Memory and Intent may name a type directly ("nomem", "function_call").
+      bool by_type = (std::string(kind) == "Memory" || std::string(kind) == "Intent");
+      if (!by_type) {
+        out.push_back(path + ": '" + name + "' is not an entry of the " + kind + " section");
+        continue;
+      }
+    } else {
+      const Json& entry = (*section)[name];
+      if (!entry.is_object()) {
+        out.push_back(std::string(kind) + "." + name + ": expected a mapping, got " + shown(entry));
+        continue;
+      }
+      auto t = entry.find("type");
+      if (t != entry.end() && !t->is_string())
+        out.push_back(std::string(kind) + "." + name + ".type: expected a string, got " + shown(*t));
+    }
+    auto k = known.find(kind);
+    if (k != known.end() && !k->second.empty()) {
+      std::string type = selected_provider_type(root, kind);
+      if (!k->second.count(type)) {
+        std::string list;
+        for (const auto& s : k->second) list += (list.empty() ? "" : ", ") + s;
+        out.push_back(std::string(kind) + "." + name + ".type: '" + type +
+                      "' is not supported by this server (supported: " + list + ")");
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace xz::core

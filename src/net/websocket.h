@@ -1,0 +1,78 @@
+#pragma once
+// One WebSocket connection (server or client side), used only on its own executor.
+// Sends are queued and written in order by one writer coroutine, so any stage of a
+// session can send without waiting; the queue is bounded, and a peer that stops
+// reading is disconnected instead of growing memory.
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "net/http_types.h"
+
+namespace xz::net {
+
+struct WsMessage {
+  bool binary = false;
+  std::string data;
+};
+
+enum class WsReadError { none, closed, too_big, protocol, timeout };
+
+class WebSocket {
+ public:
+  struct Impl;
+  explicit WebSocket(std::unique_ptr<Impl> impl);
+  ~WebSocket();
+  WebSocket(const WebSocket&) = delete;
+  WebSocket& operator=(const WebSocket&) = delete;
+
+  boost::asio::any_io_executor executor() const;
+  std::string remote_ip() const;
+
+  // The next message; std::nullopt when the connection ended (see last_read_error()).
+  // A message above the size limit ends the read with WsReadError::too_big (Beast
+  // cannot skip an oversize frame, so the connection is closed with 1009).
+  boost::asio::awaitable<std::optional<WsMessage>> read();
+  WsReadError last_read_error() const;
+
+  // Queue a message. False when the connection is closing or the queue is full
+  // (then the connection is closed: the peer is not reading).
+  bool send_text(std::string text);
+  bool send_binary(std::string bytes);
+  // Bytes queued but not yet written.
+  std::size_t queued_bytes() const;
+  // Completes when everything queued so far has been written (or the link closed).
+  boost::asio::awaitable<void> flush();
+
+  // Sends a close frame after the queued messages, then closes the socket.
+  void close(std::string reason = {});
+  // Closes the socket now, dropping queued messages.
+  void abort();
+  bool is_open() const;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// Called once per accepted upgrade, on the connection's loop. The request carries the
+// headers and query of the upgrade GET (identity, protocol version, ...).
+using WebSocketHandler = std::function<void(std::shared_ptr<WebSocket>, HttpRequest)>;
+
+struct WsClientOptions {
+  std::map<std::string, std::string> headers;
+  std::size_t max_message_bytes = 1024 * 1024;
+  std::size_t max_queued_bytes = 4 * 1024 * 1024;
+};
+
+// Connects to ws://host:port/path (wss:// is not supported by this client yet: it is
+// used for local peers: tests, the simulator, LAN MCP endpoints). Throws on failure.
+boost::asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url,
+                                                              WsClientOptions opts = {});
+
+}  // namespace xz::net

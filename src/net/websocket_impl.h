@@ -1,0 +1,42 @@
+#pragma once
+// Private to net/: the Beast stream behind net::WebSocket.
+#include <deque>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "net/websocket.h"
+
+namespace xz::net {
+
+namespace beast = boost::beast;
+
+struct WebSocket::Impl {
+  Impl(beast::websocket::stream<beast::tcp_stream> s, std::size_t max_queued)
+      : ws(std::move(s)),
+        flushed(ws.get_executor(), std::chrono::steady_clock::time_point::max()),
+        max_queued_bytes(max_queued) {}
+
+  beast::websocket::stream<beast::tcp_stream> ws;
+  beast::flat_buffer read_buf;
+  struct Out {
+    bool binary;
+    std::string data;
+  };
+  std::deque<Out> queue;
+  std::size_t queued_bytes = 0;
+  // Cancelled (woken) whenever the queue drains; flush() waits on it.
+  boost::asio::steady_timer flushed;
+  std::size_t max_queued_bytes;
+  bool writing = false;
+  bool close_requested = false;
+  std::string close_reason;
+  bool closed = false;
+  WsReadError read_error = WsReadError::none;
+  std::string remote_ip;
+};
+
+}  // namespace xz::net
