@@ -9,6 +9,7 @@
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -35,10 +36,14 @@ using Task = asio::awaitable<T>;
 template <class Fn>
 auto offload(asio::thread_pool& pool, Fn fn) -> Task<std::invoke_result_t<Fn>> {
   using R = std::invoke_result_t<Fn>;
-  // co_spawn delivers the completion through the awaiting coroutine's executor.
-  co_return co_await asio::co_spawn(
-      pool.get_executor(), [f = std::move(fn)]() mutable -> Task<R> { co_return f(); },
-      asio::use_awaitable);
+  // A named job: g++ 12 destroys an owning lambda temporary of a co_await call twice.
+  auto job = [f = std::move(fn)]() mutable -> Task<R> { co_return f(); };
+  // co_spawn delivers the completion through the awaiting coroutine's executor. The
+  // job cannot be stopped once posted, so it gets no cancellation slot: asio 1.81
+  // terminates when a co_spawn is cancelled before its coroutine starts, and the caller
+  // must not resume while the job may still use what it points to.
+  co_return co_await asio::co_spawn(pool.get_executor(), std::move(job),
+                                    asio::bind_cancellation_slot(asio::cancellation_slot(), asio::use_awaitable));
 }
 
 // Posts fn to run on executor ex (a session's loop) from any thread.

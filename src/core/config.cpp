@@ -10,7 +10,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "core/config_schema.h"
 
 namespace xz::core {
 
@@ -113,7 +112,7 @@ Config Config::load(const ConfigSource& src) {
   }
   expand_env(cfg.root_, cfg.warnings_);
   for (const auto& [key, value] : src.overrides) set_path(cfg.root_, key, value);
-  auto problems = validate_config(cfg.root_);
+  auto problems = validate_config(cfg.root_, src.known_types);
   if (!problems.empty()) throw ConfigError(std::move(problems));
   return cfg;
 }

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config_schema.h"
+
 namespace xz::core {
 
 using Json = nlohmann::json;
@@ -30,6 +32,8 @@ struct ConfigSource {
   std::string default_override_path = "data/.config.yaml";  // optional
   // Values set on the command line ("server.port" -> 9000), applied last.
   std::vector<std::pair<std::string, Json>> overrides;
+  // Engine types this build supports, per provider kind (checked when non-empty).
+  KnownProviderTypes known_types;
 };
 
 class Config {

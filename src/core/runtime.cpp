@@ -1,12 +1,22 @@
 #include "core/runtime.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <latch>
 
 #include <string>
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 namespace xz::core {
+
+namespace {
+constexpr int kWorkerNice = 5;
+}  // namespace
 
 std::size_t default_thread_count() {
   unsigned n = std::thread::hardware_concurrency();
@@ -23,6 +33,18 @@ Runtime::Runtime(std::size_t io_threads, std::size_t workers)
     guards_.emplace_back(asio::make_work_guard(*loops_.back()));
   }
   pool_ = std::make_unique<asio::thread_pool>(workers_);
+  // Event loops are latency-critical, workers are throughput work: when the cores are
+  // busy, a loop must win. Each worker lowers its own priority (nice is per thread on
+  // Linux); the latch makes every worker take exactly one of these tasks.
+  auto all_started = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(workers_));
+  for (std::size_t i = 0; i < workers_; ++i) {
+    asio::post(*pool_, [all_started, i] {
+      std::string name = "xz-worker-" + std::to_string(i);
+      pthread_setname_np(pthread_self(), name.c_str());
+      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kWorkerNice);
+      all_started->arrive_and_wait();
+    });
+  }
 }
 
 Runtime::~Runtime() { stop(); }

@@ -27,6 +27,13 @@ T run_on(Runtime& rt, Task<T> task) {
   return fut.get();
 }
 
+// A coroutine must not be a capturing lambda that dies before it finishes: take what
+// it needs as parameters (they live in the coroutine frame).
+Task<bool> receive_one(std::shared_ptr<xz::core::Channel<int>> ch) {
+  auto v = co_await xz::core::receive(*ch);
+  co_return v.has_value();
+}
+
 }  // namespace
 
 TEST(Runtime, OffloadedBlockingJobDoesNotDelayTimerOnTheLoop) {
@@ -191,10 +198,7 @@ TEST(Cancellation, ReachesACoroutineWaitingOnAChannel) {
   asio::post(rt.loop(0), [&] {
     auto ex = rt.loop(0).get_executor();
     auto ch = std::make_shared<xz::core::Channel<int>>(ex, 1);
-    asio::co_spawn(ex, [ch]() -> Task<bool> {
-      auto v = co_await xz::core::receive(*ch);
-      co_return v.has_value();
-    }(), asio::bind_cancellation_slot(sig.slot(), [&](std::exception_ptr, bool got) {
+    asio::co_spawn(ex, receive_one(ch), asio::bind_cancellation_slot(sig.slot(), [&](std::exception_ptr, bool got) {
       outcome.set_value(got);
     }));
     asio::post(ex, [&] { sig.emit(asio::cancellation_type::terminal); });

@@ -1,0 +1,54 @@
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/metrics.h"
+
+using xz::core::Metrics;
+
+TEST(Metrics, RendersPrometheusTextFormat) {
+  Metrics m;
+  m.counter("xz_turns_total", "Turns completed").inc(3);
+  m.gauge("xz_queue_depth", "Queued frames", "stage=\"pacer\"").set(7);
+  m.gauge_fn("xz_live_sessions", "Live sessions", [] { return 2.0; });
+  auto& h = m.histogram("xz_latency_ms", "Latency", {10, 100}, "stage=\"asr\"");
+  h.observe(5);
+  h.observe(50);
+  h.observe(500);
+  std::string text = m.render();
+  EXPECT_NE(text.find("# TYPE xz_turns_total counter\nxz_turns_total 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("xz_queue_depth{stage=\"pacer\"} 7"), std::string::npos) << text;
+  EXPECT_NE(text.find("xz_live_sessions 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("xz_latency_ms_bucket{stage=\"asr\",le=\"10\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("xz_latency_ms_bucket{stage=\"asr\",le=\"100\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("xz_latency_ms_bucket{stage=\"asr\",le=\"+Inf\"} 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("xz_latency_ms_sum{stage=\"asr\"} 555"), std::string::npos) << text;
+  EXPECT_NE(text.find("xz_latency_ms_count{stage=\"asr\"} 3"), std::string::npos) << text;
+}
+
+TEST(Metrics, SameNameAndLabelsIsTheSameMetric) {
+  Metrics m;
+  m.counter("c", "h", "a=\"1\"").inc();
+  m.counter("c", "h", "a=\"1\"").inc();
+  m.counter("c", "h", "a=\"2\"").inc();
+  EXPECT_EQ(m.counter("c", "h", "a=\"1\"").value(), 2u);
+  EXPECT_THROW(m.gauge("c", "h"), std::logic_error);
+}
+
+TEST(Metrics, ConcurrentUpdatesAreNotLost) {
+  Metrics m;
+  auto& c = m.counter("n", "h");
+  auto& h = m.histogram("h", "h", {1});
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&] {
+      for (int i = 0; i < 10000; ++i) {
+        c.inc();
+        h.observe(2);
+      }
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(c.value(), 40000u);
+  EXPECT_EQ(h.count(), 40000u);
+  EXPECT_DOUBLE_EQ(h.sum(), 80000.0);
+}
