@@ -1,0 +1,33 @@
+#pragma once
+// Speech recognition. A streaming engine decodes while the user speaks so the text is
+// ready right after end of speech; a batch engine transcribes at finish().
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+namespace xz::providers {
+
+struct AsrResult {
+  std::string text;
+  std::string language;  // when the engine reports it
+};
+
+class AsrStream {
+ public:
+  virtual ~AsrStream() = default;
+  // 16 kHz mono PCM, in order. Work runs off the event loop.
+  virtual boost::asio::awaitable<void> push(std::vector<std::int16_t> pcm) = 0;
+  // End of utterance: the final transcript. Throws std::runtime_error on engine errors.
+  virtual boost::asio::awaitable<AsrResult> finish() = 0;
+};
+
+class AsrEngine {
+ public:
+  virtual ~AsrEngine() = default;
+  virtual boost::asio::awaitable<std::unique_ptr<AsrStream>> open() = 0;
+};
+
+}  // namespace xz::providers

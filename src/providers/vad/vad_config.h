@@ -1,0 +1,14 @@
+#pragma once
+// Reading a VAD engine's numeric settings with errors that name the key.
+#include <string_view>
+
+#include "providers/provider_context.h"
+
+namespace xz::providers {
+
+// cfg[key] as a number in [lo, hi]; `def` when the key is missing or null. A numeric
+// string ("0.5", e.g. after ${ENV} expansion) is accepted. Anything else throws
+// EngineConfigError naming the key.
+double vad_config_number(const EngineConfig& cfg, std::string_view key, double def, double lo, double hi);
+
+}  // namespace xz::providers

@@ -1,0 +1,36 @@
+#pragma once
+// Turns per-frame voiced/unvoiced decisions into speech_start / speech_end events, the
+// reference server's rule: "have voice" = at least `min_voiced` of the last `window`
+// frames voiced; speech ends after `min_silence_samples` without "have voice". Time is
+// counted in samples, so the same audio always gives the same events.
+#include <cstdint>
+#include <optional>
+
+#include "providers/vad/vad.h"
+
+namespace xz::providers {
+
+struct VadSmootherOptions {
+  int window = 5;
+  int min_voiced = 3;
+  std::uint64_t min_silence_samples = 3200;  // 200 ms at 16 kHz
+};
+
+class VadSmoother {
+ public:
+  // Throws std::invalid_argument unless 1 <= min_voiced <= window <= 32.
+  explicit VadSmoother(VadSmootherOptions opts);
+
+  // One frame's decision; frame_end = stream position (samples) just after the frame.
+  std::optional<VadEvent> add(bool voiced, std::uint64_t frame_end);
+  bool in_speech() const { return in_speech_; }
+  void reset();
+
+ private:
+  VadSmootherOptions opts_;
+  std::uint32_t history_ = 0;  // bit i = decision of the i-th most recent frame
+  bool in_speech_ = false;
+  std::uint64_t last_voice_end_ = 0;
+};
+
+}  // namespace xz::providers

@@ -1,0 +1,30 @@
+#pragma once
+// WebRTC's GMM VAD (config type "webrtc") from libwebrtc-audio-processing: 30 ms frames,
+// ~3 us each, so it runs inline on the caller's loop. It fires on any tonal sound
+// (a pure tone counts as voice); Silero is the better detector, this one needs no model.
+#include <cstdint>
+#include <memory>
+
+#include "providers/provider_context.h"
+#include "providers/vad/vad.h"
+
+namespace xz::providers {
+
+struct WebRtcVadOptions {
+  int mode = 2;  // aggressiveness 0 (least) .. 3 (most)
+  std::uint64_t min_silence_samples = 3200;
+};
+
+class WebRtcVad : public VadEngine {
+ public:
+  // Config keys: mode (0-3), min_silence_duration_ms. Throws EngineConfigError.
+  WebRtcVad(const EngineConfig& cfg, ProviderContext& ctx);
+
+  std::unique_ptr<VadStream> open() override;
+  const WebRtcVadOptions& options() const { return opts_; }
+
+ private:
+  WebRtcVadOptions opts_;
+};
+
+}  // namespace xz::providers

@@ -1,0 +1,51 @@
+#include "support/speech.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <mutex>
+#include <numbers>
+#include <stdexcept>
+
+extern "C" {
+#include <flite/flite.h>
+cst_voice* register_cmu_us_slt(const char* voxdir);
+}
+
+namespace xz::test {
+
+std::vector<std::int16_t> flite_speech(const std::string& text) {
+  // flite's globals are not thread-safe; tests may call this from several threads.
+  static std::mutex mu;
+  std::lock_guard lk(mu);
+  static cst_voice* voice = [] {
+    flite_init();
+    return register_cmu_us_slt(nullptr);
+  }();
+  std::srand(1);  // flite dithers with rand(): make test audio the same every time
+  cst_wave* w = flite_text_to_wave(text.c_str(), voice);
+  if (!w) throw std::runtime_error("flite failed");
+  if (w->sample_rate != 16000) cst_wave_resample(w, 16000);
+  std::vector<std::int16_t> out(w->samples, w->samples + w->num_samples);
+  delete_wave(w);
+  return out;
+}
+
+std::vector<std::int16_t> silence(double seconds, int rate) {
+  return std::vector<std::int16_t>(static_cast<std::size_t>(seconds * rate), 0);
+}
+
+std::vector<std::int16_t> tone(double seconds, double hz, int rate, double amplitude) {
+  std::vector<std::int16_t> out(static_cast<std::size_t>(seconds * rate));
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<std::int16_t>(amplitude * 32767.0 *
+                                       std::sin(2 * std::numbers::pi * hz * static_cast<double>(i) / rate));
+  return out;
+}
+
+std::vector<std::int16_t> concat(std::vector<std::vector<std::int16_t>> parts) {
+  std::vector<std::int16_t> out;
+  for (auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+}  // namespace xz::test

@@ -1,0 +1,78 @@
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "providers/vad/vad_smoother.h"
+
+using xz::providers::VadEvent;
+using xz::providers::VadSmoother;
+
+namespace {
+constexpr std::uint64_t kW = 512;
+constexpr auto kStart = VadEvent::Kind::speech_start;
+constexpr auto kEnd = VadEvent::Kind::speech_end;
+using Ev = std::pair<VadEvent::Kind, int>;
+
+// One decision per 512-sample window ('1' = voiced); (kind, window index) of each event.
+std::vector<Ev> run(VadSmoother& s, const std::string& pattern) {
+  std::vector<Ev> out;
+  for (std::size_t i = 0; i < pattern.size(); ++i)
+    if (auto e = s.add(pattern[i] == '1', (i + 1) * kW)) {
+      EXPECT_EQ(e->sample, (i + 1) * kW) << "an event carries the position where it was decided";
+      out.emplace_back(e->kind, static_cast<int>(i));
+    }
+  return out;
+}
+}  // namespace
+
+TEST(VadSmoother, ThirdVoicedFrameInFiveStartsSpeech) {
+  VadSmoother s({5, 3, 2 * kW});
+  EXPECT_EQ(run(s, "0010101"), (std::vector<Ev>{{kStart, 6}}));
+  EXPECT_TRUE(s.in_speech());
+}
+
+TEST(VadSmoother, IsolatedBlipsNeverStartSpeech) {
+  VadSmoother s({5, 3, 2 * kW});
+  EXPECT_TRUE(run(s, "1001001001001001").empty());
+  EXPECT_FALSE(s.in_speech());
+}
+
+TEST(VadSmoother, SpeechEndsAfterMinSilenceWithoutVoice) {
+  VadSmoother s({5, 3, 2 * kW});
+  // "have voice" lasts through window 6 (3 of 5), so silence counts from there.
+  EXPECT_EQ(run(s, "1111100000000"), (std::vector<Ev>{{kStart, 2}, {kEnd, 8}}));
+  EXPECT_FALSE(s.in_speech());
+}
+
+TEST(VadSmoother, GapShorterThanMinSilenceDoesNotSplitSpeech) {
+  VadSmoother s({5, 3, 5 * kW});
+  EXPECT_EQ(run(s, "11111000111110000000"), (std::vector<Ev>{{kStart, 2}, {kEnd, 19}}));
+}
+
+TEST(VadSmoother, SecondUtteranceAfterEndStartsAgain) {
+  VadSmoother s({5, 3, 2 * kW});
+  EXPECT_EQ(run(s, "111110000000111"),
+            (std::vector<Ev>{{kStart, 2}, {kEnd, 8}, {kStart, 14}}));
+}
+
+TEST(VadSmoother, ResetForgetsSpeechAndHistory) {
+  VadSmoother s({5, 3, 2 * kW});
+  run(s, "1111");
+  ASSERT_TRUE(s.in_speech());
+  s.reset();
+  EXPECT_FALSE(s.in_speech());
+  // Two more voiced frames are not enough after a reset: the history is gone.
+  EXPECT_FALSE(s.add(true, kW).has_value());
+  EXPECT_FALSE(s.add(true, 2 * kW).has_value());
+  EXPECT_TRUE(s.add(true, 3 * kW).has_value());
+}
+
+TEST(VadSmoother, RejectsImpossibleWindows) {
+  EXPECT_THROW(VadSmoother({5, 6, 0}), std::invalid_argument);
+  EXPECT_THROW(VadSmoother({0, 0, 0}), std::invalid_argument);
+  EXPECT_THROW(VadSmoother({33, 3, 0}), std::invalid_argument);
+  EXPECT_NO_THROW(VadSmoother({32, 32, 0}));
+}
