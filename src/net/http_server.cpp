@@ -144,7 +144,7 @@ asio::awaitable<void> serve(std::shared_ptr<HttpServer::Impl> impl, WebSocketHan
       websocket::stream<beast::tcp_stream> ws(std::move(stream));
       ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10),
                                                     websocket::stream_base::none(), false});
-      ws.read_message_max(impl->opts.max_ws_message_bytes);
+      ws.read_message_max(0);  // WebSocket::read() skips oversize messages itself
       ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
         res.set(http::field::server, "xiaozhi-server");
       }));
@@ -152,6 +152,7 @@ asio::awaitable<void> serve(std::shared_ptr<HttpServer::Impl> impl, WebSocketHan
       if (aec) co_return;
       auto wimpl = std::make_unique<WebSocket::Impl>(std::move(ws), 4 * 1024 * 1024);
       wimpl->remote_ip = ip;
+      wimpl->max_message_bytes = impl->opts.max_ws_message_bytes;
       ws_handler(std::make_shared<WebSocket>(std::move(wimpl)), std::move(info));
       co_return;
     }
@@ -162,8 +163,9 @@ asio::awaitable<void> serve(std::shared_ptr<HttpServer::Impl> impl, WebSocketHan
       resp = co_await impl->router->dispatch(r);
       if (resp.file_path) {
         auto& pool = impl->rt.pool();
-        resp.body = co_await core::offload(
-            pool, [p = *resp.file_path, lim = impl->opts.max_file_bytes] { return read_whole_file(p, lim); });
+        // Named: g++ 12 destroys an owning lambda temporary of a co_await call twice.
+        auto read = [p = *resp.file_path, lim = impl->opts.max_file_bytes] { return read_whole_file(p, lim); };
+        resp.body = co_await core::offload(pool, std::move(read));
         resp.file_path.reset();
       }
     } catch (const std::exception& e) {

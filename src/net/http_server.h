@@ -22,7 +22,7 @@ struct HttpServerOptions {
   std::string address = "0.0.0.0";
   std::uint16_t port = 0;     // 0 = ephemeral (tests)
   std::size_t max_body_bytes = 1024 * 1024;
-  std::chrono::seconds idle_timeout{30};
+  std::chrono::milliseconds idle_timeout{30000};
   // Largest file a response may stream from disk (firmware images).
   std::size_t max_file_bytes = 64 * 1024 * 1024;
   std::size_t max_ws_message_bytes = 65536;

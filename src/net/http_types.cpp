@@ -159,6 +159,8 @@ boost::asio::awaitable<HttpResponse> HttpRouter::dispatch(HttpRequest& req) cons
   } else if (path_known && req.method == "OPTIONS" && cors_methods_) {
     resp = HttpResponse::text(200, "");
     resp.headers.emplace_back("Access-Control-Allow-Methods", *cors_methods_);
+  } else if (fallback_) {
+    resp = co_await fallback_(req);
   } else if (path_known) {
     resp = HttpResponse::error(405, "method not allowed");
   } else {

@@ -54,6 +54,8 @@ class HttpRouter {
   void add_default_header(std::string name, std::string value);
   // Answers OPTIONS for any routed path with these allowed methods.
   void enable_cors_preflight(std::string allow_methods);
+  // Handles every request no route matches (instead of 404/405).
+  void set_fallback(HttpHandler handler) { fallback_ = std::move(handler); }
 
   boost::asio::awaitable<HttpResponse> dispatch(HttpRequest& req) const;
 
@@ -69,6 +71,7 @@ class HttpRouter {
   std::vector<Route> routes_;
   std::vector<std::pair<std::string, std::string>> default_headers_;
   std::optional<std::string> cors_methods_;
+  HttpHandler fallback_;
 };
 
 // Decodes %XX escapes; '+' becomes a space only in query strings.

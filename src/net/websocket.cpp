@@ -76,37 +76,53 @@ WsReadError WebSocket::last_read_error() const { return impl_->read_error; }
 bool WebSocket::is_open() const { return !impl_->closed && !impl_->close_requested; }
 std::size_t WebSocket::queued_bytes() const { return impl_->queued_bytes; }
 
+void WebSocket::set_max_message_bytes(std::size_t n) { impl_->max_message_bytes = n; }
+
+namespace {
+WsReadError classify(const beast::error_code& ec) {
+  if (ec == beast::error::timeout) return WsReadError::timeout;
+  if (ec == websocket::error::closed || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+      ec == asio::error::bad_descriptor || ec == asio::error::broken_pipe)
+    return WsReadError::closed;
+  return WsReadError::protocol;
+}
+}  // namespace
+
 asio::awaitable<std::optional<WsMessage>> WebSocket::read() {
   auto s = impl_;
   if (s->closed) {
     if (s->read_error == WsReadError::none) s->read_error = WsReadError::closed;
     co_return std::nullopt;
   }
+  // Read frame pieces ourselves so an oversize message can be skipped instead of
+  // failing the stream (Beast's read_message_max would end the connection).
   s->read_buf.clear();
-  auto [ec, n] = co_await s->ws.async_read(s->read_buf, asio::as_tuple(asio::use_awaitable));
-  if (ec) {
-    if (ec == websocket::error::message_too_big)
-      s->read_error = WsReadError::too_big;
-    else if (ec == beast::error::timeout)
-      s->read_error = WsReadError::timeout;
-    else if (ec == websocket::error::closed || ec == asio::error::eof ||
-             ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-             ec == asio::error::bad_descriptor)
-      s->read_error = WsReadError::closed;
-    else
-      s->read_error = WsReadError::protocol;
-    if (!s->writing) {
-      s->closed = true;
-      beast::error_code ignored;
-      beast::get_lowest_layer(s->ws).socket().close(ignored);
-    } else {
-      s->closed = true;
-    }
-    co_return std::nullopt;
-  }
   WsMessage m;
+  std::size_t total = 0;
+  for (;;) {
+    auto [ec, n] = co_await s->ws.async_read_some(s->read_buf, 16 * 1024,
+                                                  asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      s->read_error = classify(ec);
+      s->closed = true;
+      if (!s->writing) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(s->ws).socket().close(ignored);
+      }
+      co_return std::nullopt;
+    }
+    total += n;
+    if (total > s->max_message_bytes) {
+      m.oversize = true;
+      s->read_buf.clear();  // discard; keep reading to the end of the message
+    }
+    if (s->ws.is_message_done()) break;
+  }
   m.binary = s->ws.got_binary();
-  m.data = beast::buffers_to_string(s->read_buf.data());
+  m.size = total;
+  if (!m.oversize) m.data = beast::buffers_to_string(s->read_buf.data());
+  s->read_buf.clear();
   co_return m;
 }
 
@@ -175,12 +191,13 @@ asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClient
   beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true));
   beast::get_lowest_layer(ws).expires_never();
   ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), websocket::stream_base::none(), false});
-  ws.read_message_max(opts.max_message_bytes);
+  ws.read_message_max(0);  // enforced by read(), which skips oversize messages
   ws.set_option(websocket::stream_base::decorator([headers = opts.headers](websocket::request_type& req) {
     for (const auto& [k, v] : headers) req.set(k, v);
   }));
   co_await ws.async_handshake(host, target, asio::use_awaitable);
   auto impl = std::make_unique<WebSocket::Impl>(std::move(ws), opts.max_queued_bytes);
+  impl->max_message_bytes = opts.max_message_bytes;
   beast::error_code ec;
   auto ep = beast::get_lowest_layer(impl->ws).socket().remote_endpoint(ec);
   if (!ec) impl->remote_ip = ep.address().to_string();

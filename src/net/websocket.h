@@ -20,9 +20,13 @@ namespace xz::net {
 struct WsMessage {
   bool binary = false;
   std::string data;
+  // The message was larger than the limit: its bytes were read and discarded, `data`
+  // is empty and `size` says how big it was. The connection stays usable.
+  bool oversize = false;
+  std::size_t size = 0;
 };
 
-enum class WsReadError { none, closed, too_big, protocol, timeout };
+enum class WsReadError { none, closed, protocol, timeout };
 
 class WebSocket {
  public:
@@ -36,9 +40,10 @@ class WebSocket {
   std::string remote_ip() const;
 
   // The next message; std::nullopt when the connection ended (see last_read_error()).
-  // A message above the size limit ends the read with WsReadError::too_big (Beast
-  // cannot skip an oversize frame, so the connection is closed with 1009).
+  // A message above `max_message_bytes` is skipped (see WsMessage::oversize) so one bad
+  // message never costs the session.
   boost::asio::awaitable<std::optional<WsMessage>> read();
+  void set_max_message_bytes(std::size_t n);
   WsReadError last_read_error() const;
 
   // Queue a message. False when the connection is closing or the queue is full

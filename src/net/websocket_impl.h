@@ -31,6 +31,7 @@ struct WebSocket::Impl {
   // Cancelled (woken) whenever the queue drains; flush() waits on it.
   boost::asio::steady_timer flushed;
   std::size_t max_queued_bytes;
+  std::size_t max_message_bytes = 65536;
   bool writing = false;
   bool close_requested = false;
   std::string close_reason;
