@@ -1,0 +1,27 @@
+#pragma once
+// The operator's HTTP API, off unless server.admin_token is set (then every call
+// needs "Authorization: Bearer <token>"; missing -> 401, wrong -> 403):
+//   GET  /api/devices         {"devices":[...]} most recently seen first
+//   POST /api/devices/bind    {"code":"123456"} -> {"success":true,"device_id":...}
+//                             404 unknown code, 410 expired code
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "net/http_types.h"
+
+namespace xz::store {
+class Store;
+}
+
+namespace xz::http {
+
+struct AdminContext {
+  store::Store& store;
+  std::string token;  // empty = no routes at all (404)
+  std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+};
+
+void add_admin_routes(net::HttpRouter& router, AdminContext ctx);
+
+}  // namespace xz::http

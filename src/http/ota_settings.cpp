@@ -1,0 +1,85 @@
+#include "http/ota_settings.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+namespace xz::http {
+
+namespace {
+
+bool is_placeholder(const std::string& s) { return s.find("你的") != std::string::npos; }
+
+}  // namespace
+
+std::string detect_lan_ip() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "127.0.0.1";
+  sockaddr_in remote{};
+  remote.sin_family = AF_INET;
+  remote.sin_port = htons(80);
+  ::inet_pton(AF_INET, "8.8.8.8", &remote.sin_addr);
+  std::string ip = "127.0.0.1";
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) == 0) {
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    char buf[INET_ADDRSTRLEN] = {};
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0 &&
+        ::inet_ntop(AF_INET, &local.sin_addr, buf, sizeof buf) && local.sin_addr.s_addr != 0)
+      ip = buf;
+  }
+  ::close(fd);
+  return ip;
+}
+
+std::string websocket_url_for(const std::string& configured, const std::string& lan_ip, int port) {
+  if (!configured.empty() && !is_placeholder(configured)) return configured;
+  return "ws://" + lan_ip + ":" + std::to_string(port) + "/xiaozhi/v1/";
+}
+
+std::string url_base(const std::string& url) {
+  if (url.empty() || is_placeholder(url)) return {};
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return {};
+  std::string scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") return {};
+  auto path_start = url.find('/', scheme_end + 3);
+  std::string base = url.substr(0, path_start);
+  return base.size() > scheme_end + 3 ? base : std::string();
+}
+
+OtaSettings ota_settings_from_config(const core::Config& cfg, std::string auth_key, const std::string& lan_ip) {
+  OtaSettings s;
+  const int port = cfg.get<int>("server.port", 8000);
+  const int http_port = cfg.get<int>("server.http_port", 8003);
+  s.websocket_url = websocket_url_for(cfg.str("server.websocket"), lan_ip, port);
+  s.websocket_version = cfg.get<int>("server.websocket_protocol_version", 1);
+  if (s.websocket_version < 1 || s.websocket_version > 3) s.websocket_version = 1;
+  s.timezone_offset_minutes = static_cast<int>(std::lround(cfg.get<double>("server.timezone_offset", 8.0) * 60));
+
+  s.auth_enabled = cfg.get<bool>("server.auth.enabled", false);
+  s.allowed_devices = cfg.get<std::vector<std::string>>("server.auth.allowed_devices", {});
+  s.auth_key = std::move(auth_key);
+
+  s.mqtt_endpoint = cfg.str("server.mqtt_gateway");
+  s.mqtt_signature_key = cfg.str("server.mqtt_signature_key");
+
+  s.activation_enabled = cfg.get<bool>("server.activation.enabled", false);
+  s.activation_message = cfg.str("server.activation.message", s.activation_message);
+  s.activation_code_ttl_seconds =
+      std::max<std::int64_t>(60, cfg.get<std::int64_t>("server.activation.code_ttl_seconds", 86400));
+
+  s.firmware_dir = (std::filesystem::path(cfg.str("log.data_dir", "data")) / "bin").string();
+  s.firmware_cache_ttl = std::chrono::seconds(std::max(0, cfg.get<int>("firmware_cache_ttl", 30)));
+
+  s.download_base_url = url_base(cfg.str("server.vision_explain"));
+  s.fallback_base_url = "http://" + lan_ip + ":" + std::to_string(http_port);
+  return s;
+}
+
+}  // namespace xz::http

@@ -1,0 +1,57 @@
+#pragma once
+// What the OTA, activation and firmware endpoints need from the configuration,
+// resolved once at start-up.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace xz::http {
+
+struct OtaSettings {
+  // websocket block
+  std::string websocket_url;  // resolved, never empty
+  int websocket_version = 1;  // binary framing the device uses (1, 2 or 3)
+  // server_time block
+  int timezone_offset_minutes = 480;
+  // device tokens (websocket.token)
+  bool auth_enabled = false;
+  std::vector<std::string> allowed_devices;
+  std::string auth_key;
+  // mqtt block: sent only when mqtt_endpoint is set (its presence switches the device to MQTT)
+  std::string mqtt_endpoint;
+  std::string mqtt_signature_key;
+  // activation
+  bool activation_enabled = false;
+  std::string activation_message = "Open the control panel and enter this code";
+  std::int64_t activation_code_ttl_seconds = 86400;
+  // firmware
+  std::string firmware_dir = "data/bin";
+  std::chrono::seconds firmware_cache_ttl{30};
+  // Base of firmware download URLs ("http://host:8003"); empty = from the request's Host.
+  std::string download_base_url;
+  // Used when the request has no Host header.
+  std::string fallback_base_url = "http://127.0.0.1:8003";
+  std::size_t max_body_bytes = 64 * 1024;
+};
+
+// The source address of a UDP socket "connected" to 8.8.8.8:80 (no packet is sent);
+// 127.0.0.1 when there is no route. Blocking only for a system call.
+std::string detect_lan_ip();
+
+// server.websocket when set and not the reference's placeholder ("你的..."), else
+// ws://<lan_ip>:<port>/xiaozhi/v1/.
+std::string websocket_url_for(const std::string& configured, const std::string& lan_ip, int port);
+
+// "http://host:port" of a configured URL such as server.vision_explain; empty when
+// the URL is empty, a placeholder, or not http(s).
+std::string url_base(const std::string& url);
+
+// Reads server.*, log.data_dir and firmware_cache_ttl. `auth_key` comes from
+// store::load_or_create_auth_key; `lan_ip` from detect_lan_ip().
+OtaSettings ota_settings_from_config(const core::Config& cfg, std::string auth_key, const std::string& lan_ip);
+
+}  // namespace xz::http
