@@ -19,7 +19,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libopus-dev libwebrtc-audio-processing-dev libsoxr-dev
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
-  espeak-ng flite1-dev flite sox
+  espeak-ng flite1-dev flite sox libsox-fmt-all
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libssl-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   nodejs

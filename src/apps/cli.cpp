@@ -29,6 +29,7 @@ constexpr IntOption kIntOptions[] = {
 
 std::string cli_usage() {
   return R"(Usage: xiaozhi-server [options]
+       xiaozhi-server devices list | devices bind CODE
 
 The backend for XiaoZhi ESP32 voice devices: WebSocket device protocol, OTA,
 voice pipeline (VAD, ASR, LLM, TTS), tools and MCP.

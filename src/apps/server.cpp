@@ -3,11 +3,27 @@
 #include <atomic>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+
 #include <spdlog/spdlog.h>
 
+#include "core/loop_monitor.h"
+#include "core/metrics.h"
 #include "core/runtime.h"
+#include "http/admin_routes.h"
 #include "http/health.h"
+#include "http/ota_routes.h"
+#include "http/ota_settings.h"
+#include "http/metrics_route.h"
+#include "pipeline/conversation.h"
+#include "providers/registry.h"
 #include "net/http_server.h"
+#include "session/device_server.h"
+#include "session/session_registry.h"
+#include "session/session_settings.h"
+#include "store/auth_key.h"
+#include "store/store.h"
 
 namespace xz::apps {
 
@@ -20,6 +36,24 @@ struct Server::Parts {
   core::Config config;
   core::Runtime runtime;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  session::SessionSettings session_settings = session::SessionSettings::from_config(config);
+  session::SessionRegistry registry;
+  core::Metrics metrics;
+  std::string data_dir = config.str("log.data_dir", "data");
+  std::string auth_key;
+  std::unique_ptr<store::Store> store;
+
+  // Engines are loaded once and shared by every session.
+  providers::ProviderContext provider_ctx{runtime.pool(), config.str("log.data_dir", "data")};
+  std::unique_ptr<providers::VadEngine> vad;
+  std::unique_ptr<providers::AsrEngine> asr;
+  std::unique_ptr<providers::LlmEngine> llm;
+  std::unique_ptr<providers::TtsEngine> tts;
+  pipeline::ConversationSettings conversation_settings = pipeline::ConversationSettings::from_config(config);
+  std::unique_ptr<pipeline::VoiceMetrics> voice_metrics;
+  std::unique_ptr<pipeline::GreetingCache> greetings;
+  std::unique_ptr<pipeline::VoiceServices> voice;
+  std::unique_ptr<session::DeviceServer> devices;
   std::unique_ptr<net::HttpServer> http;
   std::atomic<bool> stopping{false};
   bool stopped = false;
@@ -34,12 +68,66 @@ void Server::start() {
   p_->runtime.start();
   spdlog::info("runtime: {} event loops, {} workers", p_->runtime.loop_count(),
                p_->runtime.worker_count());
+  core::start_loop_monitor(p_->runtime, p_->metrics);
+  p_->metrics.gauge_fn("xiaozhi_live_sessions", "Device sessions connected now",
+                       [this] { return static_cast<double>(live_sessions()); });
+
+  // State first: the auth key signs tokens, the store remembers devices.
+  p_->auth_key = store::load_or_create_auth_key(p_->data_dir, cfg.str("server.auth_key"));
+  p_->store = std::make_unique<store::Store>(p_->runtime.pool(), store::database_path(p_->data_dir));
+
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    p_->vad = providers::make_vad(cfg, p_->provider_ctx);
+    p_->asr = providers::make_asr(cfg, p_->provider_ctx);
+    p_->llm = providers::make_llm(cfg, p_->provider_ctx);
+    p_->tts = providers::make_tts(cfg, p_->provider_ctx);
+  } catch (const providers::EngineConfigError& e) {
+    throw std::runtime_error(std::string("configuration: ") + e.what());
+  }
+  spdlog::info("engines: VAD {}, ASR {}, LLM {}, TTS {} (loaded in {} ms)", core::selected_provider_type(cfg.root(), "VAD"),
+               core::selected_provider_type(cfg.root(), "ASR"), core::selected_provider_type(cfg.root(), "LLM"),
+               core::selected_provider_type(cfg.root(), "TTS"),
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+  p_->voice_metrics = std::make_unique<pipeline::VoiceMetrics>(p_->metrics);
+  p_->greetings = std::make_unique<pipeline::GreetingCache>(*p_->tts, p_->runtime.pool(),
+                                                            p_->conversation_settings.downlink);
+  p_->voice = std::make_unique<pipeline::VoiceServices>(pipeline::VoiceServices{
+      *p_->vad, *p_->asr, *p_->llm, *p_->tts, p_->runtime.pool(), p_->conversation_settings, *p_->voice_metrics,
+      *p_->greetings, {}});
+  session::ConversationFactory make_conversation = [voice = p_->voice.get()](const session::ConversationContext& ctx) {
+    return std::make_unique<pipeline::Conversation>(ctx, *voice);
+  };
+
+  session::AuthPolicy auth;
+  auth.enabled = cfg.get<bool>("server.auth.enabled", false);
+  for (const auto& d : cfg.get<std::vector<std::string>>("server.auth.allowed_devices", {}))
+    auth.allowed_devices.insert(session::normalize_device_id(d));
+  auth.key = p_->auth_key;
+  auth.expire_seconds = cfg.get<std::int64_t>("server.auth.expire_seconds", 2592000);
+  if (auth.expire_seconds <= 0) auth.expire_seconds = 2592000;
+
+  session::DeviceServerOptions dopts;
+  dopts.address = cfg.str("server.ip", "0.0.0.0");
+  dopts.port = static_cast<std::uint16_t>(cfg.get<int>("server.port", 8000));
+  dopts.max_message_bytes = cfg.get<std::size_t>("server.max_ws_message_bytes", 65536);
+  dopts.handshake_timeout = std::chrono::milliseconds(
+      static_cast<long long>(cfg.get<double>("server.handshake_timeout_seconds", 10.0) * 1000));
+  p_->devices = std::make_unique<session::DeviceServer>(
+      p_->runtime, dopts, session::SessionDeps{p_->session_settings, p_->registry, make_conversation}, auth);
+  p_->devices->start();
+  spdlog::info("WebSocket listening on {}:{} (devices connect to ws://<host>:{}/xiaozhi/v1/)",
+               dopts.address, p_->devices->port(), p_->devices->port());
 
   const int http_port = cfg.get<int>("server.http_port", 8003);
   if (http_port != 0) {
     auto router = std::make_shared<net::HttpRouter>();
     http::add_health_routes(*router, {p_->started, [this] { return live_sessions(); },
                                       [this] { return shutting_down(); }});
+    http::add_metrics_route(*router, p_->metrics);
+    http::add_ota_routes(*router, {http::ota_settings_from_config(cfg, p_->auth_key, http::detect_lan_ip()),
+                                   *p_->store, p_->runtime.pool()});
+    http::add_admin_routes(*router, {*p_->store, cfg.str("server.admin_token")});
     net::HttpServerOptions o;
     o.name = "http";
     o.address = cfg.str("server.ip", "0.0.0.0");
@@ -47,7 +135,8 @@ void Server::start() {
     o.max_body_bytes = cfg.get<std::size_t>("server.max_http_body_bytes", 6 * 1024 * 1024);
     p_->http = std::make_unique<net::HttpServer>(p_->runtime, o, router);
     p_->http->start();
-    spdlog::info("HTTP listening on {}:{} (/health)", o.address, p_->http->port());
+    spdlog::info("HTTP listening on {}:{} (OTA http://<host>:{}/xiaozhi/ota/, /health, /metrics)", o.address,
+                 p_->http->port(), p_->http->port());
   }
 }
 
@@ -55,22 +144,41 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   if (p_->stopped) return;
   p_->stopping = true;
   auto deadline = std::chrono::steady_clock::now() + grace;
+  if (p_->devices) p_->devices->stop_accepting();
   if (p_->http) p_->http->stop_accepting();
+  // Sessions finish the reply they are speaking, then close.
+  for (auto& s : p_->registry.all()) s->request_close("server shutting down", true);
 
   auto busy = [&] { return (p_->http && p_->http->open_connections() > 0) || live_sessions() > 0; };
   // Live work finishes on its own loops; this thread only watches the counters.
   while (busy() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  if (busy()) spdlog::warn("shutdown: grace period over with work still running; stopping anyway");
+  if (busy()) {
+    spdlog::warn("shutdown: grace period over with {} session(s) still open; dropping them", live_sessions());
+    for (auto& s : p_->registry.all()) s->request_abort("server shutting down");
+    // Their coroutines unwind quickly once the sockets are gone.
+    auto hard = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    while (live_sessions() > 0 && std::chrono::steady_clock::now() < hard)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 
+  // Everything queued for the database is written before the loops stop.
+  if (p_->store) {
+    try {
+      boost::asio::co_spawn(p_->runtime.loop(0), p_->store->close(), boost::asio::use_future).get();
+    } catch (const std::exception& e) {
+      spdlog::error("shutdown: closing the store failed: {}", e.what());
+    }
+  }
   p_->runtime.stop();
   p_->http.reset();
+  p_->devices.reset();
   p_->stopped = true;
 }
 
-std::uint16_t Server::ws_port() const { return 0; }
+std::uint16_t Server::ws_port() const { return p_->devices ? p_->devices->port() : 0; }
 std::uint16_t Server::http_port() const { return p_->http ? p_->http->port() : 0; }
-std::size_t Server::live_sessions() const { return 0; }
+std::size_t Server::live_sessions() const { return p_->registry.size(); }
 bool Server::shutting_down() const { return p_->stopping; }
 const core::Config& Server::config() const { return p_->config; }
 

@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/default_config.h"
 #include "core/log.h"
+#include "providers/registry.h"
 #include "version.h"
 
 namespace {
@@ -98,6 +99,7 @@ int main(int argc, char** argv) {
   src.defaults_yaml = std::string(xz::core::default_config_yaml());
   src.path = cli.config_path;
   src.overrides = cli.overrides;
+  src.known_types = xz::providers::known_types();
   xz::core::Config cfg;
   try {
     cfg = xz::core::Config::load(src);

@@ -40,6 +40,12 @@ const std::vector<Rule>& rules() {
       {"server.auth.expire_seconds", Kind::Int, 0},
       {"server.activation", Kind::Map},
       {"server.activation.enabled", Kind::Bool},
+      {"server.activation.message", Kind::String},
+      {"server.activation.code_ttl_seconds", Kind::Int, 60},
+      {"server.websocket_protocol_version", Kind::Int, 1, 3},
+      {"server.mqtt_gateway", Kind::String},
+      {"server.mqtt_signature_key", Kind::String},
+      {"firmware_cache_ttl", Kind::Int, 0},
       {"server.io_threads", Kind::Int, 0, 256},
       {"server.workers", Kind::Int, 0, 256},
       {"server.max_ws_message_bytes", Kind::Int, 1024, 16 * 1024 * 1024},
@@ -58,6 +64,7 @@ const std::vector<Rule>& rules() {
       {"close_connection_no_voice_time", Kind::Int, 1},
       {"close_connection_after_goodbye_seconds", Kind::Number, 0},
       {"tool_call_timeout", Kind::Number, 0.1},
+      {"max_tool_rounds", Kind::Int, 0, 20},
       {"enable_greeting", Kind::Bool},
       {"enable_wakeup_words_response_cache", Kind::Bool},
       {"enable_websocket_ping", Kind::Bool},
@@ -191,7 +198,8 @@ std::vector<std::string> validate_config(const Json& root, const KnownProviderTy
   std::vector<std::string> out;
   for (const auto& r : rules()) {
     const Json* v = find(root, r.path);
-    if (!v) continue;  // absent keys fall back to code defaults
+    // Absent or null keys fall back to code defaults (reference configs write `key: null`).
+    if (!v || v->is_null()) continue;
     check(r, *v, out);
   }
 

@@ -1,0 +1,478 @@
+#include "pipeline/conversation.h"
+
+#include <deque>
+#include <map>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "pipeline/emotion.h"
+#include "pipeline/sentence_segmenter.h"
+#include "pipeline/speech_text.h"
+#include "pipeline/system_prompt.h"
+#include "protocol/server_messages.h"
+#include "tools/tool_runner.h"
+
+namespace xz::pipeline {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+// What the reply says, in order: text segments from the LLM stream (a synchronous
+// sink) and audio a tool asked to play, consumed by the speaking coroutine.
+struct SpeechItem {
+  std::string text;
+  std::string title;  // playback
+  std::function<asio::awaitable<providers::PcmChunk>()> audio;
+};
+
+class SpeechQueue {
+ public:
+  explicit SpeechQueue(asio::any_io_executor ex) : notify_(ex, Clock::time_point::max()) {}
+  void push(SpeechItem s) {
+    items_.push_back(std::move(s));
+    notify_.cancel();
+  }
+  void push_text(std::string s) { push({std::move(s), {}, {}}); }
+  void close() {
+    closed_ = true;
+    notify_.cancel();
+  }
+  asio::awaitable<std::optional<SpeechItem>> next() {
+    while (items_.empty() && !closed_) {
+      notify_.expires_at(Clock::time_point::max());
+      co_await notify_.async_wait(asio::as_tuple(asio::use_awaitable));
+      auto cs = co_await asio::this_coro::cancellation_state;
+      if (cs.cancelled() != asio::cancellation_type::none)
+        throw boost::system::system_error(asio::error::operation_aborted);
+    }
+    if (items_.empty()) co_return std::nullopt;
+    SpeechItem s = std::move(items_.front());
+    items_.pop_front();
+    co_return s;
+  }
+
+ private:
+  std::deque<SpeechItem> items_;
+  bool closed_ = false;
+  asio::steady_timer notify_;
+};
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty() && !p.empty() && static_cast<unsigned char>(out.back()) < 0x80 &&
+        static_cast<unsigned char>(p.front()) < 0x80)
+      out += ' ';
+    out += p;
+  }
+  return out;
+}
+
+}  // namespace
+
+Conversation::Conversation(const session::ConversationContext& ctx, VoiceServices& services)
+    : link_(ctx.link),
+      device_id_(ctx.identity.device_key),
+      hooks_(ctx.hooks),
+      session_id_(ctx.session_id),
+      log_(ctx.log),
+      svc_(services),
+      ex_(ctx.executor),
+      listener_(ctx.executor, services.settings.listener, services.vad, services.asr, ctx.log,
+                ListenerEvents{[this] { on_speech_started(); }, [this](Utterance u) { on_utterance(std::move(u)); },
+                               [this](std::string) { svc_.metrics.asr_errors.inc(); }}),
+      speaker_(ctx.executor, services.settings, services.tts, services.pool, ctx.link, ctx.session_id, services.metrics,
+               ctx.log),
+      dialogue_(services.settings.dialogue_max_chars),
+      registry_(ctx.log),
+      iot_([this](nlohmann::json commands) {
+        link_.send_text(protocol::make_iot_commands(session_id_, commands));
+      }) {
+  if (services.settings.intent != "nointent") registry_.set_source("builtin", services.builtin_tools);
+}
+
+Conversation::~Conversation() = default;
+
+void Conversation::on_hello(const protocol::HelloMsg& hello) {
+  aec_ = hello.features.aec;
+  emotion_messages_ = hello.features.emoji;
+}
+
+void Conversation::on_audio(std::string_view opus, std::uint32_t) {
+  if (stopping_) return;
+  listener_.push_opus(opus);
+}
+
+void Conversation::on_listen(const protocol::ListenMsg& msg) {
+  if (msg.mode) mode_ = *msg.mode;
+  switch (msg.state) {
+    case protocol::ListenState::start:
+      listener_.start(mode_ == protocol::ListenMode::manual ? Listener::Mode::manual : Listener::Mode::vad);
+      if (!turn_) hooks_.set_state("listening");
+      break;
+    case protocol::ListenState::stop:
+      listener_.stop();
+      break;
+    case protocol::ListenState::detect:
+      // What was heard before the detect was the wake word itself: not for the ASR.
+      listener_.reset();
+      if (msg.text) on_detect(*msg.text);
+      break;
+  }
+}
+
+void Conversation::on_abort(std::string_view reason) {
+  auto t0 = Clock::now();
+  if (!cancel_turn(reason.empty() ? "abort" : reason, true)) {
+    // The device stays in speaking after a button abort until it gets tts stop.
+    link_.send_text(protocol::make_tts_stop(session_id_));
+  }
+  svc_.metrics.barge_in_stop_ms.observe(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+}
+
+void Conversation::on_mcp(const nlohmann::json& payload) { log_.debug("device mcp: {}", payload.dump()); }
+
+void Conversation::on_iot(const protocol::IotMsg& msg) {
+  if (!msg.descriptors.is_null()) {
+    std::string error;
+    if (!iot_.add_descriptors(msg.descriptors, &error)) log_.warn("iot descriptors: {}", error);
+    if (svc_.settings.intent != "nointent") registry_.set_source("iot", iot_.tools());
+    log_.info("iot: {} tool(s) from the device's things", iot_.tools().size());
+  }
+  if (!msg.states.is_null()) iot_.update_states(msg.states);
+}
+
+void Conversation::on_no_voice_timeout() {
+  if (turn_) return;
+  if (!svc_.settings.end_prompt_enabled || svc_.settings.end_prompt.empty()) {
+    hooks_.close_session("no voice for a while");
+    return;
+  }
+  TurnRequest req;
+  req.kind = TurnKind::goodbye;
+  req.text = svc_.settings.end_prompt;
+  req.show_stt = false;
+  req.close_after = true;
+  start_turn(std::move(req));
+}
+
+void Conversation::on_speech_started() {
+  hooks_.note_activity();
+  // With echo cancellation the mic stays open while we speak: a voice onset is the
+  // user talking over us.
+  if (turn_ && (mode_ == protocol::ListenMode::realtime || aec_)) cancel_turn("barge-in (voice onset)", true);
+}
+
+void Conversation::on_utterance(Utterance u) {
+  if (stopping_) return;
+  hooks_.note_activity();
+  TurnRequest req;
+  req.kind = TurnKind::user;
+  req.text = std::move(u.text);
+  req.timings->end_of_speech = u.end_of_speech;
+  req.timings->asr_final = u.asr_final;
+  if (auto ms = TurnTimings::ms(u.end_of_speech, u.asr_final)) svc_.metrics.asr_final_ms.observe(*ms);
+  req.close_after = is_exit_command(req.text);
+  // A new utterance while we speak interrupts us (push-to-talk aborts explicitly).
+  if (turn_ && mode_ != protocol::ListenMode::manual) cancel_turn("barge-in (new utterance)", true);
+  start_turn(std::move(req));
+}
+
+void Conversation::on_detect(const std::string& text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return;
+  hooks_.note_activity();
+  if (is_wake_word(text)) {
+    if (!svc_.settings.enable_greeting) {
+      link_.send_text(protocol::make_stt(session_id_, text));
+      link_.send_text(protocol::make_tts_stop(session_id_));
+      return;
+    }
+    if (turn_) cancel_turn("wake word", true);
+    TurnRequest req;
+    req.kind = TurnKind::greeting;
+    req.text = svc_.settings.greeting;
+    req.show_stt = false;
+    start_turn(std::move(req));
+    return;
+  }
+  // Not a wake word: text typed on the device or a test client is a user utterance.
+  if (turn_) cancel_turn("typed text", true);
+  TurnRequest req;
+  req.kind = TurnKind::typed;
+  req.text = text;
+  req.timings->end_of_speech = Clock::now();
+  req.timings->asr_final = req.timings->end_of_speech;
+  req.close_after = is_exit_command(text);
+  start_turn(std::move(req));
+}
+
+bool Conversation::is_exit_command(const std::string& text) const {
+  auto n = normalize_command(text);
+  for (const auto& c : svc_.settings.exit_commands)
+    if (n == c) return true;
+  return false;
+}
+
+bool Conversation::is_wake_word(const std::string& text) const {
+  auto n = normalize_command(text);
+  for (const auto& w : svc_.settings.wakeup_words)
+    if (n == w) return true;
+  return false;
+}
+
+void Conversation::start_turn(TurnRequest req) {
+  auto previous = last_turn_;
+  auto t = std::make_shared<Turn>(ex_);
+  t->id = next_turn_id_++;
+  t->req = std::move(req);
+  turn_ = t;
+  last_turn_ = t;
+  svc_.metrics.turns.inc();
+  asio::co_spawn(ex_, run_turn(t, previous),
+                 asio::bind_cancellation_slot(t->cancel.slot(), [](std::exception_ptr) {}));
+}
+
+bool Conversation::cancel_turn(std::string_view why, bool send_stop) {
+  if (!turn_) return false;
+  auto t = std::move(turn_);
+  turn_ = nullptr;
+  t->cancelled = true;
+  speaker_.clear();
+  if (send_stop) link_.send_text(protocol::make_tts_stop(session_id_));
+  // Keep only what the user actually heard, and answer tool calls left open.
+  if (t->req.kind != TurnKind::goodbye) {
+    dialogue_.close_dangling_tool_calls(R"({"status":"interrupted","message":"cancelled by the user"})");
+    const auto& played = speaker_.played();
+    std::vector<std::string> heard_now(played.begin() + static_cast<std::ptrdiff_t>(std::min(t->played_before_round, played.size())),
+                                       played.end());
+    std::string heard = join(heard_now);
+    if (!heard.empty()) dialogue_.add_assistant(heard);
+  }
+  svc_.metrics.turns_interrupted.inc();
+  log_.info("reply interrupted ({}) after {} segment(s) played", why, speaker_.played().size());
+  t->cancel.emit(asio::cancellation_type::terminal);
+  if (!stopping_) hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
+  return true;
+}
+
+asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::shared_ptr<Turn> previous) {
+  try {
+    // The previous reply may still be unwinding (a synthesis on the pool): the speaker
+    // and its encoder are shared, so wait for it.
+    if (previous && !previous->done.is_set()) co_await previous->done.wait();
+    if (t->cancelled) throw boost::system::system_error(asio::error::operation_aborted);
+
+    speaker_.begin_reply(t->req.timings);
+    if (t->req.show_stt) link_.send_text(protocol::make_stt(session_id_, strip_edge_punctuation(t->req.text)));
+    link_.send_text(protocol::make_tts_start(session_id_));
+    hooks_.set_state("speaking");
+
+    if (t->req.kind == TurnKind::greeting) {
+      auto speech = co_await svc_.greetings.get(t->req.text);
+      if (t->cancelled) throw boost::system::system_error(asio::error::operation_aborted);
+      speaker_.say_cached(*speech);
+      t->reply = speech->text;
+    } else {
+      co_await answer(*t);
+    }
+    co_await speaker_.drained();
+    // Let the device finish playing before it opens its mic again (it echoes otherwise).
+    asio::steady_timer tail(ex_);
+    tail.expires_at(speaker_.playback_end() + svc_.settings.tts_stop_tail);
+    co_await tail.async_wait(asio::use_awaitable);
+    finish_turn(*t);
+  } catch (const std::exception& e) {
+    if (!t->cancelled) {
+      // Not a cancellation: something broke. The device must not stay in speaking.
+      log_.error("reply failed: {}", e.what());
+      if (turn_ == t) turn_ = nullptr;
+      speaker_.clear();
+      link_.send_text(protocol::make_tts_stop(session_id_));
+      hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
+    }
+  }
+  t->done.set();
+}
+
+namespace {
+// Tool-call deltas arrive in pieces, keyed by index: id and name once, arguments in fragments.
+void merge_tool_calls(std::map<int, providers::ToolCall>& calls, const std::vector<providers::ToolCallDelta>& deltas) {
+  for (const auto& d : deltas) {
+    auto& c = calls[d.index];
+    if (!d.id.empty()) c.id = d.id;
+    if (!d.name.empty()) c.name = d.name;
+    c.arguments += d.arguments;
+  }
+}
+}  // namespace
+
+asio::awaitable<void> Conversation::answer(Turn& t) {
+  const auto& s = svc_.settings;
+  dialogue_.set_system_prompt(render_prompt(persona_.empty() ? s.prompt : persona_,
+                                            {std::chrono::system_clock::now(), s.utc_offset_minutes, s.language}));
+  if (t.req.kind != TurnKind::goodbye) dialogue_.add_user(t.req.text);
+  const bool use_tools = s.intent == "function_call" && svc_.llm.supports_tools() && t.req.kind != TurnKind::goodbye;
+
+  SpeechQueue speech(ex_);
+  auto produce = [&]() -> asio::awaitable<void> {
+    auto& timings = *t.req.timings;
+    for (int round = 0;; ++round) {
+      providers::ChatRequest req;
+      req.messages = dialogue_.messages();
+      if (t.req.kind == TurnKind::goodbye) req.messages.push_back({"user", t.req.text, {}, {}});
+      if (use_tools && !registry_.empty()) {
+        if (round < s.max_tool_rounds) {
+          req.tools = registry_.schemas();
+        } else {
+          req.messages.push_back({"user",
+                                  "[system] The tool-call limit is reached. Answer the user now with what you "
+                                  "have; do not call any tool.",
+                                  {}, {}});
+        }
+      }
+      SentenceSegmenter segmenter(SentenceSegmenter::Options{});
+      std::map<int, providers::ToolCall> calls;
+      t.reply.clear();
+      t.played_before_round = speaker_.played().size();
+      if (!timings.llm_request) timings.llm_request = Clock::now();
+      try {
+        providers::ChatSink sink = [&](const providers::ChatDelta& d) {
+          if (t.cancelled) return;
+          if (!d.tool_calls.empty()) merge_tool_calls(calls, d.tool_calls);
+          if (d.text.empty()) return;
+          if (!timings.llm_first_token) {
+            timings.llm_first_token = Clock::now();
+            if (auto ms = TurnTimings::ms(timings.llm_request, timings.llm_first_token))
+              svc_.metrics.llm_first_token_ms.observe(*ms);
+            if (emotion_messages_) {
+              auto e = detect_emotion(d.text);
+              link_.send_text(protocol::make_llm_emotion(session_id_, e.name, e.emoji));
+            }
+          }
+          t.reply += d.text;
+          for (auto& seg : segmenter.push(d.text)) speech.push_text(std::move(seg));
+        };
+        co_await svc_.llm.chat(std::move(req), std::move(sink));
+        if (auto rest = segmenter.finish()) speech.push_text(std::move(*rest));
+      } catch (const boost::system::system_error& e) {
+        if (e.code() == asio::error::operation_aborted) throw;
+        svc_.metrics.llm_errors.inc();
+        log_.error("LLM failed: {}", e.what());
+        speech.push_text(s.system_error_response);
+        t.reply = s.system_error_response;
+        break;
+      } catch (const std::exception& e) {
+        svc_.metrics.llm_errors.inc();
+        log_.error("LLM failed: {}", e.what());
+        if (auto rest = segmenter.finish()) speech.push_text(std::move(*rest));
+        speech.push_text(s.system_error_response);
+        t.reply += (t.reply.empty() ? "" : " ") + s.system_error_response;
+        break;
+      }
+      if (calls.empty()) break;
+
+      // The model called tools: record the call, run them all at once, and decide.
+      std::vector<providers::ToolCall> list;
+      for (auto& [i, c] : calls) {
+        if (c.id.empty()) c.id = "call_" + std::to_string(t.id) + "_" + std::to_string(round) + "_" + std::to_string(i);
+        list.push_back(c);
+        link_.send_text(protocol::make_stt(session_id_, "% " + c.name));
+      }
+      dialogue_.add({"assistant", t.reply, list, {}});
+      t.reply.clear();
+      auto outcomes = co_await tools::run_tool_calls(std::move(list), registry_, *this, s.tool_call_timeout);
+      bool ask_llm = false;
+      for (auto& o : outcomes) {
+        const auto& r = o.result;
+        log_.info("tool {} -> {} in {} ms", o.call.name, static_cast<int>(r.action), o.took.count());
+        std::string content = r.result;
+        switch (r.action) {
+          case tools::Action::reqllm:
+            ask_llm = true;
+            break;
+          case tools::Action::response:
+          case tools::Action::error:
+          case tools::Action::not_found:
+            if (!r.response.empty()) speech.push_text(r.response);
+            if (content.empty()) content = r.response;
+            t.reply += (t.reply.empty() ? "" : " ") + r.response;
+            break;
+          case tools::Action::record:
+          case tools::Action::none:
+            break;
+        }
+        if (content.empty()) content = "ok";
+        dialogue_.add({"tool", std::move(content), {}, o.call.id});
+      }
+      for (auto& [title, source] : t.playback) speech.push({{}, std::move(title), std::move(source)});
+      t.playback.clear();
+      if (!ask_llm) break;
+    }
+    speech.close();
+  };
+  auto consume = [&]() -> asio::awaitable<void> {
+    while (auto item = co_await speech.next()) {
+      try {
+        if (item->audio)
+          co_await speaker_.play(std::move(item->title), std::move(item->audio));
+        else
+          co_await speaker_.say(std::move(item->text));
+      } catch (const boost::system::system_error& e) {
+        if (e.code() == asio::error::operation_aborted) throw;
+        svc_.metrics.tts_errors.inc();
+        log_.error("speech failed for a segment: {}", e.what());
+      } catch (const std::exception& e) {
+        svc_.metrics.tts_errors.inc();
+        log_.error("speech failed for a segment: {}", e.what());
+      }
+    }
+  };
+  // The LLM keeps streaming while earlier sentences are synthesized and played.
+  co_await (produce() && consume());
+}
+
+void Conversation::close_after_reply() {
+  if (turn_) turn_->req.close_after = true;
+}
+
+void Conversation::set_persona(std::string prompt) { persona_ = std::move(prompt); }
+
+asio::awaitable<void> Conversation::play_audio(std::string title,
+                                               std::function<asio::awaitable<providers::PcmChunk>()> next) {
+  // Played after the reply's speech; the tool returns at once (a long song must not
+  // hold the tool call open).
+  if (turn_) turn_->playback.emplace_back(std::move(title), std::move(next));
+  co_return;
+}
+
+void Conversation::finish_turn(Turn& t) {
+  auto& timings = *t.req.timings;
+  timings.stopped = Clock::now();
+  link_.send_text(protocol::make_tts_stop(session_id_));
+  if (t.req.kind != TurnKind::goodbye && !t.reply.empty()) dialogue_.add_assistant(t.reply);
+  if (auto ms = TurnTimings::ms(timings.end_of_speech, timings.first_frame_sent))
+    svc_.metrics.first_frame_ms.observe(*ms);
+  log_.info("reply done: {}", timings.summary());
+  if (turn_.get() == &t) turn_ = nullptr;
+  hooks_.note_activity();
+  hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
+  if (t.req.close_after) hooks_.close_session(t.req.kind == TurnKind::goodbye ? "said goodbye after a long silence"
+                                                                             : "the user asked to end the conversation");
+}
+
+asio::awaitable<void> Conversation::stop() {
+  stopping_ = true;
+  cancel_turn("session closing", false);
+  co_await listener_.close();
+  if (last_turn_ && !last_turn_->done.is_set()) co_await last_turn_->done.wait();
+  speaker_.stop();
+}
+
+}  // namespace xz::pipeline

@@ -1,0 +1,127 @@
+#pragma once
+// One device's voice conversation: hears utterances (Listener), answers them with the
+// LLM streamed into the Speaker, and handles wake words, typed text, exit commands,
+// the goodbye turn and barge-in. A reply is one cancellable unit ("turn"); cancelling
+// it stops the LLM stream and TTS, empties the pacer, and sends tts stop at once.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/cancellation_signal.hpp>
+
+#include "core/async.h"
+#include "pipeline/conversation_settings.h"
+#include "pipeline/dialogue.h"
+#include "pipeline/greeting_cache.h"
+#include "pipeline/listener.h"
+#include "pipeline/speaker.h"
+#include "pipeline/turn_timings.h"
+#include "pipeline/voice_metrics.h"
+#include "providers/asr/asr.h"
+#include "providers/llm/llm.h"
+#include "providers/tts/tts.h"
+#include "providers/vad/vad.h"
+#include "session/conversation.h"
+#include "tools/iot_tools.h"
+#include "tools/tool.h"
+#include "tools/tool_registry.h"
+
+namespace xz::pipeline {
+
+// Everything conversations share: engines (loaded once), the pool, settings, metrics.
+struct VoiceServices {
+  providers::VadEngine& vad;
+  providers::AsrEngine& asr;
+  providers::LlmEngine& llm;
+  providers::TtsEngine& tts;
+  boost::asio::thread_pool& pool;
+  const ConversationSettings& settings;
+  VoiceMetrics& metrics;
+  GreetingCache& greetings;
+  std::vector<tools::ToolPtr> builtin_tools;  // shared; sessions add their own sources
+};
+
+class Conversation : public session::Conversation, public tools::SessionActions {
+ public:
+  Conversation(const session::ConversationContext& ctx, VoiceServices& services);
+  ~Conversation() override;
+
+  void on_hello(const protocol::HelloMsg& hello) override;
+  void on_audio(std::string_view opus, std::uint32_t timestamp) override;
+  void on_listen(const protocol::ListenMsg& msg) override;
+  void on_abort(std::string_view reason) override;
+  void on_mcp(const nlohmann::json& payload) override;
+  void on_iot(const protocol::IotMsg& msg) override;
+  void on_no_voice_timeout() override;
+  bool busy() const override { return turn_ != nullptr; }
+  boost::asio::awaitable<void> stop() override;
+
+  // tools::SessionActions
+  const std::string& device_id() const override { return device_id_; }
+  const std::string& session_id() const override { return session_id_; }
+  boost::asio::any_io_executor executor() const override { return ex_; }
+  void close_after_reply() override;
+  void set_persona(std::string prompt) override;
+  boost::asio::awaitable<void> play_audio(
+      std::string title, std::function<boost::asio::awaitable<providers::PcmChunk>()> next) override;
+
+  tools::ToolRegistry& tools() { return registry_; }
+
+ private:
+  enum class TurnKind { user, typed, greeting, goodbye };
+  struct TurnRequest {
+    TurnKind kind = TurnKind::user;
+    std::string text;  // what the user said (or the goodbye instruction)
+    bool show_stt = true;
+    bool close_after = false;
+    std::shared_ptr<TurnTimings> timings = std::make_shared<TurnTimings>();
+  };
+  struct Turn {
+    explicit Turn(boost::asio::any_io_executor ex) : done(ex) {}
+    std::uint64_t id = 0;
+    TurnRequest req;
+    boost::asio::cancellation_signal cancel;
+    bool cancelled = false;
+    std::string reply;  // the answer text of the current LLM round
+    std::size_t played_before_round = 0;  // segments heard before this round's text
+    core::Event done;   // the turn coroutine has finished
+    // Audio a tool asked to play (music), queued behind the speech of this reply.
+    std::vector<std::pair<std::string, std::function<boost::asio::awaitable<providers::PcmChunk>()>>> playback;
+  };
+
+  void on_utterance(Utterance u);
+  void on_speech_started();
+  void on_detect(const std::string& text);
+  void start_turn(TurnRequest req);
+  // Stops the current turn at once (barge-in/abort/close); true if there was one.
+  bool cancel_turn(std::string_view why, bool send_stop);
+  boost::asio::awaitable<void> run_turn(std::shared_ptr<Turn> turn, std::shared_ptr<Turn> previous);
+  boost::asio::awaitable<void> answer(Turn& turn);
+  void finish_turn(Turn& turn);
+  bool is_exit_command(const std::string& text) const;
+  bool is_wake_word(const std::string& text) const;
+
+  session::DeviceLink& link_;
+  std::string device_id_;
+  session::SessionHooks& hooks_;
+  const std::string& session_id_;
+  const core::SessionLog& log_;
+  VoiceServices& svc_;
+  boost::asio::any_io_executor ex_;
+
+  Listener listener_;
+  Speaker speaker_;
+  Dialogue dialogue_;
+  tools::ToolRegistry registry_;
+  tools::IotThings iot_;
+  std::string persona_;  // set by change_role; empty = the configured prompt
+  protocol::ListenMode mode_ = protocol::ListenMode::auto_mode;
+  bool aec_ = false;
+  bool emotion_messages_ = true;
+  bool stopping_ = false;
+  std::shared_ptr<Turn> turn_;       // the reply in progress
+  std::shared_ptr<Turn> last_turn_;  // possibly still unwinding after a cancel
+  std::uint64_t next_turn_id_ = 1;
+};
+
+}  // namespace xz::pipeline

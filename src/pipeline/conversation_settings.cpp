@@ -1,0 +1,61 @@
+#include "pipeline/conversation_settings.h"
+
+#include "pipeline/speech_text.h"
+
+namespace xz::pipeline {
+
+std::string normalize_command(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto cp = decode_utf8(text, i);
+    std::string_view piece = text.substr(i, cp.length);
+    i += cp.length;
+    if (is_space(cp.value) || is_punctuation(cp.value) || is_emoji(cp.value)) continue;
+    if (cp.value < 0x80)
+      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(cp.value))));
+    else
+      out.append(piece);
+  }
+  return out;
+}
+
+ConversationSettings ConversationSettings::from_config(const core::Config& cfg) {
+  ConversationSettings s;
+  s.prompt = cfg.str("prompt");
+  s.language = cfg.str("language", "English");
+  s.utc_offset_minutes = static_cast<int>(cfg.get<double>("server.timezone_offset", 8.0) * 60);
+  s.system_error_response = cfg.str("system_error_response", "Sorry, something went wrong.");
+  s.end_prompt_enabled = cfg.get<bool>("end_prompt.enable", true);
+  s.end_prompt = cfg.str("end_prompt.prompt");
+  for (const auto& c : cfg.get<std::vector<std::string>>("exit_commands", {}))
+    if (auto n = normalize_command(c); !n.empty()) s.exit_commands.push_back(n);
+  for (const auto& w : cfg.get<std::vector<std::string>>("wakeup_words", {}))
+    if (auto n = normalize_command(w); !n.empty()) s.wakeup_words.push_back(n);
+  s.enable_greeting = cfg.get<bool>("enable_greeting", true);
+  s.greeting = cfg.str("wakeup_words_response", "Hi, I'm here. What can I do for you?");
+  s.replacement_words = cfg.get<std::vector<std::string>>("replacement_words", {});
+  s.dialogue_max_chars = cfg.get<std::size_t>("dialogue_max_chars", 8000);
+  s.tts_stop_tail = std::chrono::milliseconds(cfg.get<int>("tts_stop_tail_ms", 100));
+  s.intent = core::selected_provider_type(cfg.root(), "Intent");
+  if (s.intent.empty()) s.intent = "function_call";
+  s.tool_call_timeout =
+      std::chrono::milliseconds(static_cast<long long>(cfg.get<double>("tool_call_timeout", 30.0) * 1000));
+  s.max_tool_rounds = cfg.get<int>("max_tool_rounds", 5);
+
+  s.listener.pre_roll = std::chrono::milliseconds(cfg.get<int>("asr_pre_roll_ms", 600));
+  s.listener.min_utterance = std::chrono::milliseconds(cfg.get<int>("min_utterance_ms", 300));
+  s.listener.max_utterance = std::chrono::milliseconds(cfg.get<int>("max_utterance_ms", 60000));
+
+  s.downlink.sample_rate = cfg.get<int>("xiaozhi.audio_params.sample_rate", 24000);
+  s.downlink.frame_ms = cfg.get<int>("xiaozhi.audio_params.frame_duration", 60);
+  s.downlink.complexity = cfg.get<int>("opus_complexity", 5);
+  s.downlink.bitrate = cfg.get<int>("opus_bitrate", 24000);
+
+  s.pacer.frame_duration = std::chrono::milliseconds(s.downlink.frame_ms);
+  s.pacer.prebuffer_frames = cfg.get<int>("audio_prebuffer_frames", 5);
+  s.pacer.fixed_interval = std::chrono::milliseconds(cfg.get<int>("tts_audio_send_delay", 0));
+  return s;
+}
+
+}  // namespace xz::pipeline

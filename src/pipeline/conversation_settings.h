@@ -1,0 +1,42 @@
+#pragma once
+// What a conversation reads from the configuration, extracted once at start-up.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "pipeline/listener.h"
+#include "pipeline/pacer.h"
+#include "pipeline/pcm_encoder.h"
+
+namespace xz::pipeline {
+
+struct ConversationSettings {
+  std::string prompt;
+  std::string language = "English";
+  int utc_offset_minutes = 480;
+  std::string system_error_response;
+  bool end_prompt_enabled = true;
+  std::string end_prompt;
+  std::vector<std::string> exit_commands;
+  std::vector<std::string> wakeup_words;  // normalised (see normalize_command)
+  bool enable_greeting = true;
+  std::string greeting;
+  std::vector<std::string> replacement_words;  // "original|replacement"
+  std::size_t dialogue_max_chars = 8000;
+  std::chrono::milliseconds tts_stop_tail{100};
+  std::string intent = "function_call";  // type of the selected Intent: function_call, nointent, intent_llm
+  std::chrono::milliseconds tool_call_timeout{30000};
+  int max_tool_rounds = 5;
+  ListenerSettings listener;
+  DownlinkFormat downlink;
+  Pacer::Options pacer;
+
+  static ConversationSettings from_config(const core::Config& cfg);
+};
+
+// For comparing utterances with wake words and exit commands: punctuation, emoji and
+// spaces removed, ASCII lower-cased ("Hello, Xiaozhi!" -> "helloxiaozhi").
+std::string normalize_command(std::string_view text);
+
+}  // namespace xz::pipeline

@@ -1,0 +1,181 @@
+#include "pipeline/listener.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace xz::pipeline {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr std::size_t kRate = 16000;
+std::size_t samples_for(std::chrono::milliseconds d) { return static_cast<std::size_t>(d.count()) * kRate / 1000; }
+}  // namespace
+
+Listener::Listener(asio::any_io_executor ex, ListenerSettings settings, providers::VadEngine& vad,
+                   providers::AsrEngine& asr, const core::SessionLog& log, ListenerEvents events)
+    : ex_(std::move(ex)),
+      settings_(settings),
+      asr_engine_(asr),
+      log_(log),
+      events_(std::move(events)),
+      vad_(vad.open()),
+      wake_(ex_, Clock::time_point::max()),
+      worker_done_(ex_) {
+  // The worker only touches members; close() waits for it before the Listener dies.
+  asio::co_spawn(ex_, worker(), asio::detached);
+}
+
+Listener::~Listener() = default;
+
+bool Listener::in_speech() const { return mode_ == Mode::manual ? manual_open_ : vad_->in_speech(); }
+
+void Listener::push_opus(std::string_view opus) {
+  if (closing_) return;
+  if (frames_queued_ >= settings_.max_queued_frames) {
+    // The pool cannot keep up (overload): losing audio beats falling further behind.
+    if (dropped_++ % 100 == 0) log_.warn("listener overloaded: dropping uplink audio ({} dropped)", dropped_);
+    return;
+  }
+  std::string error;
+  auto pcm = decoder_.decode(opus, &error);
+  if (!pcm) {
+    log_.debug("undecodable uplink packet: {}", error);
+    return;
+  }
+  if (pcm->empty()) return;
+  ++frames_queued_;
+  enqueue(Pcm{std::move(*pcm)});
+}
+
+void Listener::start(Mode mode) { enqueue(Start{mode}); }
+void Listener::stop() { enqueue(Stop{}); }
+void Listener::reset() { enqueue(Reset{}); }
+
+void Listener::enqueue(Item item) {
+  if (closing_) return;
+  queue_.push_back(std::move(item));
+  wake_.cancel();
+}
+
+asio::awaitable<void> Listener::close() {
+  closing_ = true;
+  queue_.clear();
+  frames_queued_ = 0;
+  wake_.cancel();
+  // The worker finishes the item in hand (at most one engine call), then exits.
+  co_await worker_done_.wait();
+  drop_utterance();
+}
+
+asio::awaitable<void> Listener::worker() {
+  while (!closing_) {
+    if (queue_.empty()) {
+      wake_.expires_at(Clock::time_point::max());
+      co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    try {
+      if (auto* p = std::get_if<Pcm>(&item)) {
+        --frames_queued_;
+        co_await on_pcm(std::move(p->samples));
+      } else if (auto* s = std::get_if<Start>(&item)) {
+        drop_utterance();
+        mode_ = s->mode;
+        manual_open_ = mode_ == Mode::manual;
+        vad_->reset();
+      } else if (std::holds_alternative<Stop>(item)) {
+        if (mode_ == Mode::manual && manual_open_) {
+          manual_open_ = false;
+          co_await finish_utterance(Clock::now());
+        }
+      } else {
+        drop_utterance();
+        vad_->reset();
+        manual_open_ = false;
+      }
+    } catch (const std::exception& e) {
+      // A failed engine call costs this utterance, never the session.
+      log_.error("listener: {}", e.what());
+      drop_utterance();
+      if (events_.failed) events_.failed(e.what());
+    }
+  }
+  worker_done_.set();
+}
+
+asio::awaitable<void> Listener::on_pcm(std::vector<std::int16_t> pcm) {
+  const std::size_t n = pcm.size();
+  if (mode_ == Mode::manual) {
+    if (!manual_open_) co_return;  // the firmware's mic is off outside listen start..stop
+    if (!asr_ && !asr_failed_) asr_ = co_await asr_engine_.open();
+    if (asr_) co_await asr_->push(std::move(pcm));
+    speech_samples_ += n;
+    co_return;
+  }
+
+  auto events = co_await vad_->push(pcm);
+  bool started = false, ended = false;
+  for (const auto& e : events) {
+    if (e.kind == providers::VadEvent::Kind::speech_start) started = true;
+    if (e.kind == providers::VadEvent::Kind::speech_end) ended = true;
+  }
+  if (started && !asr_) {
+    speech_samples_ = 0;
+    asr_failed_ = false;
+    if (events_.speech_started) events_.speech_started();
+    asr_ = co_await asr_engine_.open();
+    for (auto& f : pre_roll_) co_await asr_->push(std::move(f));
+    pre_roll_.clear();
+    pre_roll_samples_ = 0;
+  }
+  if (asr_) {
+    co_await asr_->push(std::move(pcm));
+    speech_samples_ += n;
+    if (ended) {
+      co_await finish_utterance(Clock::now());
+    } else if (speech_samples_ >= samples_for(settings_.max_utterance)) {
+      log_.info("utterance longer than {} ms: recognising what we have", settings_.max_utterance.count());
+      vad_->reset();
+      co_await finish_utterance(Clock::now());
+    }
+    co_return;
+  }
+  pre_roll_.push_back(std::move(pcm));
+  pre_roll_samples_ += n;
+  while (pre_roll_samples_ > samples_for(settings_.pre_roll) && !pre_roll_.empty()) {
+    pre_roll_samples_ -= pre_roll_.front().size();
+    pre_roll_.pop_front();
+  }
+}
+
+asio::awaitable<void> Listener::finish_utterance(Clock::time_point end_of_speech) {
+  auto stream = std::move(asr_);
+  const auto speech = std::chrono::milliseconds(speech_samples_ * 1000 / kRate);
+  speech_samples_ = 0;
+  if (!stream) co_return;
+  if (speech < settings_.min_utterance) {
+    log_.debug("ignoring a {} ms utterance (minimum {} ms)", speech.count(), settings_.min_utterance.count());
+    co_return;
+  }
+  auto result = co_await stream->finish();
+  stream.reset();  // returns a pooled decoder at once
+  Utterance u{std::move(result.text), end_of_speech, Clock::now(), speech};
+  log_.info("heard \"{}\" ({} ms of speech, ASR final {} ms after end of speech)", u.text, speech.count(),
+            std::chrono::duration_cast<std::chrono::milliseconds>(u.asr_final - u.end_of_speech).count());
+  if (u.text.find_first_not_of(" \t\r\n") == std::string::npos) co_return;
+  if (events_.utterance) events_.utterance(std::move(u));
+}
+
+void Listener::drop_utterance() {
+  asr_.reset();
+  pre_roll_.clear();
+  pre_roll_samples_ = 0;
+  speech_samples_ = 0;
+}
+
+}  // namespace xz::pipeline

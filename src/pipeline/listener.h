@@ -1,0 +1,112 @@
+#pragma once
+// The hearing side of a session: uplink Opus -> 16 kHz PCM -> VAD -> streaming ASR.
+// Frames are decoded on arrival and processed in order by one coroutine; recognition
+// runs while the user speaks, so the text is ready right after end of speech. Keeps
+// 600 ms of audio before speech onset (the VAD decides a little late).
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "audio/opus_decoder.h"
+#include "core/async.h"
+#include "core/log.h"
+#include "providers/asr/asr.h"
+#include "providers/vad/vad.h"
+
+namespace xz::pipeline {
+
+using Clock = std::chrono::steady_clock;
+
+struct ListenerSettings {
+  std::chrono::milliseconds pre_roll{600};
+  std::chrono::milliseconds min_utterance{300};  // shorter speech is ignored
+  std::chrono::milliseconds max_utterance{60000};  // longer speech is cut and recognised
+  std::size_t max_queued_frames = 100;            // ~6 s behind: overload, drop
+};
+
+struct Utterance {
+  std::string text;
+  Clock::time_point end_of_speech;  // VAD speech end, or listen stop in manual mode
+  Clock::time_point asr_final;
+  std::chrono::milliseconds speech{0};
+};
+
+struct ListenerEvents {
+  std::function<void()> speech_started;              // VAD onset
+  std::function<void(Utterance)> utterance;          // a recognised, long-enough utterance
+  std::function<void(std::string reason)> failed;    // ASR errors (logged; the session goes on)
+};
+
+class Listener {
+ public:
+  enum class Mode { vad, manual };  // vad: auto/realtime; manual: push-to-talk
+
+  Listener(boost::asio::any_io_executor ex, ListenerSettings settings, providers::VadEngine& vad,
+           providers::AsrEngine& asr, const core::SessionLog& log, ListenerEvents events);
+  ~Listener();
+
+  void push_opus(std::string_view opus);
+  // listen start: a new utterance begins (drops any partial one).
+  void start(Mode mode);
+  // listen stop: in manual mode, the utterance ends now.
+  void stop();
+  // Forget buffered audio and any utterance in progress (wake word, abort).
+  void reset();
+  // Ends the worker; awaits the utterance in progress being dropped.
+  boost::asio::awaitable<void> close();
+
+  bool in_speech() const;
+  std::size_t queued_frames() const { return frames_queued_; }
+  std::uint64_t dropped_frames() const { return dropped_; }
+
+ private:
+  struct Pcm {
+    std::vector<std::int16_t> samples;
+  };
+  struct Start {
+    Mode mode;
+  };
+  struct Stop {};
+  struct Reset {};
+  using Item = std::variant<Pcm, Start, Stop, Reset>;
+
+  void enqueue(Item item);
+  boost::asio::awaitable<void> worker();
+  boost::asio::awaitable<void> on_pcm(std::vector<std::int16_t> pcm);
+  boost::asio::awaitable<void> finish_utterance(Clock::time_point end_of_speech);
+  void drop_utterance();
+
+  boost::asio::any_io_executor ex_;
+  ListenerSettings settings_;
+  providers::AsrEngine& asr_engine_;
+  const core::SessionLog& log_;
+  ListenerEvents events_;
+  audio::OpusDecoder decoder_{16000, 1};
+  std::unique_ptr<providers::VadStream> vad_;
+  std::unique_ptr<providers::AsrStream> asr_;
+
+  std::deque<Item> queue_;
+  std::size_t frames_queued_ = 0;
+  std::uint64_t dropped_ = 0;
+  boost::asio::steady_timer wake_;
+  bool closing_ = false;
+  core::Event worker_done_;
+
+  Mode mode_ = Mode::vad;
+  bool manual_open_ = false;  // manual mode between start and stop
+  std::deque<std::vector<std::int16_t>> pre_roll_;
+  std::size_t pre_roll_samples_ = 0;
+  std::size_t speech_samples_ = 0;
+  bool asr_failed_ = false;
+};
+
+}  // namespace xz::pipeline

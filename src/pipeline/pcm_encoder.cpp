@@ -1,0 +1,33 @@
+#include "pipeline/pcm_encoder.h"
+
+namespace xz::pipeline {
+
+PcmEncoder::PcmEncoder(DownlinkFormat fmt)
+    : fmt_(fmt), framer_(audio::OpusEncoder(fmt.sample_rate, fmt.frame_ms, fmt.complexity, fmt.bitrate)) {}
+
+std::vector<std::string> PcmEncoder::push(const providers::PcmChunk& chunk) {
+  std::vector<std::string> out;
+  if (chunk.sample_rate != in_rate_) {
+    // A new rate (another engine, or the first chunk): what the old one held goes first.
+    if (resampler_) out = framer_.push(resampler_->flush());
+    in_rate_ = chunk.sample_rate;
+    resampler_ = std::make_unique<audio::Resampler>(in_rate_, fmt_.sample_rate);
+  }
+  for (auto& f : framer_.push(resampler_->process(chunk.samples))) out.push_back(std::move(f));
+  return out;
+}
+
+std::vector<std::string> PcmEncoder::flush() {
+  std::vector<std::string> out;
+  if (resampler_) out = framer_.push(resampler_->flush());
+  if (auto last = framer_.flush()) out.push_back(std::move(*last));
+  return out;
+}
+
+void PcmEncoder::reset() {
+  framer_.reset();
+  resampler_.reset();
+  in_rate_ = 0;
+}
+
+}  // namespace xz::pipeline

@@ -1,0 +1,154 @@
+#include "pipeline/speaker.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/async.h"
+#include "protocol/server_messages.h"
+
+namespace xz::pipeline {
+
+namespace asio = boost::asio;
+
+namespace {
+// The pacer may hold this much ahead of playback before synthesis waits (back-pressure
+// for long answers and music); well under the pacer's own bound.
+constexpr std::size_t kHighWatermarkFrames = 250;
+}  // namespace
+
+Speaker::Speaker(asio::any_io_executor ex, const ConversationSettings& settings, providers::TtsEngine& tts,
+                 asio::thread_pool& pool, session::DeviceLink& link, const std::string& session_id,
+                 VoiceMetrics& metrics, const core::SessionLog& log)
+    : ex_(ex),
+      settings_(settings),
+      tts_(tts),
+      pool_(pool),
+      link_(link),
+      session_id_(session_id),
+      metrics_(metrics),
+      log_(log),
+      replacements_(settings.replacement_words),
+      encoder_(settings.downlink),
+      pacer_(
+          ex, settings.pacer, [this](std::string f) { send_frame(std::move(f)); },
+          [this](std::string t) { send_text(std::move(t)); }) {}
+
+Speaker::~Speaker() { stop(); }
+
+void Speaker::stop() {
+  metrics_.downlink_queued_frames.add(-static_cast<double>(pacer_.queued_frames()));
+  pacer_.stop();
+}
+
+void Speaker::begin_reply(std::shared_ptr<TurnTimings> timings) {
+  timings_ = std::move(timings);
+  played_.clear();
+  encoder_.reset();
+}
+
+void Speaker::send_frame(std::string frame) {
+  metrics_.downlink_queued_frames.add(-1);
+  if (timings_ && !timings_->first_frame_sent) timings_->first_frame_sent = Clock::now();
+  auto ts = static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - epoch_).count());
+  link_.send_audio(frame, ts);
+}
+
+void Speaker::send_text(std::string json) {
+  if (!queued_subtitles_.empty()) {
+    played_.push_back(std::move(queued_subtitles_.front()));
+    queued_subtitles_.pop_front();
+  }
+  link_.send_text(std::move(json));
+}
+
+void Speaker::queue_subtitle(const std::string& subtitle) {
+  if (pacer_.push_text(protocol::make_tts_sentence_start(session_id_, subtitle))) queued_subtitles_.push_back(subtitle);
+}
+
+bool Speaker::queue_frame(std::string frame) {
+  if (!pacer_.push_frame(std::move(frame))) return false;
+  metrics_.downlink_queued_frames.add(1);
+  return true;
+}
+
+asio::awaitable<bool> Speaker::queue_pcm(const providers::PcmChunk& chunk, std::uint64_t gen,
+                                         const std::string& subtitle, bool& subtitle_sent) {
+  auto frames = co_await core::offload(pool_, [this, &chunk] { return encoder_.push(chunk); });
+  if (gen != generation_) co_return false;
+  if (!frames.empty() && !subtitle_sent) {
+    queue_subtitle(subtitle);
+    subtitle_sent = true;
+  }
+  for (auto& f : frames)
+    if (!queue_frame(std::move(f))) log_.warn("downlink queue full: dropping a frame");
+  co_await wait_for_room(gen);
+  co_return gen == generation_;
+}
+
+asio::awaitable<void> Speaker::wait_for_room(std::uint64_t gen) {
+  asio::steady_timer wait(ex_);
+  while (pacer_.queued_frames() > kHighWatermarkFrames && gen == generation_) {
+    wait.expires_after(settings_.pacer.frame_duration * 10);
+    co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> Speaker::say(std::string segment) {
+  const std::uint64_t gen = generation_;
+  std::string subtitle = for_subtitle(segment);
+  std::string speech = for_speech(segment, replacements_);
+  if (speech.find_first_not_of(" \t\r\n") == std::string::npos) co_return;
+
+  if (timings_ && !timings_->tts_request) timings_->tts_request = Clock::now();
+  bool subtitle_sent = false;
+  providers::PcmSink sink = [&](providers::PcmChunk chunk) -> asio::awaitable<bool> {
+    if (gen != generation_) co_return false;
+    if (timings_ && !timings_->tts_first_audio) {
+      timings_->tts_first_audio = Clock::now();
+      if (auto ms = TurnTimings::ms(timings_->tts_request, timings_->tts_first_audio))
+        metrics_.tts_first_audio_ms.observe(*ms);
+    }
+    co_return co_await queue_pcm(chunk, gen, subtitle, subtitle_sent);
+  };
+  // Named arguments: g++ 12 destroys braced temporaries of a co_await call twice.
+  providers::TtsRequest request{speech, "", ""};
+  co_await tts_.synthesize(std::move(request), std::move(sink));
+  if (gen != generation_) co_return;
+  auto tail = co_await core::offload(pool_, [this] { return encoder_.flush(); });
+  if (gen != generation_) co_return;
+  if (!tail.empty() && !subtitle_sent) queue_subtitle(subtitle);
+  for (auto& f : tail) queue_frame(std::move(f));
+}
+
+asio::awaitable<void> Speaker::play(std::string title,
+                                    std::function<asio::awaitable<providers::PcmChunk>()> next) {
+  const std::uint64_t gen = generation_;
+  bool subtitle_sent = false;
+  for (;;) {
+    providers::PcmChunk chunk = co_await next();
+    if (gen != generation_ || chunk.samples.empty()) break;
+    if (!co_await queue_pcm(chunk, gen, title, subtitle_sent)) co_return;
+  }
+  if (gen != generation_) co_return;
+  auto tail = co_await core::offload(pool_, [this] { return encoder_.flush(); });
+  if (gen != generation_) co_return;
+  for (auto& f : tail) queue_frame(std::move(f));
+}
+
+void Speaker::say_cached(const CachedSpeech& speech) {
+  queue_subtitle(speech.text);
+  for (const auto& f : speech.frames) queue_frame(f);
+}
+
+asio::awaitable<void> Speaker::drained() { co_await pacer_.drained(); }
+
+void Speaker::clear() {
+  ++generation_;
+  metrics_.downlink_queued_frames.add(-static_cast<double>(pacer_.queued_frames()));
+  pacer_.clear();
+  queued_subtitles_.clear();
+}
+
+}  // namespace xz::pipeline

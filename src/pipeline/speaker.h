@@ -1,0 +1,89 @@
+#pragma once
+// The speaking side of a session: segment text -> TTS -> Opus at the downlink format
+// -> pacer -> device, with each segment's `sentence_start` sent just before its audio.
+// Synthesis of the next segment overlaps playback of the previous one (the pacer holds
+// the frames). clear() is the barge-in: nothing queued before it ever leaves.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "core/log.h"
+#include "pipeline/conversation_settings.h"
+#include "pipeline/greeting_cache.h"
+#include "pipeline/pacer.h"
+#include "pipeline/pcm_encoder.h"
+#include "pipeline/speech_text.h"
+#include "pipeline/turn_timings.h"
+#include "pipeline/voice_metrics.h"
+#include "providers/tts/tts.h"
+#include "session/device_link.h"
+
+namespace xz::pipeline {
+
+class Speaker {
+ public:
+  Speaker(boost::asio::any_io_executor ex, const ConversationSettings& settings, providers::TtsEngine& tts,
+          boost::asio::thread_pool& pool, session::DeviceLink& link, const std::string& session_id,
+          VoiceMetrics& metrics, const core::SessionLog& log);
+  ~Speaker();
+
+  // A new reply starts: timings of this reply go to `timings`; played text restarts.
+  void begin_reply(std::shared_ptr<TurnTimings> timings);
+  // Synthesizes one segment and queues its subtitle and frames. Throws on TTS failure.
+  // Segments with nothing to say (only punctuation, emoji) are skipped.
+  boost::asio::awaitable<void> say(std::string segment);
+  // Queues pre-synthesized speech (a cached greeting).
+  void say_cached(const CachedSpeech& speech);
+  // Streams PCM from `next` (an empty chunk ends it) with `title` as the subtitle:
+  // music and other long audio, paced and interruptible like speech.
+  boost::asio::awaitable<void> play(std::string title,
+                                    std::function<boost::asio::awaitable<providers::PcmChunk>()> next);
+  // Until every queued frame has been sent.
+  boost::asio::awaitable<void> drained();
+  // When the device will have played everything sent so far.
+  Clock::time_point playback_end() const { return pacer_.playback_end(); }
+  // Barge-in: drops what is queued; segments being synthesized are abandoned.
+  void clear();
+  // The segments whose audio started playing in this reply (what the user heard).
+  const std::vector<std::string>& played() const { return played_; }
+  std::size_t queued_frames() const { return pacer_.queued_frames(); }
+  const Pacer& pacer() const { return pacer_; }
+  void stop();
+
+ private:
+  void send_frame(std::string frame);
+  void send_text(std::string json);
+  void queue_subtitle(const std::string& subtitle);
+  bool queue_frame(std::string frame);
+  // Encodes a chunk off the loop and queues its frames; false when the reply was cleared.
+  boost::asio::awaitable<bool> queue_pcm(const providers::PcmChunk& chunk, std::uint64_t gen,
+                                         const std::string& subtitle, bool& subtitle_sent);
+  // Waits while the pacer holds more than a few seconds (back-pressure).
+  boost::asio::awaitable<void> wait_for_room(std::uint64_t gen);
+
+  boost::asio::any_io_executor ex_;
+  const ConversationSettings& settings_;
+  providers::TtsEngine& tts_;
+  boost::asio::thread_pool& pool_;
+  session::DeviceLink& link_;
+  const std::string& session_id_;
+  VoiceMetrics& metrics_;
+  const core::SessionLog& log_;
+  ReplacementWords replacements_;
+  PcmEncoder encoder_;
+  Pacer pacer_;
+  std::uint64_t generation_ = 0;  // bumped by clear(); stale work checks it
+  std::shared_ptr<TurnTimings> timings_;
+  std::deque<std::string> queued_subtitles_;
+  std::vector<std::string> played_;
+  Clock::time_point epoch_ = Clock::now();
+};
+
+}  // namespace xz::pipeline

@@ -1,0 +1,31 @@
+#include "pipeline/voice_metrics.h"
+
+namespace xz::pipeline {
+
+namespace {
+core::Histogram& stage(core::Metrics& m, const char* s) {
+  return m.histogram("xiaozhi_turn_stage_latency_ms", "Latency of each stage of a voice turn, in milliseconds",
+                     core::latency_buckets_ms(), std::string("stage=\"") + s + "\"");
+}
+core::Counter& error(core::Metrics& m, const char* kind) {
+  return m.counter("xiaozhi_provider_errors_total", "Failed provider calls", std::string("provider=\"") + kind + "\"");
+}
+}  // namespace
+
+VoiceMetrics::VoiceMetrics(core::Metrics& m)
+    : asr_final_ms(stage(m, "asr_final")),
+      llm_first_token_ms(stage(m, "llm_first_token")),
+      tts_first_audio_ms(stage(m, "tts_first_audio")),
+      first_frame_ms(stage(m, "first_frame")),
+      barge_in_stop_ms(stage(m, "barge_in_stop")),
+      turns(m.counter("xiaozhi_turns_total", "Voice turns started")),
+      turns_interrupted(m.counter("xiaozhi_turns_interrupted_total", "Turns cancelled by abort or barge-in")),
+      llm_errors(error(m, "llm")),
+      tts_errors(error(m, "tts")),
+      asr_errors(error(m, "asr")),
+      downlink_queued_frames(m.gauge("xiaozhi_queue_depth", "Items waiting in a queue, all sessions",
+                                     "queue=\"downlink_frames\"")),
+      uplink_queued_frames(m.gauge("xiaozhi_queue_depth", "Items waiting in a queue, all sessions",
+                                   "queue=\"uplink_frames\"")) {}
+
+}  // namespace xz::pipeline

@@ -1,0 +1,105 @@
+#include "providers/registry.h"
+
+#include <functional>
+#include <map>
+
+#include "providers/asr/openai_asr.h"
+#include "providers/asr/pocketsphinx_asr.h"
+#include "providers/llm/openai_llm.h"
+#include "providers/tts/espeak_tts.h"
+#include "providers/tts/flite_tts.h"
+#include "providers/tts/openai_tts.h"
+#include "providers/vad/silero_vad.h"
+#include "providers/vad/webrtc_vad.h"
+
+namespace xz::providers {
+
+namespace {
+
+template <class Base>
+using Factory = std::function<std::unique_ptr<Base>(const EngineConfig&, ProviderContext&)>;
+
+template <class Base, class Impl>
+Factory<Base> factory() {
+  return [](const EngineConfig& c, ProviderContext& ctx) { return std::make_unique<Impl>(c, ctx); };
+}
+
+const std::map<std::string, Factory<VadEngine>>& vad_factories() {
+  static const std::map<std::string, Factory<VadEngine>> m = {
+      {"silero", factory<VadEngine, SileroVad>()}, {"webrtc", factory<VadEngine, WebRtcVad>()}};
+  return m;
+}
+const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
+  static const std::map<std::string, Factory<AsrEngine>> m = {
+      {"pocketsphinx", factory<AsrEngine, PocketsphinxAsr>()}, {"openai", factory<AsrEngine, OpenAiAsr>()}};
+  return m;
+}
+const std::map<std::string, Factory<LlmEngine>>& llm_factories() {
+  static const std::map<std::string, Factory<LlmEngine>> m = {{"openai", factory<LlmEngine, OpenAiLlm>()}};
+  return m;
+}
+const std::map<std::string, Factory<TtsEngine>>& tts_factories() {
+  static const std::map<std::string, Factory<TtsEngine>> m = {{"flite", factory<TtsEngine, FliteTts>()},
+                                                             {"espeak", factory<TtsEngine, EspeakTts>()},
+                                                             {"openai", factory<TtsEngine, OpenAiTts>()}};
+  return m;
+}
+
+template <class Base>
+std::unique_ptr<Base> make_entry(const std::map<std::string, Factory<Base>>& factories, const core::Config& cfg,
+                                 const std::string& kind, const std::string& entry, ProviderContext& ctx) {
+  const core::Json* node = cfg.find(kind + "." + entry);
+  EngineConfig ec = node && node->is_object() ? *node : EngineConfig::object();
+  std::string type = ec.value("type", entry);
+  auto f = factories.find(type);
+  if (f == factories.end())
+    throw EngineConfigError(kind + "." + entry + ".type: '" + type + "' is not supported by this server");
+  try {
+    return f->second(ec, ctx);
+  } catch (const EngineConfigError& e) {
+    throw EngineConfigError(kind + "." + entry + "." + e.what());
+  }
+}
+
+template <class Base>
+std::unique_ptr<Base> make_selected(const std::map<std::string, Factory<Base>>& factories, const core::Config& cfg,
+                                    const std::string& kind, ProviderContext& ctx) {
+  std::string entry = cfg.str("selected_module." + kind);
+  if (entry.empty()) throw EngineConfigError("selected_module." + kind + ": missing");
+  return make_entry(factories, cfg, kind, entry, ctx);
+}
+
+template <class M>
+std::set<std::string> keys(const M& m) {
+  std::set<std::string> out;
+  for (const auto& [k, v] : m) out.insert(k);
+  return out;
+}
+
+}  // namespace
+
+const core::KnownProviderTypes& known_types() {
+  static const core::KnownProviderTypes k = {{"VAD", keys(vad_factories())},
+                                             {"ASR", keys(asr_factories())},
+                                             {"LLM", keys(llm_factories())},
+                                             {"TTS", keys(tts_factories())}};
+  return k;
+}
+
+std::unique_ptr<VadEngine> make_vad(const core::Config& cfg, ProviderContext& ctx) {
+  return make_selected(vad_factories(), cfg, "VAD", ctx);
+}
+std::unique_ptr<AsrEngine> make_asr(const core::Config& cfg, ProviderContext& ctx) {
+  return make_selected(asr_factories(), cfg, "ASR", ctx);
+}
+std::unique_ptr<LlmEngine> make_llm(const core::Config& cfg, ProviderContext& ctx) {
+  return make_selected(llm_factories(), cfg, "LLM", ctx);
+}
+std::unique_ptr<TtsEngine> make_tts(const core::Config& cfg, ProviderContext& ctx) {
+  return make_selected(tts_factories(), cfg, "TTS", ctx);
+}
+std::unique_ptr<LlmEngine> make_llm_entry(const core::Config& cfg, const std::string& entry, ProviderContext& ctx) {
+  return make_entry(llm_factories(), cfg, "LLM", entry, ctx);
+}
+
+}  // namespace xz::providers

@@ -1,0 +1,63 @@
+#pragma once
+// The seam between the session (transport, routing, timeouts) and the voice pipeline
+// that lives in a lower layer (pipeline/). The session owns one Conversation per
+// device connection and forwards device events to it; the Conversation talks back
+// through SessionHooks. All calls happen on the session's executor.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "core/log.h"
+#include "protocol/device_messages.h"
+#include "session/device_link.h"
+#include "session/identity.h"
+
+namespace xz::session {
+
+class SessionHooks {
+ public:
+  virtual ~SessionHooks() = default;
+  // The user did something (spoke, typed): postpones the no-voice timeout.
+  virtual void note_activity() = 0;
+  // Ends the session after what is queued has been sent (e.g. after a goodbye reply).
+  virtual void close_session(std::string reason) = 0;
+  // For the registry and logs: "idle", "listening", "speaking", ...
+  virtual void set_state(std::string state) = 0;
+};
+
+struct ConversationContext {
+  boost::asio::any_io_executor executor;  // the session's loop
+  DeviceLink& link;
+  SessionHooks& hooks;
+  const DeviceIdentity& identity;
+  const std::string& session_id;
+  const core::SessionLog& log;
+};
+
+class Conversation {
+ public:
+  virtual ~Conversation() = default;
+  virtual void on_hello(const protocol::HelloMsg& hello) = 0;
+  // One uplink Opus packet (already unframed).
+  virtual void on_audio(std::string_view opus, std::uint32_t timestamp) = 0;
+  virtual void on_listen(const protocol::ListenMsg& msg) = 0;
+  virtual void on_abort(std::string_view reason) = 0;
+  virtual void on_mcp(const nlohmann::json& payload) = 0;
+  virtual void on_iot(const protocol::IotMsg& msg) = 0;
+  // close_connection_no_voice_time passed without voice: say goodbye, then close.
+  virtual void on_no_voice_timeout() = 0;
+  // A reply is being produced or spoken.
+  virtual bool busy() const = 0;
+  // The connection is ending: cancel everything and release engines.
+  virtual boost::asio::awaitable<void> stop() = 0;
+};
+
+using ConversationFactory =
+    std::function<std::unique_ptr<Conversation>(const ConversationContext&)>;
+
+}  // namespace xz::session

@@ -1,0 +1,319 @@
+#include "session/session.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "net/websocket.h"
+#include "protocol/audio_framing.h"
+#include "protocol/encoding.h"
+#include "protocol/server_messages.h"
+
+namespace xz::session {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+class Session::Control : public SessionControl {
+ public:
+  Control(std::weak_ptr<Session> s, asio::any_io_executor ex) : s_(std::move(s)), ex_(std::move(ex)) {}
+  void request_abort(std::string reason) override {
+    asio::post(ex_, [w = s_, reason = std::move(reason)]() mutable {
+      if (auto s = w.lock()) s->abort(std::move(reason));
+    });
+  }
+  void request_close(std::string reason, bool after_turn) override {
+    asio::post(ex_, [w = s_, reason = std::move(reason), after_turn]() mutable {
+      if (auto s = w.lock()) {
+        if (after_turn)
+          s->close_after_turn(std::move(reason));
+        else
+          s->close(std::move(reason));
+      }
+    });
+  }
+
+ private:
+  std::weak_ptr<Session> s_;
+  asio::any_io_executor ex_;
+};
+
+Session::Session(SessionDeps deps, std::shared_ptr<net::WebSocket> ws, DeviceIdentity identity)
+    : deps_(std::move(deps)),
+      ws_(std::move(ws)),
+      identity_(std::move(identity)),
+      session_id_(protocol::random_alnum(16)),
+      log_(identity_.device_key, session_id_),
+      link_(std::make_unique<WsDeviceLink>(
+          ws_, identity_.from_mqtt_gateway ? protocol::Framing::mqtt_gateway
+                                           : protocol::framing_for_version(identity_.protocol_version))),
+      watchdog_timer_(ws_->executor()) {}
+
+Session::~Session() = default;
+
+asio::awaitable<void> Session::run() {
+  auto self = shared_from_this();
+  connected_at_ = last_activity_ = Clock::now();
+  control_ = std::make_shared<Control>(weak_from_this(), ws_->executor());
+
+  SessionInfo info;
+  info.device_id = identity_.device_key;
+  info.client_id = identity_.client_id;
+  info.session_id = session_id_;
+  info.protocol_version = identity_.protocol_version;
+  info.since = std::chrono::system_clock::now();
+  info.remote_ip = identity_.remote_ip;
+  if (auto old = deps_.registry.add(info, control_)) {
+    log_.info("device reconnected: replacing its previous session");
+    old->request_close("replaced by a new connection from the same device", false);
+  }
+  log_.info("connected from {} (client {}, protocol v{}{})", identity_.remote_ip,
+            identity_.client_id.empty() ? "-" : identity_.client_id, identity_.protocol_version,
+            identity_.from_mqtt_gateway ? ", via MQTT gateway" : "");
+
+  asio::co_spawn(ws_->executor(), [self]() { return self->watchdog(); }, asio::detached);
+
+  std::string end_reason = "connection closed by the device";
+  for (;;) {
+    auto msg = co_await ws_->read();
+    if (!msg) {
+      if (ws_->last_read_error() == net::WsReadError::protocol) end_reason = "WebSocket protocol error";
+      break;
+    }
+    if (msg->oversize) {
+      drop(msg->binary ? "binary frame" : "text message",
+           "larger than the maximum (" + std::to_string(msg->size) + " bytes)");
+      continue;
+    }
+    try {
+      if (msg->binary)
+        on_binary(msg->data);
+      else
+        on_text(msg->data);
+    } catch (const std::exception& e) {
+      // One bad message must not end the session.
+      log_.error("handling a {} message failed: {}", msg->binary ? "binary" : "text", e.what());
+    }
+  }
+
+  if (!closed_) log_.info("{}", end_reason);
+  closed_ = true;
+  watchdog_timer_.cancel();
+  if (conversation_) co_await conversation_->stop();
+  deps_.registry.remove(identity_.device_key, session_id_);
+  log_.info("session ended after {} s",
+            std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - connected_at_).count());
+}
+
+void Session::close(std::string reason) {
+  if (closed_) return;
+  closed_ = true;
+  log_.info("closing: {}", reason);
+  set_state("closing");
+  link_->close(std::move(reason));
+  watchdog_timer_.cancel();
+}
+
+void Session::abort(std::string reason) {
+  if (!closed_) log_.info("dropping the connection: {}", reason);
+  closed_ = true;
+  ws_->abort();
+  watchdog_timer_.cancel();
+}
+
+void Session::close_after_turn(std::string reason) {
+  if (closed_) return;
+  if (conversation_ && conversation_->busy()) {
+    log_.info("will close after the current reply: {}", reason);
+    close_after_turn_ = std::move(reason);
+    return;
+  }
+  close(std::move(reason));
+}
+
+asio::awaitable<void> Session::watchdog() {
+  const auto& s = deps_.settings;
+  while (!closed_) {
+    auto now = Clock::now();
+    Clock::time_point deadline;
+    if (!hello_done_) {
+      deadline = connected_at_ + s.hello_timeout;
+      if (now >= deadline) {
+        close("no hello within " + std::to_string(s.hello_timeout.count()) + " ms");
+        co_return;
+      }
+    } else {
+      auto quiet = now - last_activity_;
+      if (quiet >= s.no_voice_timeout + s.hard_close_after) {
+        close("no activity for " +
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(quiet).count()) + " s");
+        co_return;
+      }
+      if (quiet >= s.no_voice_timeout && !goodbye_started_) {
+        goodbye_started_ = true;
+        log_.info("no voice for {} ms: goodbye turn, hard close in {} ms", s.no_voice_timeout.count(),
+                  s.hard_close_after.count());
+        if (conversation_) conversation_->on_no_voice_timeout();
+      }
+      deadline = last_activity_ + s.no_voice_timeout + (goodbye_started_ ? s.hard_close_after : Clock::duration{});
+    }
+    watchdog_timer_.expires_at(deadline);
+    co_await watchdog_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+void Session::drop(std::string_view what, std::string_view why) {
+  ++dropped_;
+  if (dropped_ <= 10 || dropped_ % 100 == 0)
+    log_.warn("dropped {}: {} ({} dropped so far)", what, why, dropped_);
+}
+
+void Session::on_text(const std::string& text) {
+  auto parsed = protocol::parse_device_message(text);
+  if (auto* err = std::get_if<protocol::MessageError>(&parsed)) {
+    drop(err->type.empty() ? std::string("message") : "'" + err->type + "' message", err->reason);
+    return;
+  }
+  auto& msg = std::get<protocol::DeviceMessage>(parsed);
+  if (auto* hello = std::get_if<protocol::HelloMsg>(&msg)) {
+    on_hello(*hello);
+    return;
+  }
+  if (auto* g = std::get_if<protocol::GoodbyeMsg>(&msg)) {
+    (void)g;
+    close("the device said goodbye");
+    return;
+  }
+  if (std::holds_alternative<protocol::PingMsg>(msg)) {
+    on_ping();
+    return;
+  }
+  if (!hello_done_) {
+    drop("message", "received before hello");
+    return;
+  }
+  std::visit(
+      [this](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, protocol::ListenMsg>) {
+          on_listen(m);
+        } else if constexpr (std::is_same_v<T, protocol::AbortMsg>) {
+          on_abort(m);
+        } else if constexpr (std::is_same_v<T, protocol::McpMsg>) {
+          if (conversation_)
+            conversation_->on_mcp(m.payload);
+          else
+            log_.debug("mcp message: {}", m.payload.dump());
+        } else if constexpr (std::is_same_v<T, protocol::IotMsg>) {
+          if (conversation_)
+            conversation_->on_iot(m);
+          else
+            log_.debug("iot message (descriptors: {}, states: {})", !m.descriptors.is_null(),
+                       !m.states.is_null());
+        }
+      },
+      msg);
+}
+
+void Session::on_hello(const protocol::HelloMsg& hello) {
+  int version = identity_.protocol_version;
+  if (hello.version >= 1 && hello.version <= 3) version = hello.version;
+  if (!identity_.from_mqtt_gateway) link_->set_framing(protocol::framing_for_version(version));
+  if (hello.audio_params) uplink_frame_ms_ = hello.audio_params->frame_duration;
+
+  protocol::ServerHello reply;
+  reply.session_id = session_id_;
+  reply.transport = "websocket";
+  reply.version = version;
+  reply.audio_params = deps_.settings.downlink;
+  link_->send_text(protocol::make_server_hello(reply));
+
+  if (!hello_done_) {
+    hello_done_ = true;
+    last_activity_ = Clock::now();
+    deps_.registry.set_protocol(identity_.device_key, session_id_, version);
+    log_.info("hello: protocol v{}, uplink {} Hz / {} ms, features mcp={} aec={}", version,
+              hello.audio_params ? hello.audio_params->sample_rate : 16000, uplink_frame_ms_,
+              hello.features.mcp, hello.features.aec);
+    if (deps_.make_conversation)
+      conversation_ = deps_.make_conversation({ws_->executor(), *link_, *this, identity_, session_id_, log_});
+    set_state("idle");
+    watchdog_timer_.cancel();  // from the hello deadline to the no-voice deadline
+  }
+  if (conversation_) conversation_->on_hello(hello);
+}
+
+void Session::on_binary(const std::string& frame) {
+  if (!hello_done_) {
+    drop("audio frame", "received before hello");
+    return;
+  }
+  std::string error;
+  auto packet = protocol::decode_audio_frame(link_->framing(), frame, &error);
+  if (!packet) {
+    drop("audio frame", error);
+    return;
+  }
+  if (conversation_) conversation_->on_audio(packet->opus, packet->timestamp);
+}
+
+void Session::on_listen(const protocol::ListenMsg& msg) {
+  if (msg.state == protocol::ListenState::detect && msg.text && !msg.text->empty()) note_activity();
+  if (conversation_) {
+    conversation_->on_listen(msg);
+    return;
+  }
+  log_.debug("listen {} (mode {})",
+             msg.state == protocol::ListenState::start ? "start"
+             : msg.state == protocol::ListenState::stop ? "stop"
+                                                         : "detect",
+             msg.mode ? protocol::to_string(*msg.mode) : "unchanged");
+  set_state(msg.state == protocol::ListenState::start ? "listening" : "idle");
+}
+
+void Session::on_abort(const protocol::AbortMsg& msg) {
+  log_.info("abort{}{}", msg.reason.empty() ? "" : ": ", msg.reason);
+  // A user who interrupts wants to keep talking.
+  close_after_turn_.reset();
+  if (conversation_) {
+    conversation_->on_abort(msg.reason);
+    return;
+  }
+  // The device stays in "speaking" after a button abort until it gets tts stop.
+  link_->send_text(protocol::make_tts_stop(session_id_));
+  set_state("idle");
+}
+
+void Session::on_ping() {
+  if (!deps_.settings.ping_enabled) {
+    log_.debug("ping ignored (enable_websocket_ping is off)");
+    return;
+  }
+  note_activity();
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  link_->send_text(protocol::make_pong(session_id_, buf));
+}
+
+void Session::note_activity() {
+  last_activity_ = Clock::now();
+  goodbye_started_ = false;
+}
+
+void Session::close_session(std::string reason) { close(std::move(reason)); }
+
+void Session::set_state(std::string state) {
+  deps_.registry.set_state(identity_.device_key, session_id_, state);
+  if (close_after_turn_ && !closed_ && conversation_ && !conversation_->busy()) {
+    auto reason = std::move(*close_after_turn_);
+    close_after_turn_.reset();
+    close(std::move(reason));
+  }
+}
+
+}  // namespace xz::session

@@ -1,0 +1,87 @@
+#pragma once
+// One device connection, from the upgraded WebSocket to its close: hello, routing of
+// every device message, audio unframing, timeouts. Lives on one event loop; nothing in
+// here is touched from another thread (other threads go through SessionControl).
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/log.h"
+#include "protocol/device_messages.h"
+#include "session/conversation.h"
+#include "session/device_link.h"
+#include "session/identity.h"
+#include "session/session_registry.h"
+#include "session/session_settings.h"
+
+namespace xz::net {
+class WebSocket;
+}
+
+namespace xz::session {
+
+struct SessionDeps {
+  const SessionSettings& settings;
+  SessionRegistry& registry;
+  ConversationFactory make_conversation;  // empty: no voice pipeline (protocol only)
+};
+
+class Session : public std::enable_shared_from_this<Session>, private SessionHooks {
+ public:
+  Session(SessionDeps deps, std::shared_ptr<net::WebSocket> ws, DeviceIdentity identity);
+  ~Session() override;
+
+  // Registers the session, then reads and routes messages until the connection ends.
+  boost::asio::awaitable<void> run();
+  // On the session's executor only.
+  void close(std::string reason);
+  void close_after_turn(std::string reason);
+  void abort(std::string reason);
+
+  const std::string& session_id() const { return session_id_; }
+  const DeviceIdentity& identity() const { return identity_; }
+
+ private:
+  class Control;
+
+  boost::asio::awaitable<void> watchdog();
+  void on_text(const std::string& text);
+  void on_binary(const std::string& frame);
+  void on_hello(const protocol::HelloMsg& hello);
+  void on_listen(const protocol::ListenMsg& msg);
+  void on_abort(const protocol::AbortMsg& msg);
+  void on_ping();
+  // Logs a dropped message, rate-limited so a misbehaving device cannot flood the log.
+  void drop(std::string_view what, std::string_view why);
+
+  // SessionHooks
+  void note_activity() override;
+  void close_session(std::string reason) override;
+  void set_state(std::string state) override;
+
+  SessionDeps deps_;
+  std::shared_ptr<net::WebSocket> ws_;
+  DeviceIdentity identity_;
+  std::string session_id_;
+  core::SessionLog log_;
+  std::unique_ptr<WsDeviceLink> link_;
+  std::unique_ptr<Conversation> conversation_;
+  std::shared_ptr<Control> control_;
+  boost::asio::steady_timer watchdog_timer_;
+
+  bool hello_done_ = false;
+  bool closed_ = false;
+  bool goodbye_started_ = false;
+  std::optional<std::string> close_after_turn_;
+  int uplink_frame_ms_ = 60;
+  std::chrono::steady_clock::time_point connected_at_;
+  std::chrono::steady_clock::time_point last_activity_;
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace xz::session

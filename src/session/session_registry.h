@@ -1,0 +1,60 @@
+#pragma once
+// Every live device session, across all event loops (hence the mutex: sessions live on
+// different loops). A second connection from the same device replaces the first.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace xz::session {
+
+struct SessionInfo {
+  std::string device_id;  // normalised
+  std::string client_id;
+  std::string session_id;
+  std::string transport = "websocket";
+  int protocol_version = 1;
+  std::chrono::system_clock::time_point since;
+  std::string state = "connected";
+  std::string remote_ip;
+};
+
+// What other threads may ask of a session; implementations post to the session's
+// own executor, so every method is safe to call from anywhere.
+class SessionControl {
+ public:
+  virtual ~SessionControl() = default;
+  // Closes the session; with after_turn, a reply being spoken is finished first.
+  virtual void request_close(std::string reason, bool after_turn) = 0;
+  // Drops the connection at once (end of the shutdown grace period).
+  virtual void request_abort(std::string reason) = 0;
+};
+
+class SessionRegistry {
+ public:
+  // Registers a session. Returns the control of the session it replaces (same device
+  // id), which the caller closes; nullptr when there was none.
+  std::shared_ptr<SessionControl> add(const SessionInfo& info, std::shared_ptr<SessionControl> control);
+  // Removes the session if it is still the registered one for its device.
+  void remove(const std::string& device_id, const std::string& session_id);
+  void set_state(const std::string& device_id, const std::string& session_id, std::string state);
+  void set_protocol(const std::string& device_id, const std::string& session_id, int version);
+
+  std::size_t size() const;
+  std::vector<SessionInfo> list() const;
+  std::shared_ptr<SessionControl> find(const std::string& device_id) const;
+  std::vector<std::shared_ptr<SessionControl>> all() const;
+
+ private:
+  struct Entry {
+    SessionInfo info;
+    std::shared_ptr<SessionControl> control;
+  };
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> by_device_;
+};
+
+}  // namespace xz::session

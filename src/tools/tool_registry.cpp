@@ -1,0 +1,66 @@
+#include "tools/tool_registry.h"
+
+#include <cctype>
+
+namespace xz::tools {
+
+std::string sanitize_tool_name(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (unsigned char c : name) out.push_back(std::isalnum(c) || c == '_' || c == '-' ? static_cast<char>(c) : '_');
+  if (out.empty()) out = "tool";
+  if (out.size() > 64) out.resize(64);
+  return out;
+}
+
+void ToolRegistry::set_source(const std::string& source, std::vector<ToolPtr> tools) {
+  for (auto& [name, list] : sources_) {
+    if (name == source) {
+      list = std::move(tools);
+      rebuild();
+      return;
+    }
+  }
+  sources_.emplace_back(source, std::move(tools));
+  rebuild();
+}
+
+void ToolRegistry::rebuild() {
+  by_name_.clear();
+  std::map<std::string, std::string> origin;
+  for (const auto& [source, list] : sources_) {
+    for (const auto& tool : list) {
+      std::string name = sanitize_tool_name(tool->schema().name);
+      if (auto it = origin.find(name); it != origin.end() && it->second != source)
+        log_.warn("tool '{}' from {} replaces the one from {}", name, source, it->second);
+      origin[name] = source;
+      by_name_[name] = tool;
+    }
+  }
+  schemas_.clear();
+  for (const auto& [name, tool] : by_name_) {
+    providers::ToolSchema s = tool->schema();
+    // Descriptions may name other tools by their original names; show the LLM the
+    // names it can call.
+    for (const auto& [other, t] : by_name_) {
+      const std::string& orig = t->schema().name;
+      if (orig == other) continue;
+      for (std::size_t p = s.description.find(orig); p != std::string::npos; p = s.description.find(orig, p + other.size()))
+        s.description.replace(p, orig.size(), other);
+    }
+    s.name = name;
+    schemas_.push_back(std::move(s));
+  }
+}
+
+std::vector<providers::ToolSchema> ToolRegistry::schemas() const { return schemas_; }
+
+ToolPtr ToolRegistry::find(std::string_view llm_name) const {
+  auto it = by_name_.find(llm_name);
+  if (it != by_name_.end()) return it->second;
+  // Some models echo the original dotted name.
+  it = by_name_.find(sanitize_tool_name(llm_name));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+}  // namespace xz::tools

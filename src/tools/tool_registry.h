@@ -1,0 +1,44 @@
+#pragma once
+// One session's tools, merged from their sources. Names are sanitised to what function
+// calling accepts ([A-Za-z0-9_-], at most 64 characters) and mapped back on call. On a
+// name clash the source registered later wins (device tools over server tools over
+// built-ins), and the clash is logged.
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/log.h"
+#include "tools/tool.h"
+
+namespace xz::tools {
+
+// "self.audio_speaker.set_volume" -> "self_audio_speaker_set_volume".
+std::string sanitize_tool_name(std::string_view name);
+
+class ToolRegistry {
+ public:
+  explicit ToolRegistry(const core::SessionLog& log) : log_(log) {}
+
+  // Replaces every tool of `source` ("builtin", "server_mcp", "mcp_endpoint", "iot", "device_mcp").
+  // Sources rank by the order they were first set.
+  void set_source(const std::string& source, std::vector<ToolPtr> tools);
+  void clear_source(const std::string& source) { set_source(source, {}); }
+
+  // Schemas for the LLM, with sanitised names.
+  std::vector<providers::ToolSchema> schemas() const;
+  // The tool behind a name the LLM used; nullptr when unknown.
+  ToolPtr find(std::string_view llm_name) const;
+  std::size_t size() const { return by_name_.size(); }
+  bool empty() const { return by_name_.empty(); }
+
+ private:
+  void rebuild();
+
+  const core::SessionLog& log_;
+  std::vector<std::pair<std::string, std::vector<ToolPtr>>> sources_;
+  std::map<std::string, ToolPtr, std::less<>> by_name_;
+  std::vector<providers::ToolSchema> schemas_;
+};
+
+}  // namespace xz::tools

@@ -1,0 +1,59 @@
+#include "support/test_server.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "core/default_config.h"
+#include "providers/registry.h"
+#include "support/child_process.h"
+
+namespace xz::test {
+
+namespace {
+std::string fresh_dir() {
+  static std::atomic<int> counter{0};
+  auto d = std::filesystem::temp_directory_path() /
+           ("xz_it_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d.string();
+}
+}  // namespace
+
+TestServer::TestServer(std::vector<std::pair<std::string, nlohmann::json>> overrides)
+    : data_dir_(fresh_dir()) {
+  core::ConfigSource src;
+  src.defaults_yaml = std::string(core::default_config_yaml());
+  src.default_override_path = data_dir_ + "/.config.yaml";
+  src.overrides = {{"server.ip", "127.0.0.1"},
+                   {"server.port", free_port()},
+                   {"server.http_port", free_port()},
+                   {"server.io_threads", 2},
+                   {"server.workers", 2},
+                   {"log.data_dir", data_dir_},
+                   {"log.log_dir", data_dir_ + "/log"},
+                   {"log.console", false}};
+  for (auto& o : overrides) src.overrides.push_back(std::move(o));
+  src.known_types = providers::known_types();
+  server_ = std::make_unique<apps::Server>(core::Config::load(src));
+  server_->start();
+}
+
+TestServer::~TestServer() {
+  server_->shutdown(std::chrono::milliseconds(2000));
+  server_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(data_dir_, ec);
+}
+
+std::string TestServer::ws_url() const {
+  return "ws://127.0.0.1:" + std::to_string(ws_port()) + "/xiaozhi/v1/";
+}
+
+std::string TestServer::http_url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(http_port()) + path;
+}
+
+}  // namespace xz::test
