@@ -1,0 +1,48 @@
+#pragma once
+// JSON web APIs as the built-in functions use them: one request with a deadline, the
+// body parsed as JSON, failures as one exception type whose message says what went
+// wrong (for the log) while the tool speaks a friendly sentence.
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "net/http_client.h"
+
+namespace xz::tools::builtin {
+
+struct WebApiError : std::runtime_error {
+  WebApiError(std::string message, int status) : std::runtime_error(std::move(message)), status(status) {}
+  int status;  // the HTTP status, or 0 for network errors and timeouts
+};
+
+struct WebApiReply {
+  int status = 0;
+  nlohmann::json body;  // null when the body is not JSON
+  std::string text;     // the raw body, at most a few KiB kept
+};
+
+// Sends `req` (its timeouts bound the whole exchange) and parses the reply. Any HTTP
+// status is returned; network errors, timeouts and over-long bodies throw
+// WebApiError. Cancellation (operation_aborted) propagates unchanged.
+boost::asio::awaitable<WebApiReply> call_web_api(net::HttpClient& http, net::HttpClientRequest req);
+
+// The same, and a non-2xx status or a body that is not JSON throws WebApiError naming
+// `service` and the API's own message.
+boost::asio::awaitable<nlohmann::json> fetch_json(net::HttpClient& http, net::HttpClientRequest req,
+                                                  std::string_view service);
+
+// RFC 3986 percent-encoding of a query value (unreserved characters kept).
+std::string url_encode(std::string_view text);
+
+// Cuts text to at most max_bytes without splitting a UTF-8 character; "..." marks a cut.
+std::string utf8_truncate(std::string_view text, std::size_t max_bytes);
+
+// The error message an API put in its JSON body ("message", "reason", "detail", "error"),
+// else the start of the body.
+std::string api_message(const WebApiReply& reply);
+
+}  // namespace xz::tools::builtin

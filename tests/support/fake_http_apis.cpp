@@ -1,0 +1,347 @@
+#include "support/fake_http_apis.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+
+#include "core/async.h"
+#include "core/runtime.h"
+#include "net/http_server.h"
+#include "net/http_types.h"
+
+namespace xz::test {
+
+using nlohmann::json;
+using net::HttpRequest;
+using net::HttpResponse;
+
+struct FakeHttpApis::Impl {
+  core::Runtime rt{1, 1};
+  std::unique_ptr<net::HttpServer> server;
+
+  mutable std::mutex mu;
+  std::vector<FakeHttpCall> calls;
+  std::vector<FakePlace> places;
+  FakeForecast forecast;
+  std::vector<FakeSearchResult> results;
+  std::string tavily_key = "tvly-test";
+  bool searxng_json = true;
+  std::string hass_token = "ha-test-token";
+  std::map<std::string, json> entities;
+  std::optional<std::pair<int, std::string>> fail;
+  std::optional<std::chrono::milliseconds> delay;
+
+  using Handler = HttpResponse (Impl::*)(HttpRequest&);
+
+  // Records the call, applies an injected delay or failure, then answers.
+  net::HttpHandler wrap(Handler h) {
+    return [this, h](HttpRequest& req) -> boost::asio::awaitable<HttpResponse> {
+      std::optional<std::pair<int, std::string>> failure;
+      std::optional<std::chrono::milliseconds> wait;
+      {
+        std::lock_guard lk(mu);
+        FakeHttpCall c{req.method, req.path, req.target, req.query, req.headers, req.body, nullptr};
+        c.json = json::parse(req.body, nullptr, false);
+        if (c.json.is_discarded()) c.json = nullptr;
+        calls.push_back(std::move(c));
+        failure = std::exchange(fail, std::nullopt);
+        wait = std::exchange(delay, std::nullopt);
+      }
+      if (wait) co_await core::sleep_for(*wait);
+      if (failure) {
+        HttpResponse r = HttpResponse::text(failure->first, failure->second);
+        if (!failure->second.empty() && failure->second[0] == '{') r.content_type = "application/json";
+        co_return r;
+      }
+      std::lock_guard lk(mu);
+      co_return (this->*h)(req);
+    };
+  }
+
+  // ---------------------------------------------------------------- Open-Meteo
+  HttpResponse geocode(HttpRequest& req) {
+    const std::string name = req.query.count("name") ? req.query["name"] : "";
+    if (name.empty())
+      return HttpResponse::json(400, {{"error", true}, {"reason", "Parameter 'name' is missing"}});
+    std::size_t count = 10;
+    if (req.query.count("count")) count = std::stoul(req.query["count"]);
+    auto lower = [](std::string s) {
+      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return s;
+    };
+    json results = json::array();
+    int id = 2950159;
+    for (const auto& p : places) {
+      if (results.size() >= count) break;
+      if (lower(p.name).rfind(lower(name), 0) != 0) continue;
+      results.push_back({{"id", id++},
+                         {"name", p.name},
+                         {"latitude", p.latitude},
+                         {"longitude", p.longitude},
+                         {"elevation", 74.0},
+                         {"feature_code", "PPLC"},
+                         {"country_code", p.country.substr(0, 2)},
+                         {"timezone", p.timezone},
+                         {"population", 3426354},
+                         {"country", p.country},
+                         {"admin1", p.admin1}});
+    }
+    json body = {{"generationtime_ms", 0.71}};
+    if (!results.empty()) body["results"] = results;  // Open-Meteo omits the key when nothing matched
+    return HttpResponse::json(200, body);
+  }
+
+  HttpResponse forecast_answer(HttpRequest& req) {
+    if (!req.query.count("latitude") || !req.query.count("longitude"))
+      return HttpResponse::json(400, {{"error", true}, {"reason", "Parameter 'latitude' and 'longitude' must have the same number of elements"}});
+    const auto& f = forecast;
+    json body = {
+        {"latitude", std::stod(req.query["latitude"])},
+        {"longitude", std::stod(req.query["longitude"])},
+        {"generationtime_ms", 0.06},
+        {"utc_offset_seconds", 3600},
+        {"timezone", "Europe/Berlin"},
+        {"timezone_abbreviation", "CET"},
+        {"elevation", 38.0},
+        {"current_units",
+         {{"time", "iso8601"},
+          {"interval", "seconds"},
+          {"temperature_2m", "°C"},
+          {"relative_humidity_2m", "%"},
+          {"apparent_temperature", "°C"},
+          {"weather_code", "wmo code"},
+          {"wind_speed_10m", "km/h"}}},
+        {"current",
+         {{"time", f.time},
+          {"interval", 900},
+          {"temperature_2m", f.temperature},
+          {"relative_humidity_2m", f.humidity},
+          {"apparent_temperature", f.apparent},
+          {"weather_code", f.weather_code},
+          {"wind_speed_10m", f.wind}}},
+        {"daily_units",
+         {{"time", "iso8601"},
+          {"weather_code", "wmo code"},
+          {"temperature_2m_max", "°C"},
+          {"temperature_2m_min", "°C"},
+          {"precipitation_probability_max", "%"}}},
+        {"daily",
+         {{"time", f.days},
+          {"weather_code", f.codes},
+          {"temperature_2m_max", f.max},
+          {"temperature_2m_min", f.min},
+          {"precipitation_probability_max", f.precipitation}}},
+    };
+    return HttpResponse::json(200, body);
+  }
+
+  // ---------------------------------------------------------------- search
+  HttpResponse tavily(HttpRequest& req) {
+    json body = json::parse(req.body, nullptr, false);
+    std::string key;
+    if (body.is_object() && body.contains("api_key") && body["api_key"].is_string()) key = body["api_key"];
+    if (key.empty() && req.header("authorization").rfind("Bearer ", 0) == 0) key = req.header("authorization").substr(7);
+    if (key != tavily_key)
+      return HttpResponse::json(401, {{"detail", {{"error", "Unauthorized: missing or invalid API key."}}}});
+    if (!body.is_object() || !body.contains("query") || !body["query"].is_string())
+      return HttpResponse::json(400, {{"detail", {{"error", "Query is missing."}}}});
+    std::size_t max = body.contains("max_results") && body["max_results"].is_number() ? body["max_results"].get<std::size_t>() : 5;
+    json list = json::array();
+    double score = 0.98;
+    for (const auto& r : results) {
+      if (list.size() >= max) break;
+      list.push_back({{"title", r.title}, {"url", r.url}, {"content", r.content}, {"score", score}, {"raw_content", nullptr}});
+      score -= 0.1;
+    }
+    return HttpResponse::json(200, {{"query", body["query"]},
+                                    {"follow_up_questions", nullptr},
+                                    {"answer", nullptr},
+                                    {"images", json::array()},
+                                    {"results", list},
+                                    {"response_time", 0.87}});
+  }
+
+  HttpResponse searxng(HttpRequest& req) {
+    if (req.query["format"] != "json") {
+      HttpResponse r = HttpResponse::text(200, "<!DOCTYPE html><html><body>results</body></html>");
+      r.content_type = "text/html; charset=utf-8";
+      return r;
+    }
+    if (!searxng_json) return HttpResponse::text(403, "Forbidden");
+    json list = json::array();
+    for (const auto& r : results)
+      list.push_back({{"url", r.url},
+                      {"title", r.title},
+                      {"content", r.content},
+                      {"engine", "duckduckgo"},
+                      {"engines", {"duckduckgo", "brave"}},
+                      {"positions", {1}},
+                      {"score", 2.0},
+                      {"category", "general"}});
+    return HttpResponse::json(200, {{"query", req.query["q"]},
+                                    {"number_of_results", 0},
+                                    {"results", list},
+                                    {"answers", json::array()},
+                                    {"corrections", json::array()},
+                                    {"infoboxes", json::array()},
+                                    {"suggestions", json::array()},
+                                    {"unresponsive_engines", json::array()}});
+  }
+
+  // ---------------------------------------------------------------- Home Assistant
+  bool authorized(const HttpRequest& req) const { return req.header("authorization") == "Bearer " + hass_token; }
+
+  HttpResponse hass_state(HttpRequest& req) {
+    if (!authorized(req)) return HttpResponse::text(401, "401: Unauthorized");
+    auto it = entities.find(req.params["id"]);
+    if (it == entities.end()) return HttpResponse::json(404, {{"message", "Entity not found."}});
+    return HttpResponse::json(200, it->second);
+  }
+
+  HttpResponse hass_service(HttpRequest& req) {
+    if (!authorized(req)) return HttpResponse::text(401, "401: Unauthorized");
+    const std::string domain = req.params["domain"], service = req.params["service"];
+    json data = json::parse(req.body, nullptr, false);
+    if (data.is_discarded()) return HttpResponse::json(400, {{"message", "Data should be valid JSON."}});
+    static const std::map<std::string, std::vector<std::string>> kServices = {
+        {"light", {"turn_on", "turn_off", "toggle"}},
+        {"switch", {"turn_on", "turn_off", "toggle"}},
+        {"fan", {"turn_on", "turn_off", "toggle"}},
+        {"cover", {"open_cover", "close_cover", "stop_cover", "toggle"}},
+        {"vacuum", {"start", "stop", "pause"}},
+        {"media_player",
+         {"turn_on", "turn_off", "toggle", "volume_up", "volume_down", "volume_set", "volume_mute", "media_pause",
+          "media_play"}},
+        {"music_assistant", {"play_media"}},
+    };
+    auto d = kServices.find(domain);
+    if (d == kServices.end() || std::find(d->second.begin(), d->second.end(), service) == d->second.end())
+      return HttpResponse::json(400, {{"message", "Service " + domain + "." + service + " not found."}});
+    const std::string id = data.value("entity_id", std::string());
+    auto it = entities.find(id);
+    if (it == entities.end()) return HttpResponse::json(200, json::array());  // HA ignores unknown targets
+    json& e = it->second;
+    json& a = e["attributes"];
+    if (service == "turn_on" || service == "open_cover" || service == "start") {
+      e["state"] = domain == "cover" ? "open" : domain == "vacuum" ? "cleaning" : "on";
+      if (data.contains("brightness_pct")) a["brightness"] = std::lround(data["brightness_pct"].get<double>() * 255 / 100);
+      if (data.contains("brightness_step_pct")) {
+        long b = a.value("brightness", 0L) + std::lround(data["brightness_step_pct"].get<double>() * 255 / 100);
+        a["brightness"] = std::clamp(b, 0L, 255L);
+      }
+      if (data.contains("rgb_color")) a["rgb_color"] = data["rgb_color"];
+      if (data.contains("color_temp_kelvin")) a["color_temp_kelvin"] = data["color_temp_kelvin"];
+    } else if (service == "turn_off" || service == "close_cover" || service == "stop") {
+      e["state"] = domain == "cover" ? "closed" : domain == "vacuum" ? "docked" : "off";
+    } else if (service == "toggle") {
+      e["state"] = e["state"] == "on" ? "off" : "on";
+    } else if (service == "volume_set") {
+      if (!data.contains("volume_level")) return HttpResponse::json(400, {{"message", "required key not provided @ data['volume_level']"}});
+      a["volume_level"] = data["volume_level"];
+    } else if (service == "volume_up" || service == "volume_down") {
+      double v = a.value("volume_level", 0.5) + (service == "volume_up" ? 0.1 : -0.1);
+      a["volume_level"] = std::clamp(v, 0.0, 1.0);
+    } else if (service == "volume_mute") {
+      if (!data.contains("is_volume_muted") || !data["is_volume_muted"].is_boolean())
+        return HttpResponse::json(400, {{"message", "expected bool for dictionary value @ data['is_volume_muted']"}});
+      a["is_volume_muted"] = data["is_volume_muted"];
+    } else if (service == "media_pause" || service == "pause") {
+      e["state"] = "paused";
+    } else if (service == "media_play") {
+      e["state"] = "playing";
+    } else if (service == "play_media") {
+      e["state"] = "playing";
+      a["media_title"] = data.value("media_id", std::string());
+    }
+    e["last_changed"] = "2024-01-10T12:00:00.000000+00:00";
+    return HttpResponse::json(200, json::array({e}));
+  }
+};
+
+FakeHttpApis::FakeHttpApis() : impl_(std::make_unique<Impl>()) {
+  auto router = std::make_shared<net::HttpRouter>();
+  router->add("GET", "/v1/search", impl_->wrap(&Impl::geocode));
+  router->add("GET", "/v1/forecast", impl_->wrap(&Impl::forecast_answer));
+  router->add("POST", "/search", impl_->wrap(&Impl::tavily));
+  router->add("GET", "/search", impl_->wrap(&Impl::searxng));
+  router->add("GET", "/api/states/{id}", impl_->wrap(&Impl::hass_state));
+  router->add("POST", "/api/services/{domain}/{service}", impl_->wrap(&Impl::hass_service));
+  impl_->rt.start();
+  net::HttpServerOptions o;
+  o.name = "fake-apis";
+  o.address = "127.0.0.1";
+  o.port = 0;
+  impl_->server = std::make_unique<net::HttpServer>(impl_->rt, o, router);
+  impl_->server->start();
+}
+
+FakeHttpApis::~FakeHttpApis() {
+  impl_->server->stop_accepting();
+  impl_->rt.stop();
+  impl_->server.reset();
+}
+
+std::string FakeHttpApis::url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+std::uint16_t FakeHttpApis::port() const { return impl_->server->port(); }
+
+void FakeHttpApis::add_place(FakePlace place) {
+  std::lock_guard lk(impl_->mu);
+  impl_->places.push_back(std::move(place));
+}
+void FakeHttpApis::set_forecast(FakeForecast forecast) {
+  std::lock_guard lk(impl_->mu);
+  impl_->forecast = std::move(forecast);
+}
+void FakeHttpApis::set_search_results(std::vector<FakeSearchResult> results) {
+  std::lock_guard lk(impl_->mu);
+  impl_->results = std::move(results);
+}
+void FakeHttpApis::set_tavily_key(std::string key) {
+  std::lock_guard lk(impl_->mu);
+  impl_->tavily_key = std::move(key);
+}
+void FakeHttpApis::set_searxng_json_enabled(bool enabled) {
+  std::lock_guard lk(impl_->mu);
+  impl_->searxng_json = enabled;
+}
+void FakeHttpApis::set_hass_token(std::string token) {
+  std::lock_guard lk(impl_->mu);
+  impl_->hass_token = std::move(token);
+}
+void FakeHttpApis::set_entity(nlohmann::json state) {
+  std::lock_guard lk(impl_->mu);
+  if (!state.contains("attributes")) state["attributes"] = json::object();
+  const std::string id = state.at("entity_id").get<std::string>();
+  impl_->entities[id] = std::move(state);
+}
+nlohmann::json FakeHttpApis::entity(const std::string& id) const {
+  std::lock_guard lk(impl_->mu);
+  auto it = impl_->entities.find(id);
+  return it == impl_->entities.end() ? json() : it->second;
+}
+void FakeHttpApis::fail_next(int status, std::string body) {
+  std::lock_guard lk(impl_->mu);
+  impl_->fail = std::make_pair(status, std::move(body));
+}
+void FakeHttpApis::delay_next(std::chrono::milliseconds delay) {
+  std::lock_guard lk(impl_->mu);
+  impl_->delay = delay;
+}
+std::vector<FakeHttpCall> FakeHttpApis::calls() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->calls;
+}
+std::size_t FakeHttpApis::call_count() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->calls.size();
+}
+FakeHttpCall FakeHttpApis::last_call() const {
+  std::lock_guard lk(impl_->mu);
+  if (impl_->calls.empty()) throw std::logic_error("FakeHttpApis: no call yet");
+  return impl_->calls.back();
+}
+
+}  // namespace xz::test

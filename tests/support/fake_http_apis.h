@@ -1,0 +1,95 @@
+#pragma once
+// Local, protocol-faithful fakes of the web APIs the built-in functions call, on one
+// HTTP server on 127.0.0.1 (ephemeral port, own thread): Open-Meteo geocoding
+// (GET /v1/search) and forecast (GET /v1/forecast), Tavily (POST /search), SearxNG
+// (GET /search?format=json) and Home Assistant (GET /api/states/{id},
+// POST /api/services/{domain}/{service}, which also change the fake's entity states).
+// Every request is recorded; failures can be injected.
+//
+//   FakeHttpApis fake;
+//   fake.add_place({"Berlin", "Germany", "Land Berlin", 52.52437, 13.41053});
+//   ... plugins.get_weather.geocoding_url = fake.url() + "/v1/search" ...
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace xz::test {
+
+struct FakeHttpCall {
+  std::string method;
+  std::string path;  // decoded, without the query
+  std::string target;
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  nlohmann::json json;  // the body when it is JSON, else null
+};
+
+struct FakePlace {
+  std::string name, country, admin1;
+  double latitude = 0, longitude = 0;
+  std::string timezone = "UTC";
+};
+
+// What /v1/forecast answers (for any coordinates, which it echoes back).
+struct FakeForecast {
+  std::string time = "2024-01-10T12:00";
+  double temperature = -3.1, apparent = -7.5, wind = 10.2;
+  int humidity = 80, weather_code = 3;
+  std::vector<std::string> days{"2024-01-10", "2024-01-11", "2024-01-12"};
+  std::vector<int> codes{3, 71, 0};
+  std::vector<double> max{-1.0, 0.5, 2.0}, min{-5.0, -4.2, -3.0};
+  std::vector<int> precipitation{10, 80, 5};
+};
+
+struct FakeSearchResult {
+  std::string title, url, content;
+};
+
+class FakeHttpApis {
+ public:
+  FakeHttpApis();
+  ~FakeHttpApis();
+  FakeHttpApis(const FakeHttpApis&) = delete;
+  FakeHttpApis& operator=(const FakeHttpApis&) = delete;
+
+  std::string url() const;  // "http://127.0.0.1:PORT"
+  std::uint16_t port() const;
+
+  // Open-Meteo. Geocoding matches names by case-insensitive prefix.
+  void add_place(FakePlace place);
+  void set_forecast(FakeForecast forecast);
+
+  // Tavily (key checked in the body or as a bearer token) and SearxNG.
+  void set_search_results(std::vector<FakeSearchResult> results);
+  void set_tavily_key(std::string key);  // default "tvly-test"
+  // A SearxNG instance without the json format enabled answers 403.
+  void set_searxng_json_enabled(bool enabled);
+
+  // Home Assistant. Requests need "Authorization: Bearer <token>".
+  void set_hass_token(std::string token);  // default "ha-test-token"
+  // A full state object: {"entity_id":..., "state":..., "attributes":{...}}.
+  void set_entity(nlohmann::json state);
+  nlohmann::json entity(const std::string& entity_id) const;  // null when unknown
+
+  // The next request (any path) gets this status and body instead of its answer.
+  void fail_next(int status, std::string body = {});
+  // The next request is answered only after this delay.
+  void delay_next(std::chrono::milliseconds delay);
+
+  std::vector<FakeHttpCall> calls() const;
+  std::size_t call_count() const;
+  FakeHttpCall last_call() const;  // throws std::logic_error when there is none
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xz::test

@@ -1,0 +1,98 @@
+#include "tools/builtin/builtin_registry.h"
+
+#include <gtest/gtest.h>
+
+#include "builtin_test_util.h"
+
+using namespace xz::tools::builtin;
+using nlohmann::json;
+
+namespace {
+
+xz::core::Config config_with(const std::vector<std::pair<std::string, json>>& values) {
+  json root = json::object();
+  xz::core::set_path(root, "selected_module.Intent", "function_call");
+  xz::core::set_path(root, "Intent.function_call.type", "function_call");
+  for (const auto& [k, v] : values) xz::core::set_path(root, k, v);
+  return xz::core::Config(root);
+}
+
+std::vector<std::string> names_of(const std::vector<xz::tools::ToolPtr>& tools) {
+  std::vector<std::string> out;
+  for (const auto& t : tools) out.push_back(t->schema().name);
+  return out;
+}
+
+std::vector<std::string> problems_of(const xz::core::Config& cfg, xz::test::ToolLoop& loop) {
+  try {
+    make_builtin_tools(cfg, {loop.pool(), nullptr});
+  } catch (const xz::core::ConfigError& e) {
+    return e.problems();
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST(BuiltinRegistry, AlwaysOnFunctionsWithoutAList) {
+  xz::test::ToolLoop loop;
+  auto tools = make_builtin_tools(config_with({}), {loop.pool(), nullptr});
+  EXPECT_EQ(names_of(tools), (std::vector<std::string>{"handle_exit_intent", "get_lunar", "get_time"}));
+}
+
+TEST(BuiltinRegistry, SelectedIntentListsTheRest) {
+  xz::test::ToolLoop loop;
+  auto cfg = config_with({{"Intent.function_call.functions", {"change_role", "get_weather", "play_music", "get_time"}},
+                          {"Intent.other.functions", {"web_search"}},
+                          {"plugins.get_weather.description", "Weather, reworded."}});
+  auto tools = make_builtin_tools(cfg, {loop.pool(), nullptr});
+  EXPECT_EQ(names_of(tools), (std::vector<std::string>{"handle_exit_intent", "get_lunar", "get_time", "change_role",
+                                                       "get_weather", "play_music"}));
+  EXPECT_EQ(tools[4]->schema().description, "Weather, reworded.");
+  for (const auto& t : tools) {
+    EXPECT_FALSE(t->schema().description.empty()) << t->schema().name;
+    EXPECT_EQ(t->schema().parameters["type"], "object") << t->schema().name;
+  }
+}
+
+TEST(BuiltinRegistry, TimeZoneComesFromTheServerConfig) {
+  xz::test::ToolLoop loop;
+  auto cfg = config_with({{"server.timezone_offset", -5}});
+  BuiltinDeps deps{loop.pool(), nullptr};
+  deps.now = [] { return std::chrono::system_clock::time_point(std::chrono::hours(24 * 19000 + 3)); };  // 03:00 UTC
+  auto tools = make_builtin_tools(cfg, deps);
+  xz::test::FakeSession session(loop.loop().get_executor());
+  auto r = xz::test::call_tool(loop, *tools[2], json::object(), session);
+  EXPECT_NE(r.result.find("22:00:00"), std::string::npos) << r.result;
+  EXPECT_NE(r.result.find("UTC-05:00"), std::string::npos);
+}
+
+TEST(BuiltinRegistry, UnknownNamesAndBadSettingsAreConfigErrors) {
+  xz::test::ToolLoop loop;
+  auto problems = problems_of(config_with({{"Intent.function_call.functions",
+                                            {"get_weather", "get_news_from_newsnow", 7, "hass_get_state"}},
+                                           {"plugins.get_weather.timeout", "soon"}}),
+                              loop);
+  ASSERT_EQ(problems.size(), 5u) << ::testing::PrintToString(problems);
+  EXPECT_EQ(problems[0].rfind("Intent.function_call.functions[1]: unknown function 'get_news_from_newsnow'", 0), 0u)
+      << problems[0];
+  EXPECT_EQ(problems[1].rfind("Intent.function_call.functions[2]:", 0), 0u);
+  EXPECT_EQ(problems[2].rfind("plugins.get_weather.timeout:", 0), 0u) << problems[2];
+  EXPECT_EQ(problems[3].rfind("plugins.home_assistant.base_url:", 0), 0u) << problems[3];
+  EXPECT_EQ(problems[4].rfind("plugins.home_assistant.api_key:", 0), 0u) << problems[4];
+
+  auto not_a_list = problems_of(config_with({{"Intent.function_call.functions", "get_weather"}}), loop);
+  ASSERT_EQ(not_a_list.size(), 1u);
+  EXPECT_EQ(not_a_list[0], "Intent.function_call.functions: expected a list of function names");
+}
+
+TEST(BuiltinRegistry, HomeAssistantFunctionsShareOneClient) {
+  xz::test::ToolLoop loop;
+  auto cfg = config_with({{"Intent.function_call.functions", {"hass_get_state", "hass_set_state", "hass_play_music"}},
+                          {"plugins.home_assistant.base_url", "http://ha.local:8123"},
+                          {"plugins.home_assistant.api_key", "token"},
+                          {"plugins.home_assistant.devices", {"Kitchen,Light,light.kitchen"}}});
+  auto tools = make_builtin_tools(cfg, {loop.pool(), nullptr});
+  ASSERT_EQ(tools.size(), 6u);
+  EXPECT_NE(tools[3]->schema().description.find("light.kitchen"), std::string::npos);
+}
