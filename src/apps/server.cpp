@@ -12,18 +12,27 @@
 #include "core/metrics.h"
 #include "core/runtime.h"
 #include "http/admin_routes.h"
+#include "http/push_routes.h"
+#include "http/vision.h"
+#include "http/vision_settings.h"
 #include "http/health.h"
 #include "http/ota_routes.h"
 #include "http/ota_settings.h"
 #include "http/metrics_route.h"
 #include "pipeline/conversation.h"
 #include "providers/registry.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
+#include "protocol/vision_token.h"
 #include "session/device_server.h"
 #include "session/session_registry.h"
 #include "session/session_settings.h"
 #include "store/auth_key.h"
 #include "store/store.h"
+#include "tools/builtin/builtin_registry.h"
+#include "tools/mcp/mcp_endpoint_client.h"
+#include "tools/mcp/mcp_server_settings.h"
+#include "tools/mcp/server_mcp_hub.h"
 
 namespace xz::apps {
 
@@ -49,6 +58,12 @@ struct Server::Parts {
   std::unique_ptr<providers::AsrEngine> asr;
   std::unique_ptr<providers::LlmEngine> llm;
   std::unique_ptr<providers::TtsEngine> tts;
+  std::unique_ptr<providers::VllmEngine> vllm;
+  std::unique_ptr<providers::LlmEngine> intent_llm;  // intent_llm mode with its own `llm` entry
+  std::shared_ptr<net::HttpClient> tool_http;         // built-in functions' remote APIs
+  std::unique_ptr<protocol::VisionTokenCodec> vision_tokens;
+  http::VisionSettings vision_settings;
+  std::unique_ptr<tools::mcp::ServerMcpHub> server_mcp;
   pipeline::ConversationSettings conversation_settings = pipeline::ConversationSettings::from_config(config);
   std::unique_ptr<pipeline::VoiceMetrics> voice_metrics;
   std::unique_ptr<pipeline::GreetingCache> greetings;
@@ -82,6 +97,13 @@ void Server::start() {
     p_->asr = providers::make_asr(cfg, p_->provider_ctx);
     p_->llm = providers::make_llm(cfg, p_->provider_ctx);
     p_->tts = providers::make_tts(cfg, p_->provider_ctx);
+    p_->vllm = providers::make_vllm(cfg, p_->provider_ctx);
+    const std::string intent_entry = cfg.str("selected_module.Intent", "function_call");
+    if (core::selected_provider_type(cfg.root(), "Intent") == "intent_llm") {
+      const std::string llm_entry = cfg.str("Intent." + intent_entry + ".llm");
+      if (!llm_entry.empty() && llm_entry != cfg.str("selected_module.LLM"))
+        p_->intent_llm = providers::make_llm_entry(cfg, llm_entry, p_->provider_ctx);
+    }
   } catch (const providers::EngineConfigError& e) {
     throw std::runtime_error(std::string("configuration: ") + e.what());
   }
@@ -92,9 +114,34 @@ void Server::start() {
   p_->voice_metrics = std::make_unique<pipeline::VoiceMetrics>(p_->metrics);
   p_->greetings = std::make_unique<pipeline::GreetingCache>(*p_->tts, p_->runtime.pool(),
                                                             p_->conversation_settings.downlink);
+  p_->tool_http = std::make_shared<net::HttpClient>();
+  std::vector<tools::ToolPtr> builtin_tools;
+  if (p_->conversation_settings.intent != "nointent")
+    builtin_tools = tools::builtin::make_builtin_tools(cfg, {p_->runtime.pool(), p_->tool_http});
+  p_->server_mcp = std::make_unique<tools::mcp::ServerMcpHub>(
+      p_->runtime.loop(0).get_executor(),
+      tools::mcp::load_mcp_server_settings(tools::mcp::mcp_server_settings_path(p_->data_dir)));
+  if (p_->server_mcp->server_count() > 0) {
+    p_->server_mcp->start();
+    spdlog::info("server MCP: connecting {} server(s) from {}", p_->server_mcp->server_count(),
+                 tools::mcp::mcp_server_settings_path(p_->data_dir));
+  }
+  std::string endpoint_url = tools::mcp::mcp_endpoint_call_url(cfg.str("mcp_endpoint")).value_or("");
+
+  // Devices get the vision endpoint and a token for it in MCP initialize.
+  p_->vision_tokens = std::make_unique<protocol::VisionTokenCodec>(p_->auth_key);
+  p_->vision_settings = http::vision_settings_from_config(cfg, http::detect_lan_ip());
+  auto capabilities = [codec = p_->vision_tokens.get(), settings = &p_->vision_settings](const std::string& device) {
+    return nlohmann::json{{"vision",
+                           {{"url", settings->explain_url},
+                            {"token", http::make_vision_token(*codec, device, settings->token_lifetime)}}}};
+  };
   p_->voice = std::make_unique<pipeline::VoiceServices>(pipeline::VoiceServices{
       *p_->vad, *p_->asr, *p_->llm, *p_->tts, p_->runtime.pool(), p_->conversation_settings, *p_->voice_metrics,
-      *p_->greetings, {}});
+      *p_->greetings, std::move(builtin_tools), p_->server_mcp->server_count() > 0 ? p_->server_mcp.get() : nullptr,
+      std::move(endpoint_url), std::move(capabilities), p_->intent_llm.get()});
+  spdlog::info("tools: {} built-in function(s), intent mode {}", p_->voice->builtin_tools.size(),
+               p_->conversation_settings.intent);
   session::ConversationFactory make_conversation = [voice = p_->voice.get()](const session::ConversationContext& ctx) {
     return std::make_unique<pipeline::Conversation>(ctx, *voice);
   };
@@ -128,6 +175,8 @@ void Server::start() {
     http::add_ota_routes(*router, {http::ota_settings_from_config(cfg, p_->auth_key, http::detect_lan_ip()),
                                    *p_->store, p_->runtime.pool()});
     http::add_admin_routes(*router, {*p_->store, cfg.str("server.admin_token")});
+    http::add_push_routes(*router, {p_->registry, cfg.str("server.admin_token")});
+    http::add_vision_routes(*router, {p_->vision_settings, *p_->vision_tokens, p_->vllm.get(), p_->runtime.pool()});
     net::HttpServerOptions o;
     o.name = "http";
     o.address = cfg.str("server.ip", "0.0.0.0");
@@ -162,6 +211,14 @@ void Server::shutdown(std::chrono::milliseconds grace) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 
+  // Server-side MCP children are terminated and reaped.
+  if (p_->server_mcp) {
+    try {
+      boost::asio::co_spawn(p_->runtime.loop(0), p_->server_mcp->shutdown(), boost::asio::use_future).get();
+    } catch (const std::exception& e) {
+      spdlog::error("shutdown: stopping the MCP servers failed: {}", e.what());
+    }
+  }
   // Everything queued for the database is written before the loops stop.
   if (p_->store) {
     try {

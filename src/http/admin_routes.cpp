@@ -1,11 +1,10 @@
 #include "http/admin_routes.h"
 
-#include <openssl/crypto.h>
-
 #include <memory>
 
 #include <spdlog/spdlog.h>
 
+#include "http/admin_auth.h"
 #include "http/ota_request.h"
 #include "store/store.h"
 
@@ -15,21 +14,6 @@ namespace {
 
 constexpr std::size_t kMaxAdminBody = 4096;
 constexpr std::size_t kMaxListed = 10000;
-
-// nullopt when the caller may proceed, else the refusal.
-std::optional<net::HttpResponse> refuse_unauthorized(const AdminContext& ctx, const net::HttpRequest& req) {
-  std::string auth = req.header("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (auth.size() <= kBearer.size() || auth.compare(0, kBearer.size(), kBearer) != 0)
-    return net::HttpResponse::error(401, "missing Authorization: Bearer <admin token>");
-  std::string_view given = std::string_view(auth).substr(kBearer.size());
-  bool same = given.size() == ctx.token.size() && CRYPTO_memcmp(given.data(), ctx.token.data(), given.size()) == 0;
-  if (!same) {
-    spdlog::warn("admin API: wrong token from {}", req.remote_ip);
-    return net::HttpResponse::error(403, "wrong admin token");
-  }
-  return std::nullopt;
-}
 
 nlohmann::json device_json(const store::DeviceRecord& d) {
   return {{"device_id", d.device_id},
@@ -49,7 +33,7 @@ void add_admin_routes(net::HttpRouter& router, AdminContext context) {
   auto ctx = std::make_shared<const AdminContext>(std::move(context));
 
   router.add("GET", "/api/devices", [ctx](net::HttpRequest& req) -> boost::asio::awaitable<net::HttpResponse> {
-    if (auto refusal = refuse_unauthorized(*ctx, req)) co_return *refusal;
+    if (auto refusal = refuse_unauthorized(ctx->token, req)) co_return *refusal;
     auto devices = co_await ctx->store.list_devices(kMaxListed);
     nlohmann::json list = nlohmann::json::array();
     for (const auto& d : devices) list.push_back(device_json(d));
@@ -57,7 +41,7 @@ void add_admin_routes(net::HttpRouter& router, AdminContext context) {
   });
 
   router.add("POST", "/api/devices/bind", [ctx](net::HttpRequest& req) -> boost::asio::awaitable<net::HttpResponse> {
-    if (auto refusal = refuse_unauthorized(*ctx, req)) co_return *refusal;
+    if (auto refusal = refuse_unauthorized(ctx->token, req)) co_return *refusal;
     std::string code;
     try {
       auto body = json_object_body(req, kMaxAdminBody);

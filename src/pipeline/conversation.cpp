@@ -7,22 +7,25 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "pipeline/emotion.h"
+#include "pipeline/intent_classifier.h"
 #include "pipeline/sentence_segmenter.h"
 #include "pipeline/speech_text.h"
 #include "pipeline/system_prompt.h"
 #include "protocol/server_messages.h"
+#include "providers/llm/tool_call_text.h"
+#include "tools/mcp/mcp_endpoint_client.h"
+#include "tools/mcp/server_mcp_hub.h"
 #include "tools/tool_runner.h"
 
 namespace xz::pipeline {
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
-
-namespace {
 
 // What the reply says, in order: text segments from the LLM stream (a synchronous
 // sink) and audio a tool asked to play, consumed by the speaking coroutine.
@@ -64,6 +67,8 @@ class SpeechQueue {
   asio::steady_timer notify_;
 };
 
+namespace {
+
 std::string join(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) {
@@ -94,8 +99,40 @@ Conversation::Conversation(const session::ConversationContext& ctx, VoiceService
       registry_(ctx.log),
       iot_([this](nlohmann::json commands) {
         link_.send_text(protocol::make_iot_commands(session_id_, commands));
-      }) {
-  if (services.settings.intent != "nointent") registry_.set_source("builtin", services.builtin_tools);
+      }),
+      device_mcp_(ctx.executor, ctx.link, ctx.session_id,
+                  DeviceMcpOptions{std::chrono::milliseconds(10000), services.settings.tool_call_timeout,
+                                   services.device_capabilities ? services.device_capabilities(device_id_)
+                                                                : nlohmann::json::object()},
+                  ctx.log) {
+  if (services.settings.intent != "nointent") connect_tool_sources();
+}
+
+void Conversation::connect_tool_sources() {
+  // The order sources are first set is their rank on a name clash: the device's own
+  // tools win over the endpoint's, which win over the server's and the built-ins.
+  registry_.set_source("builtin", svc_.builtin_tools);
+  registry_.set_source("server_mcp", svc_.server_mcp ? svc_.server_mcp->tools() : std::vector<tools::ToolPtr>{});
+  registry_.set_source("mcp_endpoint", {});
+  registry_.set_source("iot", {});
+  registry_.set_source("device_mcp", {});
+  if (svc_.server_mcp) {
+    // Called on the hub's loop: hop to ours; `alive` guards against a closed conversation.
+    std::weak_ptr<bool> alive = alive_;
+    hub_subscription_ = svc_.server_mcp->on_tools_changed([this, alive, ex = ex_] {
+      asio::post(ex, [this, alive] {
+        if (alive.lock()) registry_.set_source("server_mcp", svc_.server_mcp->tools());
+      });
+    });
+  }
+  if (!svc_.mcp_endpoint_url.empty()) {
+    tools::mcp::McpEndpointOptions eo;
+    eo.url = svc_.mcp_endpoint_url;
+    eo.call_timeout = svc_.settings.tool_call_timeout;
+    endpoint_ = std::make_unique<tools::mcp::McpEndpointClient>(ex_, std::move(eo), log_);
+    endpoint_->set_tools_handler([this](std::vector<tools::ToolPtr> t) { registry_.set_source("mcp_endpoint", std::move(t)); });
+    endpoint_->start();
+  }
 }
 
 Conversation::~Conversation() = default;
@@ -103,6 +140,11 @@ Conversation::~Conversation() = default;
 void Conversation::on_hello(const protocol::HelloMsg& hello) {
   aec_ = hello.features.aec;
   emotion_messages_ = hello.features.emoji;
+  if (hello.features.mcp) {
+    device_mcp_.start([this](std::vector<tools::ToolPtr> t) {
+      if (svc_.settings.intent != "nointent") registry_.set_source("device_mcp", std::move(t));
+    });
+  }
 }
 
 void Conversation::on_audio(std::string_view opus, std::uint32_t) {
@@ -137,7 +179,7 @@ void Conversation::on_abort(std::string_view reason) {
   svc_.metrics.barge_in_stop_ms.observe(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
 }
 
-void Conversation::on_mcp(const nlohmann::json& payload) { log_.debug("device mcp: {}", payload.dump()); }
+void Conversation::on_mcp(const nlohmann::json& payload) { device_mcp_.on_message(payload); }
 
 void Conversation::on_iot(const protocol::IotMsg& msg) {
   if (!msg.descriptors.is_null()) {
@@ -279,6 +321,8 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
       if (t->cancelled) throw boost::system::system_error(asio::error::operation_aborted);
       speaker_.say_cached(*speech);
       t->reply = speech->text;
+    } else if (t->req.kind == TurnKind::push) {
+      co_await speak_text(*t);
     } else {
       co_await answer(*t);
     }
@@ -318,23 +362,61 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
   dialogue_.set_system_prompt(render_prompt(persona_.empty() ? s.prompt : persona_,
                                             {std::chrono::system_clock::now(), s.utc_offset_minutes, s.language}));
   if (t.req.kind != TurnKind::goodbye) dialogue_.add_user(t.req.text);
-  const bool use_tools = s.intent == "function_call" && svc_.llm.supports_tools() && t.req.kind != TurnKind::goodbye;
+  const bool offer_tools = t.req.kind != TurnKind::goodbye && !registry_.empty();
+  const bool use_tools = offer_tools && s.intent == "function_call";
+  // Engines without native function calling get the <tool_call> text protocol.
+  const bool native_tools = svc_.llm.supports_tools();
 
   SpeechQueue speech(ex_);
   auto produce = [&]() -> asio::awaitable<void> {
     auto& timings = *t.req.timings;
-    for (int round = 0;; ++round) {
+    int round = 0;
+    if (offer_tools && s.intent == "intent_llm" && (t.req.kind == TurnKind::user || t.req.kind == TurnKind::typed)) {
+      std::optional<providers::ToolCall> call;
+      const auto& history = dialogue_.history();
+      std::span<const providers::ChatMessage> before(history.data(), history.empty() ? 0 : history.size() - 1);
+      std::vector<providers::ToolSchema> schemas = registry_.schemas();
+      std::string said = t.req.text;
+      try {
+        call = co_await classify_intent(svc_.intent_llm ? *svc_.intent_llm : svc_.llm, std::move(schemas), before,
+                                        std::move(said));
+      } catch (const boost::system::system_error& e) {
+        if (e.code() == asio::error::operation_aborted) throw;
+        log_.warn("intent classification failed, answering without tools: {}", e.what());
+      } catch (const std::exception& e) {
+        log_.warn("intent classification failed, answering without tools: {}", e.what());
+      }
+      if (call) {
+        std::vector<providers::ToolCall> calls{std::move(*call)};
+        const bool ask_llm = co_await run_tool_round(t, std::move(calls), round++, speech);
+        if (!ask_llm) {
+          speech.close();
+          co_return;
+        }
+      }
+    }
+    for (;; ++round) {
       providers::ChatRequest req;
       req.messages = dialogue_.messages();
       if (t.req.kind == TurnKind::goodbye) req.messages.push_back({"user", t.req.text, {}, {}});
-      if (use_tools && !registry_.empty()) {
-        if (round < s.max_tool_rounds) {
-          req.tools = registry_.schemas();
+      const bool tools_now = use_tools && round < s.max_tool_rounds;
+      if (use_tools && !tools_now) {
+        req.messages.push_back({"user",
+                                "[system] The tool-call limit is reached. Answer the user now with what you "
+                                "have; do not call any tool.",
+                                {}, {}});
+      }
+      std::optional<providers::ToolCallTextParser> text_calls;
+      if (tools_now) {
+        auto schemas = registry_.schemas();
+        if (native_tools) {
+          req.tools = std::move(schemas);
         } else {
-          req.messages.push_back({"user",
-                                  "[system] The tool-call limit is reached. Answer the user now with what you "
-                                  "have; do not call any tool.",
-                                  {}, {}});
+          if (!req.messages.empty() && req.messages.front().role == "system")
+            req.messages.front().content += "\n\n" + providers::tool_call_prompt(schemas);
+          else
+            req.messages.insert(req.messages.begin(), {"system", providers::tool_call_prompt(schemas), {}, {}});
+          text_calls.emplace();
         }
       }
       SentenceSegmenter segmenter(SentenceSegmenter::Options{});
@@ -342,24 +424,29 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
       t.reply.clear();
       t.played_before_round = speaker_.played().size();
       if (!timings.llm_request) timings.llm_request = Clock::now();
+      auto on_delta = [&](const providers::ChatDelta& d) {
+        if (t.cancelled) return;
+        if (!d.tool_calls.empty()) merge_tool_calls(calls, d.tool_calls);
+        if (d.text.empty()) return;
+        if (!timings.llm_first_token) {
+          timings.llm_first_token = Clock::now();
+          if (auto ms = TurnTimings::ms(timings.llm_request, timings.llm_first_token))
+            svc_.metrics.llm_first_token_ms.observe(*ms);
+          if (emotion_messages_) {
+            auto e = detect_emotion(d.text);
+            link_.send_text(protocol::make_llm_emotion(session_id_, e.name, e.emoji));
+          }
+        }
+        t.reply += d.text;
+        for (auto& seg : segmenter.push(d.text)) speech.push_text(std::move(seg));
+      };
       try {
         providers::ChatSink sink = [&](const providers::ChatDelta& d) {
-          if (t.cancelled) return;
-          if (!d.tool_calls.empty()) merge_tool_calls(calls, d.tool_calls);
-          if (d.text.empty()) return;
-          if (!timings.llm_first_token) {
-            timings.llm_first_token = Clock::now();
-            if (auto ms = TurnTimings::ms(timings.llm_request, timings.llm_first_token))
-              svc_.metrics.llm_first_token_ms.observe(*ms);
-            if (emotion_messages_) {
-              auto e = detect_emotion(d.text);
-              link_.send_text(protocol::make_llm_emotion(session_id_, e.name, e.emoji));
-            }
-          }
-          t.reply += d.text;
-          for (auto& seg : segmenter.push(d.text)) speech.push_text(std::move(seg));
+          if (!text_calls) return on_delta(d);
+          on_delta(text_calls->feed(d.text));
         };
         co_await svc_.llm.chat(std::move(req), std::move(sink));
+        if (text_calls) on_delta(text_calls->finish());
         if (auto rest = segmenter.finish()) speech.push_text(std::move(*rest));
       } catch (const boost::system::system_error& e) {
         if (e.code() == asio::error::operation_aborted) throw;
@@ -377,42 +464,9 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
         break;
       }
       if (calls.empty()) break;
-
-      // The model called tools: record the call, run them all at once, and decide.
       std::vector<providers::ToolCall> list;
-      for (auto& [i, c] : calls) {
-        if (c.id.empty()) c.id = "call_" + std::to_string(t.id) + "_" + std::to_string(round) + "_" + std::to_string(i);
-        list.push_back(c);
-        link_.send_text(protocol::make_stt(session_id_, "% " + c.name));
-      }
-      dialogue_.add({"assistant", t.reply, list, {}});
-      t.reply.clear();
-      auto outcomes = co_await tools::run_tool_calls(std::move(list), registry_, *this, s.tool_call_timeout);
-      bool ask_llm = false;
-      for (auto& o : outcomes) {
-        const auto& r = o.result;
-        log_.info("tool {} -> {} in {} ms", o.call.name, static_cast<int>(r.action), o.took.count());
-        std::string content = r.result;
-        switch (r.action) {
-          case tools::Action::reqllm:
-            ask_llm = true;
-            break;
-          case tools::Action::response:
-          case tools::Action::error:
-          case tools::Action::not_found:
-            if (!r.response.empty()) speech.push_text(r.response);
-            if (content.empty()) content = r.response;
-            t.reply += (t.reply.empty() ? "" : " ") + r.response;
-            break;
-          case tools::Action::record:
-          case tools::Action::none:
-            break;
-        }
-        if (content.empty()) content = "ok";
-        dialogue_.add({"tool", std::move(content), {}, o.call.id});
-      }
-      for (auto& [title, source] : t.playback) speech.push({{}, std::move(title), std::move(source)});
-      t.playback.clear();
+      for (auto& [i, c] : calls) list.push_back(std::move(c));
+      const bool ask_llm = co_await run_tool_round(t, std::move(list), round, speech);
       if (!ask_llm) break;
     }
     speech.close();
@@ -436,6 +490,78 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
   };
   // The LLM keeps streaming while earlier sentences are synthesized and played.
   co_await (produce() && consume());
+}
+
+asio::awaitable<bool> Conversation::run_tool_round(Turn& t, std::vector<providers::ToolCall> list, int round,
+                                                   SpeechQueue& speech) {
+  // The model called tools: record the call, run them all at once, and decide.
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto& c = list[i];
+    if (c.id.empty()) c.id = "call_" + std::to_string(t.id) + "_" + std::to_string(round) + "_" + std::to_string(i);
+    link_.send_text(protocol::make_stt(session_id_, "% " + c.name));
+  }
+  dialogue_.add({"assistant", t.reply, list, {}});
+  t.reply.clear();
+  auto outcomes = co_await tools::run_tool_calls(std::move(list), registry_, *this, svc_.settings.tool_call_timeout);
+  bool ask_llm = false;
+  for (auto& o : outcomes) {
+    const auto& r = o.result;
+    log_.info("tool {} -> {} in {} ms", o.call.name, static_cast<int>(r.action), o.took.count());
+    std::string content = r.result;
+    switch (r.action) {
+      case tools::Action::reqllm:
+        ask_llm = true;
+        break;
+      case tools::Action::response:
+      case tools::Action::error:
+      case tools::Action::not_found:
+        if (!r.response.empty()) speech.push_text(r.response);
+        if (content.empty()) content = r.response;
+        t.reply += (t.reply.empty() ? "" : " ") + r.response;
+        break;
+      case tools::Action::record:
+      case tools::Action::none:
+        break;
+    }
+    if (content.empty()) content = "ok";
+    dialogue_.add({"tool", std::move(content), {}, o.call.id});
+  }
+  for (auto& [title, source] : t.playback) speech.push({{}, std::move(title), std::move(source)});
+  t.playback.clear();
+  co_return ask_llm;
+}
+
+asio::awaitable<void> Conversation::speak_text(Turn& t) {
+  SentenceSegmenter segmenter(SentenceSegmenter::Options{});
+  auto segments = segmenter.push(t.req.text);
+  if (auto rest = segmenter.finish()) segments.push_back(std::move(*rest));
+  for (auto& seg : segments) co_await speaker_.say(std::move(seg));
+  t.reply = t.req.text;
+}
+
+bool Conversation::speak(std::string text) {
+  if (stopping_ || text.find_first_not_of(" \t\r\n") == std::string::npos) return false;
+  hooks_.note_activity();
+  if (turn_) cancel_turn("operator push", true);
+  TurnRequest req;
+  req.kind = TurnKind::push;
+  req.text = std::move(text);
+  req.show_stt = false;
+  start_turn(std::move(req));
+  return true;
+}
+
+asio::awaitable<protocol::McpCallOutcome> Conversation::call_device_tool(std::string name, nlohmann::json arguments) {
+  co_return co_await device_mcp_.call(std::move(name), std::move(arguments));
+}
+
+nlohmann::json Conversation::describe_tools() const {
+  nlohmann::json llm = nlohmann::json::array();
+  for (const auto& schema : registry_.schemas()) llm.push_back(schema.name);
+  nlohmann::json device = nlohmann::json::array();
+  for (const auto& t : device_mcp_.tools())
+    device.push_back({{"name", t.name}, {"description", t.description}, {"user_only", t.user_only}});
+  return {{"llm", std::move(llm)}, {"device", std::move(device)}, {"device_mcp_ready", device_mcp_.ready()}};
 }
 
 void Conversation::close_after_reply() {
@@ -470,9 +596,12 @@ void Conversation::finish_turn(Turn& t) {
 asio::awaitable<void> Conversation::stop() {
   stopping_ = true;
   cancel_turn("session closing", false);
+  hub_subscription_.reset();
   co_await listener_.close();
   if (last_turn_ && !last_turn_->done.is_set()) co_await last_turn_->done.wait();
   speaker_.stop();
+  co_await device_mcp_.close();
+  if (endpoint_) co_await endpoint_->close();
 }
 
 }  // namespace xz::pipeline

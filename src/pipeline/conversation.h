@@ -11,6 +11,7 @@
 
 #include "core/async.h"
 #include "pipeline/conversation_settings.h"
+#include "pipeline/device_mcp.h"
 #include "pipeline/dialogue.h"
 #include "pipeline/greeting_cache.h"
 #include "pipeline/listener.h"
@@ -26,7 +27,14 @@
 #include "tools/tool.h"
 #include "tools/tool_registry.h"
 
+namespace xz::tools::mcp {
+class ServerMcpHub;
+class McpEndpointClient;
+}  // namespace xz::tools::mcp
+
 namespace xz::pipeline {
+
+class SpeechQueue;
 
 // Everything conversations share: engines (loaded once), the pool, settings, metrics.
 struct VoiceServices {
@@ -39,6 +47,11 @@ struct VoiceServices {
   VoiceMetrics& metrics;
   GreetingCache& greetings;
   std::vector<tools::ToolPtr> builtin_tools;  // shared; sessions add their own sources
+  tools::mcp::ServerMcpHub* server_mcp;         // null: no server-side MCP servers
+  std::string mcp_endpoint_url;                 // "" = no MCP endpoint (else per device)
+  // initialize's capabilities for a device (its vision URL and token).
+  std::function<nlohmann::json(const std::string& device_id)> device_capabilities;
+  providers::LlmEngine* intent_llm;  // intent_llm mode's classifier; null = the main LLM
 };
 
 class Conversation : public session::Conversation, public tools::SessionActions {
@@ -55,6 +68,10 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   void on_no_voice_timeout() override;
   bool busy() const override { return turn_ != nullptr; }
   boost::asio::awaitable<void> stop() override;
+  bool speak(std::string text) override;
+  boost::asio::awaitable<protocol::McpCallOutcome> call_device_tool(std::string name,
+                                                                    nlohmann::json arguments) override;
+  nlohmann::json describe_tools() const override;
 
   // tools::SessionActions
   const std::string& device_id() const override { return device_id_; }
@@ -68,7 +85,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   tools::ToolRegistry& tools() { return registry_; }
 
  private:
-  enum class TurnKind { user, typed, greeting, goodbye };
+  enum class TurnKind { user, typed, greeting, goodbye, push };
   struct TurnRequest {
     TurnKind kind = TurnKind::user;
     std::string text;  // what the user said (or the goodbye instruction)
@@ -97,6 +114,12 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   bool cancel_turn(std::string_view why, bool send_stop);
   boost::asio::awaitable<void> run_turn(std::shared_ptr<Turn> turn, std::shared_ptr<Turn> previous);
   boost::asio::awaitable<void> answer(Turn& turn);
+  boost::asio::awaitable<void> speak_text(Turn& turn);
+  // Runs one round of tool calls and queues what they say; true when the LLM must
+  // answer with their results.
+  boost::asio::awaitable<bool> run_tool_round(Turn& turn, std::vector<providers::ToolCall> calls, int round,
+                                              SpeechQueue& speech);
+  void connect_tool_sources();
   void finish_turn(Turn& turn);
   bool is_exit_command(const std::string& text) const;
   bool is_wake_word(const std::string& text) const;
@@ -114,6 +137,10 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   Dialogue dialogue_;
   tools::ToolRegistry registry_;
   tools::IotThings iot_;
+  DeviceMcp device_mcp_;
+  std::unique_ptr<tools::mcp::McpEndpointClient> endpoint_;
+  std::shared_ptr<void> hub_subscription_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for callbacks posted from other loops
   std::string persona_;  // set by change_role; empty = the configured prompt
   protocol::ListenMode mode_ = protocol::ListenMode::auto_mode;
   bool aec_ = false;

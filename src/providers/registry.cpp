@@ -5,12 +5,18 @@
 
 #include "providers/asr/openai_asr.h"
 #include "providers/asr/pocketsphinx_asr.h"
+#include "providers/llm/dify_llm.h"
+#include "providers/llm/gemini_llm.h"
+#include "providers/llm/homeassistant_llm.h"
+#include "providers/llm/llama_cpp_llm.h"
+#include "providers/llm/ollama_llm.h"
 #include "providers/llm/openai_llm.h"
 #include "providers/tts/espeak_tts.h"
 #include "providers/tts/flite_tts.h"
 #include "providers/tts/openai_tts.h"
 #include "providers/vad/silero_vad.h"
 #include "providers/vad/webrtc_vad.h"
+#include "providers/vllm/openai_vllm.h"
 
 namespace xz::providers {
 
@@ -35,7 +41,14 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
   return m;
 }
 const std::map<std::string, Factory<LlmEngine>>& llm_factories() {
-  static const std::map<std::string, Factory<LlmEngine>> m = {{"openai", factory<LlmEngine, OpenAiLlm>()}};
+  static const std::map<std::string, Factory<LlmEngine>> m = {
+      {"openai", factory<LlmEngine, OpenAiLlm>()},         {"ollama", factory<LlmEngine, OllamaLlm>()},
+      {"dify", factory<LlmEngine, DifyLlm>()},             {"gemini", factory<LlmEngine, GeminiLlm>()},
+      {"homeassistant", factory<LlmEngine, HomeAssistantLlm>()}, {"llama_cpp", factory<LlmEngine, LlamaCppLlm>()}};
+  return m;
+}
+const std::map<std::string, Factory<VllmEngine>>& vllm_factories() {
+  static const std::map<std::string, Factory<VllmEngine>> m = {{"openai", factory<VllmEngine, OpenAiVllm>()}};
   return m;
 }
 const std::map<std::string, Factory<TtsEngine>>& tts_factories() {
@@ -82,7 +95,10 @@ const core::KnownProviderTypes& known_types() {
   static const core::KnownProviderTypes k = {{"VAD", keys(vad_factories())},
                                              {"ASR", keys(asr_factories())},
                                              {"LLM", keys(llm_factories())},
-                                             {"TTS", keys(tts_factories())}};
+                                             {"TTS", keys(tts_factories())},
+                                             {"VLLM", keys(vllm_factories())},
+                                             {"Intent", {"nointent", "function_call", "intent_llm"}},
+                                             {"Memory", {"nomem", "mem_local_short", "mem_report_only"}}};
   return k;
 }
 
@@ -97,6 +113,11 @@ std::unique_ptr<LlmEngine> make_llm(const core::Config& cfg, ProviderContext& ct
 }
 std::unique_ptr<TtsEngine> make_tts(const core::Config& cfg, ProviderContext& ctx) {
   return make_selected(tts_factories(), cfg, "TTS", ctx);
+}
+std::unique_ptr<VllmEngine> make_vllm(const core::Config& cfg, ProviderContext& ctx) {
+  std::string entry = cfg.str("selected_module.VLLM");
+  if (entry.empty()) return nullptr;
+  return make_entry(vllm_factories(), cfg, "VLLM", entry, ctx);
 }
 std::unique_ptr<LlmEngine> make_llm_entry(const core::Config& cfg, const std::string& entry, ProviderContext& ctx) {
   return make_entry(llm_factories(), cfg, "LLM", entry, ctx);

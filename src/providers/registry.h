@@ -10,6 +10,7 @@
 #include "providers/provider_context.h"
 #include "providers/tts/tts.h"
 #include "providers/vad/vad.h"
+#include "providers/vllm/vllm.h"
 
 namespace xz::providers {
 
@@ -22,6 +23,8 @@ std::unique_ptr<VadEngine> make_vad(const core::Config& cfg, ProviderContext& ct
 std::unique_ptr<AsrEngine> make_asr(const core::Config& cfg, ProviderContext& ctx);
 std::unique_ptr<LlmEngine> make_llm(const core::Config& cfg, ProviderContext& ctx);
 std::unique_ptr<TtsEngine> make_tts(const core::Config& cfg, ProviderContext& ctx);
+// nullptr when selected_module.VLLM is empty (vision explain then answers 503).
+std::unique_ptr<VllmEngine> make_vllm(const core::Config& cfg, ProviderContext& ctx);
 
 // An engine by entry name (e.g. a second LLM for intent or memory).
 std::unique_ptr<LlmEngine> make_llm_entry(const core::Config& cfg, const std::string& entry, ProviderContext& ctx);

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "protocol/device_messages.h"
+#include "protocol/mcp_jsonrpc.h"
 #include "session/device_link.h"
 #include "session/identity.h"
 
@@ -55,6 +56,16 @@ class Conversation {
   virtual bool busy() const = 0;
   // The connection is ending: cancel everything and release engines.
   virtual boost::asio::awaitable<void> stop() = 0;
+
+  // Operator push: says `text` now (a reply in progress is interrupted). False when the
+  // conversation is closing.
+  virtual bool speak(std::string text) = 0;
+  // Operator push: calls one of the device's own MCP tools (user-only ones too).
+  // Throws std::runtime_error when the device has no MCP or does not answer in time.
+  virtual boost::asio::awaitable<protocol::McpCallOutcome> call_device_tool(std::string name,
+                                                                            nlohmann::json arguments) = 0;
+  // {"llm": [tool names the LLM sees], "device": [{"name","description","user_only"}]}
+  virtual nlohmann::json describe_tools() const = 0;
 };
 
 using ConversationFactory =

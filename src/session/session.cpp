@@ -35,7 +35,38 @@ class Session::Control : public SessionControl {
     });
   }
 
+  asio::awaitable<bool> speak(std::string text) override {
+    co_return co_await asio::co_spawn(ex_, speak_on(s_, std::move(text)), asio::use_awaitable);
+  }
+  asio::awaitable<protocol::McpCallOutcome> call_device_tool(std::string name, nlohmann::json arguments) override {
+    co_return co_await asio::co_spawn(ex_, call_on(s_, std::move(name), std::move(arguments)), asio::use_awaitable);
+  }
+  asio::awaitable<nlohmann::json> describe_tools() override {
+    co_return co_await asio::co_spawn(ex_, describe_on(s_), asio::use_awaitable);
+  }
+
  private:
+  // These run on the session's executor (where its members may be touched).
+  static std::shared_ptr<Session> live(const std::weak_ptr<Session>& w) {
+    auto s = w.lock();
+    if (!s || s->closed_ || !s->hello_done_ || !s->conversation_)
+      throw std::runtime_error("the device's session has ended or has not said hello yet");
+    return s;
+  }
+  static asio::awaitable<bool> speak_on(std::weak_ptr<Session> w, std::string text) {
+    auto s = live(w);
+    co_return s->conversation_->speak(std::move(text));
+  }
+  static asio::awaitable<protocol::McpCallOutcome> call_on(std::weak_ptr<Session> w, std::string name,
+                                                          nlohmann::json arguments) {
+    auto s = live(w);
+    co_return co_await s->conversation_->call_device_tool(std::move(name), std::move(arguments));
+  }
+  static asio::awaitable<nlohmann::json> describe_on(std::weak_ptr<Session> w) {
+    auto s = live(w);
+    co_return s->conversation_->describe_tools();
+  }
+
   std::weak_ptr<Session> s_;
   asio::any_io_executor ex_;
 };

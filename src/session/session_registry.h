@@ -9,6 +9,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "protocol/mcp_jsonrpc.h"
+
 namespace xz::session {
 
 struct SessionInfo {
@@ -31,6 +36,16 @@ class SessionControl {
   virtual void request_close(std::string reason, bool after_turn) = 0;
   // Drops the connection at once (end of the shutdown grace period).
   virtual void request_abort(std::string reason) = 0;
+
+  // Operator push. Each runs on the session's executor and resumes the caller on its
+  // own; each throws std::runtime_error when the session has ended meanwhile.
+  // Says `text` now; false when the session cannot speak (closing, no voice pipeline).
+  virtual boost::asio::awaitable<bool> speak(std::string text) = 0;
+  // Calls one of the device's MCP tools (throws when it has none or does not answer).
+  virtual boost::asio::awaitable<protocol::McpCallOutcome> call_device_tool(std::string name,
+                                                                            nlohmann::json arguments) = 0;
+  // The tools of the session (see Conversation::describe_tools).
+  virtual boost::asio::awaitable<nlohmann::json> describe_tools() = 0;
 };
 
 class SessionRegistry {

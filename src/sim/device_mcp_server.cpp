@@ -61,7 +61,9 @@ DeviceMcpServer::DeviceMcpServer(bool extra_board_tools) {
             }});
   if (extra_board_tools) {
     // Board tools, as richer boards append them; with them the list needs two pages.
-    const char* parts[] = {"head", "left_arm", "right_arm", "left_leg", "right_leg", "waist", "tail", "eyes"};
+    const char* parts[] = {"head",      "neck",      "left_arm",  "right_arm", "left_hand", "right_hand",
+                           "left_leg",  "right_leg", "left_foot", "right_foot", "waist",    "tail",
+                           "eyes",      "left_ear",  "right_ear", "jaw"};
     for (const char* p : parts) {
       std::string part = p;
       add_tool({"self.robot." + part + ".move",

@@ -38,6 +38,8 @@ class DeviceMcpServer {
 
   void add_tool(SimTool tool);
   const std::vector<ToolCallRecord>& calls() const { return calls_; }
+  // Records a call answered outside handle() (the camera's upload is asynchronous).
+  void note_call(std::string name, nlohmann::json arguments) { calls_.push_back({std::move(name), std::move(arguments)}); }
   // The capabilities.vision the backend sent in initialize ("" when none).
   const std::string& vision_url() const { return vision_url_; }
   const std::string& vision_token() const { return vision_token_; }

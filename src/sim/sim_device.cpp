@@ -184,6 +184,43 @@ asio::awaitable<std::optional<Json>> SimDevice::wait_hello(std::chrono::millisec
   co_return server_hello_;
 }
 
+asio::awaitable<void> SimDevice::take_photo(Json id, std::string question) {
+  // The firmware's multipart body (device-protocol.md §5.7): the question, then the photo.
+  const std::string boundary = "----ESP32_CAMERA_BOUNDARY";
+  std::string image = camera_image_;
+  if (image.empty()) image = std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xFF\xD9", 20);
+  std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"question\"\r\n\r\n" + question +
+                     "\r\n--" + boundary +
+                     "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"camera.jpg\"\r\n"
+                     "Content-Type: image/jpeg\r\n\r\n" +
+                     image + "\r\n--" + boundary + "--\r\n";
+  net::HttpClientRequest req;
+  req.method = "POST";
+  req.url = mcp_.vision_url();
+  req.headers = {{"Device-Id", profile_.device_id},
+                 {"Client-Id", profile_.client_id},
+                 {"Content-Type", "multipart/form-data; boundary=" + boundary}};
+  if (!mcp_.vision_token().empty()) req.headers.push_back({"Authorization", "Bearer " + mcp_.vision_token()});
+  req.body = std::move(body);
+  if (!camera_http_) camera_http_ = std::make_shared<net::HttpClient>();
+  auto http = camera_http_;  // the device may be gone when the answer comes
+  std::weak_ptr<bool> alive = alive_;
+  Json reply;
+  try {
+    auto res = co_await http->request(std::move(req));
+    if (!alive.lock()) co_return;
+    last_photo_status_ = res.status;
+    if (res.status / 100 == 2)
+      reply = {{"jsonrpc", "2.0"}, {"id", id}, {"result", {{"content", {{{"type", "text"}, {"text", res.body}}}}, {"isError", false}}}};
+    else
+      reply = {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"message", "Failed to upload photo, status code: " + std::to_string(res.status)}}}};
+  } catch (const std::exception& e) {
+    if (!alive.lock()) co_return;
+    reply = {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"message", std::string("Failed to connect to explain URL: ") + e.what()}}}};
+  }
+  send_json({{"session_id", session_id_}, {"type", "mcp"}, {"payload", reply}});
+}
+
 void SimDevice::send_json(const Json& j) {
   if (ws_) ws_->send_text(j.dump());
 }
@@ -299,8 +336,12 @@ void SimDevice::drop_connection() {
 }
 
 asio::awaitable<void> SimDevice::reader(std::shared_ptr<net::WebSocket> ws) {
+  // A read may complete after the device was destroyed (its destructor aborts the
+  // socket, but a message can already be on its way to this coroutine).
+  std::weak_ptr<bool> alive = alive_;
   for (;;) {
     auto msg = co_await ws->read();
+    if (!alive.lock()) co_return;
     if (!msg) break;
     if (msg->oversize) continue;
     if (msg->binary)
@@ -339,8 +380,17 @@ void SimDevice::on_text(const std::string& text) {
     if (!hello_latency_ms_) hello_latency_ms_ = ms_between(hello_sent_at_, now);
     if (state_ == "connecting") state_ = "idle";
   } else if (type == "mcp") {
-    if (auto reply = mcp_.handle(j.value("payload", Json::object())))
+    Json payload = j.value("payload", Json::object());
+    const Json* params = payload.is_object() && payload.value("method", "") == "tools/call" ? &payload["params"] : nullptr;
+    if (params && params->is_object() && params->value("name", "") == "self.camera.take_photo" &&
+        !mcp_.vision_url().empty() && payload.contains("id") && payload["id"].is_number()) {
+      Json args = params->value("arguments", Json::object());
+      mcp_.note_call("self.camera.take_photo", args);
+      std::string question = args.is_object() ? args.value("question", "") : "";
+      asio::co_spawn(ws_->executor(), take_photo(payload["id"], std::move(question)), asio::detached);
+    } else if (auto reply = mcp_.handle(payload)) {
       send_json({{"session_id", session_id_}, {"type", "mcp"}, {"payload", *reply}});
+    }
   } else if (type == "stt" && j.value("text", "").rfind("% ", 0) == 0) {
     // "% tool_name": the reference's display hint for a tool call, not a user line.
     if (state_ == "speaking") current_turn().tool_hints.push_back(j.value("text", "").substr(2));

@@ -85,6 +85,10 @@ class SimDevice {
 
   const DeviceProfile& profile() const { return profile_; }
   DeviceMcpServer& mcp() { return mcp_; }
+  // The JPEG the camera "takes" (default: a tiny valid JPEG header and trailer).
+  void set_camera_image(std::string jpeg) { camera_image_ = std::move(jpeg); }
+  // HTTP status of the last camera upload (0 = none yet).
+  int last_photo_status() const { return last_photo_status_; }
 
   // POST <ota_url> with the firmware's headers and body; the parsed answer (throws on
   // transport errors or non-JSON; `status` gets the HTTP status).
@@ -142,6 +146,9 @@ class SimDevice {
   void on_binary(const std::string& frame);
   void notify();
   void send_json(const Json& j);
+  // self.camera.take_photo as the firmware does it: POST the photo to the vision URL from
+  // initialize and answer the tool call with the response body verbatim.
+  boost::asio::awaitable<void> take_photo(Json id, std::string question);
   TurnRecord& current_turn();
 
   boost::asio::any_io_executor ex_;
@@ -150,6 +157,10 @@ class SimDevice {
   DeviceMcpServer mcp_;
   std::shared_ptr<net::WebSocket> ws_;
   std::unique_ptr<net::HttpClient> http_;
+  std::shared_ptr<net::HttpClient> camera_http_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::string camera_image_;
+  int last_photo_status_ = 0;
   std::unique_ptr<audio::OpusEncoder> encoder_;
   std::unique_ptr<audio::OpusDecoder> decoder_;
   boost::asio::steady_timer notify_;

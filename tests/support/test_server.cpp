@@ -1,5 +1,7 @@
 #include "support/test_server.h"
 
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -27,14 +29,17 @@ TestServer::TestServer(std::vector<std::pair<std::string, nlohmann::json>> overr
   core::ConfigSource src;
   src.defaults_yaml = std::string(core::default_config_yaml());
   src.default_override_path = data_dir_ + "/.config.yaml";
+  const int http_port = free_port();
   src.overrides = {{"server.ip", "127.0.0.1"},
                    {"server.port", free_port()},
-                   {"server.http_port", free_port()},
+                   {"server.http_port", http_port},
+                   // Devices reach the vision endpoint on loopback, whatever the LAN is.
+                   {"server.vision_explain", "http://127.0.0.1:" + std::to_string(http_port) + "/mcp/vision/explain"},
                    {"server.io_threads", 2},
                    {"server.workers", 2},
                    {"log.data_dir", data_dir_},
                    {"log.log_dir", data_dir_ + "/log"},
-                   {"log.console", false}};
+                   {"log.console", std::getenv("XZ_TEST_LOG") != nullptr}, {"log.level", std::getenv("XZ_TEST_LOG") ? std::getenv("XZ_TEST_LOG") : "info"}};
   for (auto& o : overrides) src.overrides.push_back(std::move(o));
   src.known_types = providers::known_types();
   server_ = std::make_unique<apps::Server>(core::Config::load(src));

@@ -75,7 +75,7 @@ core::Task<void> McpSession::start() {
 core::Task<void> McpSession::initialize() {
   const int id = next_id();
   Json params = {{"protocolVersion", opts_.protocol_version},
-                 {"capabilities", Json::object()},
+                 {"capabilities", opts_.capabilities.is_object() ? opts_.capabilities : Json::object()},
                  {"clientInfo", {{"name", opts_.client_name}, {"version", opts_.client_version}}}};
   Json message = request_message(id, "initialize", std::move(params));
   std::string what = "initialize";
@@ -188,8 +188,8 @@ core::Task<void> McpSession::refresh_tools() {
       break;
     }
     const int id = next_id();
-    Json message = protocol::mcp_tools_list(id, cursor, false);
-    if (cursor.empty()) message.erase("params");
+    Json message = protocol::mcp_tools_list(id, cursor, opts_.with_user_tools);
+    if (cursor.empty() && !opts_.with_user_tools) message.erase("params");
     std::string what = "tools/list";
     auto reply = co_await exchange(std::move(message), id, std::move(what), opts_.request_timeout);
     if (reply.is_error) throw McpError(fmt::format("{}: tools/list failed: {}", opts_.label, reply.error_message));

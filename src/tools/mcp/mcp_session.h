@@ -33,6 +33,10 @@ struct McpSessionOptions {
   std::size_t max_tools = 1000;
   std::size_t max_pages = 100;
   std::size_t max_pending = 256;  // requests in flight
+  // initialize's params.capabilities (a device reads capabilities.vision{url, token}).
+  nlohmann::json capabilities = nlohmann::json::object();
+  // tools/list asks for user-only tools too (firmware >= 2.0; older ones ignore it).
+  bool with_user_tools = false;
 };
 
 class McpSession : public std::enable_shared_from_this<McpSession> {

@@ -1,0 +1,26 @@
+#pragma once
+// Server push, the operator's way to reach devices that are online now (off unless
+// server.admin_token is set; every call needs "Authorization: Bearer <token>"):
+//   GET  /api/devices/online        {"devices":[{device_id, session_id, ..., "tools":{...}}]}
+//   POST /api/devices/{id}/speak    {"text":"..."}  -> {"success":true}   the device says it now
+//   POST /api/devices/{id}/mcp      {"name":"self.audio_speaker.set_volume","arguments":{...}}
+//                                   -> {"success":true|false,"result":...} the tool's answer
+// A device that is not connected gets 404 with the reason.
+#include <string>
+
+#include "net/http_types.h"
+
+namespace xz::session {
+class SessionRegistry;
+}
+
+namespace xz::http {
+
+struct PushContext {
+  session::SessionRegistry& registry;
+  std::string token;  // empty = no routes at all (404)
+};
+
+void add_push_routes(net::HttpRouter& router, PushContext ctx);
+
+}  // namespace xz::http

@@ -1,0 +1,160 @@
+#include "pipeline/device_mcp.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "protocol/server_messages.h"
+#include "tools/mcp/mcp_remote_tool.h"
+#include "tools/mcp/mcp_session.h"
+#include "tools/mcp/mcp_tool_result.h"
+#include "tools/mcp/mcp_transport.h"
+#include "tools/tool_runner.h"
+
+namespace xz::pipeline {
+
+namespace asio = boost::asio;
+using Json = nlohmann::json;
+using tools::mcp::McpError;
+
+namespace {
+
+// JSON-RPC over the device's session link: each message travels as an "mcp" message.
+class DeviceLinkTransport final : public tools::mcp::McpTransport {
+ public:
+  DeviceLinkTransport(session::DeviceLink& link, std::string session_id)
+      : link_(link), session_id_(std::move(session_id)) {}
+
+  asio::awaitable<void> open(tools::mcp::McpTransportHandlers handlers) override {
+    handlers_ = std::move(handlers);
+    open_ = true;
+    co_return;
+  }
+  asio::awaitable<void> send(Json message) override {
+    if (!open_ || !link_.send_text(protocol::make_mcp(session_id_, message)))
+      throw McpError("device MCP: the device connection is closed");
+    co_return;
+  }
+  asio::awaitable<void> close() override {
+    open_ = false;
+    co_return;
+  }
+  std::string describe() const override { return "device session " + session_id_; }
+
+  void deliver(const Json& payload) {
+    if (open_ && handlers_.on_message) handlers_.on_message(payload);
+  }
+
+ private:
+  session::DeviceLink& link_;
+  std::string session_id_;
+  tools::mcp::McpTransportHandlers handlers_;
+  bool open_ = false;
+};
+
+}  // namespace
+
+struct DeviceMcp::Core final : tools::mcp::McpToolBackend, std::enable_shared_from_this<Core> {
+  Core(asio::any_io_executor e, std::shared_ptr<DeviceLinkTransport> t, DeviceMcpOptions o, const core::SessionLog& l)
+      : ex(std::move(e)), transport(std::move(t)), opts(std::move(o)), log(l) {}
+
+  asio::any_io_executor executor() const override { return ex; }
+
+  core::Task<tools::ToolResult> call_tool(std::string /*server*/, std::string tool, Json arguments) override {
+    try {
+      auto outcome = co_await call(std::move(tool), std::move(arguments));
+      co_return tools::mcp::tool_result_from_mcp(outcome);
+    } catch (const McpError& e) {
+      co_return tools::ToolResult{tools::Action::error, std::string("error: ") + e.what(), tools::kToolFailedResponse};
+    }
+  }
+
+  core::Task<protocol::McpCallOutcome> call(std::string name, Json arguments) {
+    if (!session || !ready) throw McpError("device MCP: the device's tools are not ready");
+    auto s = session;  // close() may reset the member meanwhile
+    co_return co_await s->call_tool(std::move(name), std::move(arguments), opts.call_timeout);
+  }
+
+  void publish() {
+    if (!session) return;
+    all_tools = session->tools();
+    std::vector<tools::ToolPtr> visible;
+    std::weak_ptr<McpToolBackend> backend = std::static_pointer_cast<McpToolBackend>(shared_from_this());
+    for (const auto& t : all_tools) {
+      if (t.user_only) continue;
+      providers::ToolSchema schema{t.name, t.description, t.input_schema};
+      visible.push_back(std::make_shared<tools::mcp::McpRemoteTool>(std::move(schema), "device", t.name, backend));
+    }
+    log.info("device MCP: {} tool(s) for the LLM, {} for the user only", visible.size(), all_tools.size() - visible.size());
+    if (on_tools) on_tools(std::move(visible));
+  }
+
+  static asio::awaitable<void> run(std::shared_ptr<Core> self) {
+    // The coroutine owns the session while it starts: close() may drop the member meanwhile.
+    auto session = self->session;
+    try {
+      co_await session->start();
+      if (self->closed) co_return;
+      self->ready = true;
+      self->publish();
+    } catch (const std::exception& e) {
+      if (!self->closed) self->log.warn("device MCP: {}", e.what());
+    }
+  }
+
+  asio::any_io_executor ex;
+  std::shared_ptr<DeviceLinkTransport> transport;
+  DeviceMcpOptions opts;
+  const core::SessionLog& log;
+  std::shared_ptr<tools::mcp::McpSession> session;
+  std::vector<protocol::McpTool> all_tools;
+  std::function<void(std::vector<tools::ToolPtr>)> on_tools;
+  bool ready = false;
+  bool closed = false;
+};
+
+DeviceMcp::DeviceMcp(asio::any_io_executor ex, session::DeviceLink& link, std::string session_id,
+                     DeviceMcpOptions opts, const core::SessionLog& log)
+    : core_(std::make_shared<Core>(ex, std::make_shared<DeviceLinkTransport>(link, std::move(session_id)),
+                                   std::move(opts), log)) {}
+
+DeviceMcp::~DeviceMcp() {
+  core_->closed = true;
+  core_->on_tools = nullptr;
+}
+
+void DeviceMcp::start(std::function<void(std::vector<tools::ToolPtr>)> on_tools) {
+  if (core_->session) return;
+  core_->on_tools = std::move(on_tools);
+  tools::mcp::McpSessionOptions o;
+  o.label = "device MCP";
+  o.request_timeout = core_->opts.init_timeout;
+  o.capabilities = core_->opts.capabilities;
+  o.with_user_tools = true;
+  o.max_pending = 64;
+  core_->session = tools::mcp::McpSession::create(core_->ex, core_->transport, std::move(o));
+  std::weak_ptr<Core> weak = core_;
+  core_->session->set_tools_changed_handler([weak] {
+    if (auto c = weak.lock(); c && !c->closed) c->publish();
+  });
+  asio::co_spawn(core_->ex, Core::run(core_), asio::detached);
+}
+
+void DeviceMcp::on_message(const Json& payload) { core_->transport->deliver(payload); }
+
+core::Task<protocol::McpCallOutcome> DeviceMcp::call(std::string name, Json arguments) {
+  auto c = core_;
+  co_return co_await c->call(std::move(name), std::move(arguments));
+}
+
+std::vector<protocol::McpTool> DeviceMcp::tools() const { return core_->all_tools; }
+bool DeviceMcp::ready() const { return core_->ready; }
+
+core::Task<void> DeviceMcp::close() {
+  auto c = core_;
+  c->closed = true;
+  c->ready = false;
+  c->on_tools = nullptr;
+  if (auto s = std::exchange(c->session, nullptr)) co_await s->close();
+}
+
+}  // namespace xz::pipeline
