@@ -30,6 +30,7 @@ constexpr IntOption kIntOptions[] = {
 std::string cli_usage() {
   return R"(Usage: xiaozhi-server [options]
        xiaozhi-server devices list | devices bind CODE
+       xiaozhi-server history DEVICE_ID [--limit N]
 
 The backend for XiaoZhi ESP32 voice devices: WebSocket device protocol, OTA,
 voice pipeline (VAD, ASR, LLM, TTS), tools and MCP.
@@ -47,6 +48,11 @@ Options:
       --port N           WebSocket port (server.port)
       --http-port N      HTTP port for OTA, vision, health, metrics (server.http_port; 0 = off)
       --data-dir DIR     state directory (log.data_dir)
+
+Commands (on the data directory; the server may be running):
+  devices list           the devices seen, newest first
+  devices bind CODE      bind the device showing this 6-digit activation code
+  history DEVICE_ID      the device's recent conversations (--limit N turns, default 50)
 
 Environment: ${VAR} and ${VAR:-default} in configuration strings are expanded.
 )";

@@ -8,6 +8,9 @@
 #include <fmt/format.h>
 
 #include "apps/cli.h"
+#include "history/history_format.h"
+#include "history/history_repository.h"
+#include "session/identity.h"
 #include "store/database.h"
 #include "store/device_repository.h"
 #include "store/migrations.h"
@@ -24,6 +27,9 @@ constexpr int kUsage = 2;
 constexpr const char* kDevicesUsage =
     "usage: xiaozhi-server devices list\n"
     "       xiaozhi-server devices bind CODE   (the 6-digit code the device shows)\n";
+
+constexpr const char* kHistoryUsage =
+    "usage: xiaozhi-server history DEVICE_ID [--limit N]   (the newest N turns, default 50)\n";
 
 std::string local_time(std::int64_t unix_s) {
   std::time_t t = static_cast<std::time_t>(unix_s);
@@ -107,10 +113,68 @@ int devices_command(const core::Config& cfg, const std::vector<std::string>& arg
   return kUsage;
 }
 
+// history DEVICE_ID [--limit N | --limit=N]
+int history_command(const core::Config& cfg, const std::vector<std::string>& args) {
+  std::string device_id;
+  std::size_t limit = 50;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string value;
+    if (a == "--limit") {
+      if (i + 1 >= args.size()) {
+        std::cerr << "xiaozhi-server: --limit needs a number\n" << kHistoryUsage;
+        return kUsage;
+      }
+      value = args[++i];
+    } else if (a.rfind("--limit=", 0) == 0) {
+      value = a.substr(8);
+    } else if (!a.empty() && a[0] == '-') {
+      std::cerr << "xiaozhi-server: unknown history option " << a << "\n" << kHistoryUsage;
+      return kUsage;
+    } else if (device_id.empty()) {
+      device_id = a;
+      continue;
+    } else {
+      std::cerr << "xiaozhi-server: history takes one device id\n" << kHistoryUsage;
+      return kUsage;
+    }
+    bool digits = !value.empty() && value.size() <= 9 && value.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoul(value) == 0) {
+      std::cerr << "xiaozhi-server: --limit: '" << value << "' is not a positive number\n" << kHistoryUsage;
+      return kUsage;
+    }
+    limit = std::stoul(value);
+  }
+  if (device_id.empty()) {
+    std::cerr << kHistoryUsage;
+    return kUsage;
+  }
+  const std::string path = store::database_path(cfg.str("log.data_dir", "data"));
+  if (!std::filesystem::exists(path)) {
+    std::cout << "no chat history yet (no database at " << path << ")\n";
+    return kOk;
+  }
+  try {
+    auto db = open_store(path);
+    auto turns = history::recent_turns(db, device_id, limit);
+    // Sessions key MAC-like ids as aa:bb:cc:dd:ee:ff; accept them typed any way.
+    if (auto key = session::normalize_device_id(device_id); turns.empty() && key != device_id) {
+      turns = history::recent_turns(db, key, limit);
+      device_id = key;
+    }
+    std::cout << history::format_history(device_id, turns);
+  } catch (const std::exception& e) {
+    std::cerr << "xiaozhi-server: " << e.what() << "\n";
+    return kFailed;
+  }
+  return kOk;
+}
+
 }  // namespace
 
 int run_command(const core::Config& cfg, const std::vector<std::string>& command) {
   if (!command.empty() && command.front() == "devices") return devices_command(cfg, command);
+  if (!command.empty() && command.front() == "history") return history_command(cfg, command);
   std::cerr << "xiaozhi-server: unknown command '" << (command.empty() ? "" : command.front()) << "'\n\n"
             << cli_usage();
   return kUsage;

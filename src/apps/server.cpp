@@ -11,6 +11,8 @@
 #include "core/loop_monitor.h"
 #include "core/metrics.h"
 #include "core/runtime.h"
+#include "history/chat_history.h"
+#include "history/history_settings.h"
 #include "http/admin_routes.h"
 #include "http/push_routes.h"
 #include "http/vision.h"
@@ -21,6 +23,7 @@
 #include "http/metrics_route.h"
 #include "pipeline/conversation.h"
 #include "providers/registry.h"
+#include "memory/memory.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "protocol/vision_token.h"
@@ -64,6 +67,8 @@ struct Server::Parts {
   std::unique_ptr<protocol::VisionTokenCodec> vision_tokens;
   http::VisionSettings vision_settings;
   std::unique_ptr<tools::mcp::ServerMcpHub> server_mcp;
+  std::unique_ptr<memory::Memory> memory;
+  std::unique_ptr<history::ChatHistory> history;
   pipeline::ConversationSettings conversation_settings = pipeline::ConversationSettings::from_config(config);
   std::unique_ptr<pipeline::VoiceMetrics> voice_metrics;
   std::unique_ptr<pipeline::GreetingCache> greetings;
@@ -114,6 +119,16 @@ void Server::start() {
   p_->voice_metrics = std::make_unique<pipeline::VoiceMetrics>(p_->metrics);
   p_->greetings = std::make_unique<pipeline::GreetingCache>(*p_->tts, p_->runtime.pool(),
                                                             p_->conversation_settings.downlink);
+  try {
+    p_->memory = memory::make_memory(cfg, *p_->store, *p_->llm, p_->provider_ctx, p_->runtime.loop(0).get_executor(),
+                                     &p_->metrics);
+  } catch (const providers::EngineConfigError& e) {
+    throw std::runtime_error(std::string("configuration: ") + e.what());
+  }
+  std::string history_warning;
+  p_->history = std::make_unique<history::ChatHistory>(history::HistorySettings::from_config(cfg, &history_warning),
+                                                       *p_->store, p_->runtime.pool(), &p_->metrics);
+  if (!history_warning.empty()) spdlog::warn("chat history: {}", history_warning);
   p_->tool_http = std::make_shared<net::HttpClient>();
   std::vector<tools::ToolPtr> builtin_tools;
   if (p_->conversation_settings.intent != "nointent")
@@ -139,7 +154,7 @@ void Server::start() {
   p_->voice = std::make_unique<pipeline::VoiceServices>(pipeline::VoiceServices{
       *p_->vad, *p_->asr, *p_->llm, *p_->tts, p_->runtime.pool(), p_->conversation_settings, *p_->voice_metrics,
       *p_->greetings, std::move(builtin_tools), p_->server_mcp->server_count() > 0 ? p_->server_mcp.get() : nullptr,
-      std::move(endpoint_url), std::move(capabilities), p_->intent_llm.get()});
+      std::move(endpoint_url), std::move(capabilities), p_->intent_llm.get(), p_->memory.get(), p_->history.get()});
   spdlog::info("tools: {} built-in function(s), intent mode {}", p_->voice->builtin_tools.size(),
                p_->conversation_settings.intent);
   session::ConversationFactory make_conversation = [voice = p_->voice.get()](const session::ConversationContext& ctx) {
@@ -211,6 +226,17 @@ void Server::shutdown(std::chrono::milliseconds grace) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 
+  // Memory summaries of the sessions that just closed, and chat history still queued,
+  // are written before the store closes: a SIGTERM right after a conversation loses nothing.
+  auto drain = [&](const char* what, boost::asio::awaitable<void> work) {
+    try {
+      boost::asio::co_spawn(p_->runtime.loop(0), std::move(work), boost::asio::use_future).get();
+    } catch (const std::exception& e) {
+      spdlog::error("shutdown: {} failed: {}", what, e.what());
+    }
+  };
+  if (p_->memory) drain("memory summaries", p_->memory->drain());
+  if (p_->history) drain("chat history", p_->history->drain());
   // Server-side MCP children are terminated and reaped.
   if (p_->server_mcp) {
     try {

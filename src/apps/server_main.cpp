@@ -16,6 +16,7 @@
 #include "apps/server.h"
 #include "core/config.h"
 #include "core/default_config.h"
+#include "core/fd_limit.h"
 #include "core/log.h"
 #include "providers/registry.h"
 #include "version.h"
@@ -37,14 +38,19 @@ xz::core::LogOptions log_options(const xz::core::Config& cfg) {
   return o;
 }
 
-int run_server(xz::core::Config cfg) {
-  // Block the signals in every thread; this thread collects them with sigtimedwait.
+// Blocks SIGINT/SIGTERM in this thread and so in every thread started after it (the
+// logger's flusher too: a signal delivered to a thread that does not block it kills the
+// process). Call before any thread exists; run_server collects them with sigwaitinfo.
+sigset_t block_shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
 
+int run_server(xz::core::Config cfg, sigset_t set) {
   const double grace_s = cfg.get<double>("server.shutdown_grace_seconds", 5.0);
   xz::apps::Server server(std::move(cfg));
   try {
@@ -121,11 +127,13 @@ int main(int argc, char** argv) {
 
   if (!cli.command.empty()) return xz::apps::run_command(cfg, cli.command);
 
+  const sigset_t signals = block_shutdown_signals();
   if (auto err = xz::core::init_logging(log_options(cfg)); !err.empty()) {
     std::cerr << "xiaozhi-server: " << err << "\n";
     return kExitBadConfig;
   }
   for (const auto& w : cfg.warnings()) spdlog::warn("config: {}", w);
+  spdlog::info("{}", xz::core::describe(xz::core::raise_fd_limit()));
   if (!cfg.override_path().empty()) spdlog::info("config override: {}", cfg.override_path());
-  return run_server(std::move(cfg));
+  return run_server(std::move(cfg), signals);
 }

@@ -11,6 +11,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "history/chat_history.h"
+#include "memory/memory.h"
+#include "memory/memory_prompt.h"
 #include "pipeline/emotion.h"
 #include "pipeline/intent_classifier.h"
 #include "pipeline/sentence_segmenter.h"
@@ -140,6 +143,19 @@ Conversation::~Conversation() = default;
 void Conversation::on_hello(const protocol::HelloMsg& hello) {
   aec_ = hello.features.aec;
   emotion_messages_ = hello.features.emoji;
+  if (svc_.memory && !memory_requested_) {
+    memory_requested_ = true;
+    std::weak_ptr<bool> alive = alive_;
+    asio::co_spawn(ex_, svc_.memory->recall(device_id_),
+                   [this, alive](std::exception_ptr e, std::string recalled) {
+                     if (!alive.lock()) return;
+                     if (e) {
+                       log_.warn("memory: recall failed; answering without it");
+                       return;
+                     }
+                     memory_ = std::move(recalled);
+                   });
+  }
   if (hello.features.mcp) {
     device_mcp_.start([this](std::vector<tools::ToolPtr> t) {
       if (svc_.settings.intent != "nointent") registry_.set_source("device_mcp", std::move(t));
@@ -274,6 +290,8 @@ void Conversation::start_turn(TurnRequest req) {
   auto t = std::make_shared<Turn>(ex_);
   t->id = next_turn_id_++;
   t->req = std::move(req);
+  t->started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
   turn_ = t;
   last_turn_ = t;
   svc_.metrics.turns.inc();
@@ -298,6 +316,8 @@ bool Conversation::cancel_turn(std::string_view why, bool send_stop) {
     if (!heard.empty()) dialogue_.add_assistant(heard);
   }
   svc_.metrics.turns_interrupted.inc();
+  t->req.timings->stopped = Clock::now();
+  record_turn(*t, true);
   log_.info("reply interrupted ({}) after {} segment(s) played", why, speaker_.played().size());
   t->cancel.emit(asio::cancellation_type::terminal);
   if (!stopping_) hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
@@ -360,7 +380,8 @@ void merge_tool_calls(std::map<int, providers::ToolCall>& calls, const std::vect
 asio::awaitable<void> Conversation::answer(Turn& t) {
   const auto& s = svc_.settings;
   dialogue_.set_system_prompt(render_prompt(persona_.empty() ? s.prompt : persona_,
-                                            {std::chrono::system_clock::now(), s.utc_offset_minutes, s.language}));
+                                            {std::chrono::system_clock::now(), s.utc_offset_minutes, s.language}) +
+                              memory::memory_prompt_block(memory_));
   if (t.req.kind != TurnKind::goodbye) dialogue_.add_user(t.req.text);
   const bool offer_tools = t.req.kind != TurnKind::goodbye && !registry_.empty();
   const bool use_tools = offer_tools && s.intent == "function_call";
@@ -524,6 +545,7 @@ asio::awaitable<bool> Conversation::run_tool_round(Turn& t, std::vector<provider
         break;
     }
     if (content.empty()) content = "ok";
+    t.tool_log.push_back({o.call.name, o.call.arguments, content, std::string(tools::action_name(r.action))});
     dialogue_.add({"tool", std::move(content), {}, o.call.id});
   }
   for (auto& [title, source] : t.playback) speech.push({{}, std::move(title), std::move(source)});
@@ -586,6 +608,7 @@ void Conversation::finish_turn(Turn& t) {
   if (auto ms = TurnTimings::ms(timings.end_of_speech, timings.first_frame_sent))
     svc_.metrics.first_frame_ms.observe(*ms);
   log_.info("reply done: {}", timings.summary());
+  record_turn(t, false);
   if (turn_.get() == &t) turn_ = nullptr;
   hooks_.note_activity();
   hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
@@ -593,9 +616,32 @@ void Conversation::finish_turn(Turn& t) {
                                                                              : "the user asked to end the conversation");
 }
 
+void Conversation::record_turn(const Turn& t, bool interrupted) {
+  if (!svc_.history || !svc_.history->enabled()) return;
+  static constexpr const char* kKinds[] = {"user", "typed", "greeting", "goodbye", "push"};
+  history::TurnRecord r;
+  r.device_id = device_id_;
+  r.session_id = session_id_;
+  r.started_ms = t.started_unix_ms;
+  r.kind = kKinds[static_cast<int>(t.req.kind)];
+  if (t.req.kind == TurnKind::user || t.req.kind == TurnKind::typed) r.user_text = t.req.text;
+  r.assistant_text = join(speaker_.played());
+  if (r.assistant_text.empty()) r.assistant_text = t.reply;
+  r.tools = t.tool_log;
+  r.interrupted = interrupted;
+  const auto& tm = *t.req.timings;
+  r.asr_ms = TurnTimings::ms(tm.end_of_speech, tm.asr_final);
+  r.llm_first_token_ms = TurnTimings::ms(tm.end_of_speech, tm.llm_first_token);
+  r.tts_first_audio_ms = TurnTimings::ms(tm.end_of_speech, tm.tts_first_audio);
+  r.first_frame_ms = TurnTimings::ms(tm.end_of_speech, tm.first_frame_sent);
+  svc_.history->record(std::move(r));
+}
+
 asio::awaitable<void> Conversation::stop() {
   stopping_ = true;
   cancel_turn("session closing", false);
+  // The memory summary runs in the background (and graceful shutdown waits for it).
+  if (svc_.memory) svc_.memory->remember(device_id_, dialogue_.history());
   hub_subscription_.reset();
   co_await listener_.close();
   if (last_turn_ && !last_turn_->done.is_set()) co_await last_turn_->done.wait();

@@ -27,6 +27,13 @@
 #include "tools/tool.h"
 #include "tools/tool_registry.h"
 
+namespace xz::memory {
+class Memory;
+}
+namespace xz::history {
+class ChatHistory;
+struct ToolCallRecord;
+}
 namespace xz::tools::mcp {
 class ServerMcpHub;
 class McpEndpointClient;
@@ -52,6 +59,8 @@ struct VoiceServices {
   // initialize's capabilities for a device (its vision URL and token).
   std::function<nlohmann::json(const std::string& device_id)> device_capabilities;
   providers::LlmEngine* intent_llm;  // intent_llm mode's classifier; null = the main LLM
+  memory::Memory* memory;            // null: no memory across sessions
+  history::ChatHistory* history;     // null: no chat history
 };
 
 class Conversation : public session::Conversation, public tools::SessionActions {
@@ -104,6 +113,9 @@ class Conversation : public session::Conversation, public tools::SessionActions 
     core::Event done;   // the turn coroutine has finished
     // Audio a tool asked to play (music), queued behind the speech of this reply.
     std::vector<std::pair<std::string, std::function<boost::asio::awaitable<providers::PcmChunk>()>>> playback;
+    std::vector<history::ToolCallRecord> tool_log;  // for the chat history
+    std::string said;  // everything the reply said, for the chat history
+    std::int64_t started_unix_ms = 0;
   };
 
   void on_utterance(Utterance u);
@@ -120,6 +132,8 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   boost::asio::awaitable<bool> run_tool_round(Turn& turn, std::vector<providers::ToolCall> calls, int round,
                                               SpeechQueue& speech);
   void connect_tool_sources();
+  // The turn goes to the chat history (finished or interrupted).
+  void record_turn(const Turn& turn, bool interrupted);
   void finish_turn(Turn& turn);
   bool is_exit_command(const std::string& text) const;
   bool is_wake_word(const std::string& text) const;
@@ -140,7 +154,9 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   DeviceMcp device_mcp_;
   std::unique_ptr<tools::mcp::McpEndpointClient> endpoint_;
   std::shared_ptr<void> hub_subscription_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for callbacks posted from other loops
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool memory_requested_ = false;
+  std::string memory_;  // what the device's memory recalls, for the system prompt  // for callbacks posted from other loops
   std::string persona_;  // set by change_role; empty = the configured prompt
   protocol::ListenMode mode_ = protocol::ListenMode::auto_mode;
   bool aec_ = false;

@@ -28,6 +28,47 @@ CREATE TABLE activation_codes (
 );
 CREATE INDEX activation_codes_by_device ON activation_codes(device_id);
 )sql"},
+    {2, "device memory", R"sql(
+CREATE TABLE device_memory (
+  device_id  TEXT PRIMARY KEY,
+  memory     TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  summaries  INTEGER NOT NULL DEFAULT 0
+);
+)sql"},
+    {3, "chat history", R"sql(
+CREATE TABLE chat_turns (
+  id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id             TEXT NOT NULL,
+  session_id            TEXT NOT NULL,
+  started_ms            INTEGER NOT NULL,
+  kind                  TEXT NOT NULL,
+  user_text             TEXT NOT NULL DEFAULT '',
+  assistant_text        TEXT NOT NULL DEFAULT '',
+  interrupted           INTEGER NOT NULL DEFAULT 0,
+  asr_us                INTEGER,
+  llm_first_token_us    INTEGER,
+  tts_first_audio_us    INTEGER,
+  first_frame_us        INTEGER
+);
+CREATE INDEX chat_turns_by_device ON chat_turns(device_id, started_ms, id);
+CREATE TABLE chat_tool_calls (
+  turn_id   INTEGER NOT NULL REFERENCES chat_turns(id) ON DELETE CASCADE,
+  seq       INTEGER NOT NULL,
+  name      TEXT NOT NULL,
+  arguments TEXT NOT NULL DEFAULT '',
+  result    TEXT NOT NULL DEFAULT '',
+  action    TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (turn_id, seq)
+);
+CREATE TABLE chat_turn_audio (
+  turn_id     INTEGER PRIMARY KEY REFERENCES chat_turns(id) ON DELETE CASCADE,
+  codec       TEXT NOT NULL,
+  sample_rate INTEGER NOT NULL,
+  packets     INTEGER NOT NULL,
+  data        BLOB NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

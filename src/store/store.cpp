@@ -97,6 +97,11 @@ Store::Task<BindResult> Store::bind_code(std::string code, std::int64_t now) {
                    [code = std::move(code), now](Database& db) { return DeviceRepository(db).bind(code, now); });
 }
 
+Store::Task<void> Store::run(std::function<void(Database&)> fn) {
+  if (!fn) throw DatabaseError("Store::run: empty function");
+  return on_strand(impl_, [f = std::move(fn)](Database& db) { f(db); });
+}
+
 Store::Task<void> Store::flush() {
   return on_strand(impl_, [](Database& db) { db.checkpoint(); });
 }

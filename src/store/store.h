@@ -7,6 +7,7 @@
 // pool stops.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,11 @@ class Store {
   Task<std::vector<DeviceRecord>> list_devices(std::size_t limit);
   Task<ActivationCode> activation_code_for(std::string device_id, std::int64_t now, std::int64_t ttl_seconds);
   Task<BindResult> bind_code(std::string code, std::int64_t now);
+
+  // Runs fn with the connection on the serial executor, after the calls queued before
+  // it: the hook for other layers' repositories (memory, chat history). fn must not
+  // keep the reference; its exceptions reach the caller.
+  Task<void> run(std::function<void(Database&)> fn);
 
   // Completes when every call queued before it has finished, then checkpoints the WAL.
   Task<void> flush();

@@ -26,6 +26,19 @@ enum class Action {
   record,     // the call and `result` go into the history; nothing else is said
 };
 
+// The reference's names ("REQLLM", ...), for logs and the chat history.
+inline std::string_view action_name(Action a) {
+  switch (a) {
+    case Action::error: return "ERROR";
+    case Action::not_found: return "NOTFOUND";
+    case Action::none: return "NONE";
+    case Action::response: return "RESPONSE";
+    case Action::reqllm: return "REQLLM";
+    case Action::record: return "RECORD";
+  }
+  return "NONE";
+}
+
 struct ToolResult {
   Action action = Action::reqllm;
   std::string result;    // for the LLM / history

@@ -1,0 +1,59 @@
+#pragma once
+// What the assistant remembers about a device between sessions (selected_module.Memory).
+// One Memory per server, shared by all sessions; all methods are called on event loops.
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "core/config.h"
+#include "memory/memory_prompt.h"
+#include "providers/llm/llm.h"
+#include "providers/provider_context.h"
+
+namespace xz::core {
+class Metrics;
+}
+namespace xz::store {
+class Store;
+}
+
+namespace xz::memory {
+
+struct MemoryStats {
+  std::uint64_t saved = 0;    // summaries written
+  std::uint64_t failed = 0;   // summaries that failed (the old memory was kept; logged)
+  std::uint64_t dropped = 0;  // dialogues not queued because the queue was full (logged)
+  std::uint64_t skipped = 0;  // dialogues without anything the user said
+};
+
+class Memory {
+ public:
+  virtual ~Memory() = default;
+  // Text for the system prompt's memory block for this device ("" when none).
+  virtual boost::asio::awaitable<std::string> recall(std::string device_id) = 0;
+  // The session ended: queue summarising its dialogue (system messages excluded) into the
+  // device's memory. Never blocks, never throws; the queue is bounded (when full, log + count the drop).
+  virtual void remember(std::string device_id, std::vector<providers::ChatMessage> dialogue) = 0;
+  // Graceful shutdown: completes when every queued summary is written (or failed and logged).
+  virtual boost::asio::awaitable<void> drain() = 0;
+  virtual MemoryStats stats() const { return {}; }
+};
+
+// The types selected_module.Memory may name.
+const std::set<std::string>& memory_types();
+
+// selected_module.Memory entry: `nomem` / `mem_report_only` (no memory) or `mem_local_short`
+// (its `llm` key names an LLM entry, built with providers::make_llm_entry; the main LLM
+// engine when absent). An empty selection means nomem. Throws
+// providers::EngineConfigError naming the key for an unknown type or a bad entry.
+// Counters go to `metrics` when given (xiaozhi_memory_summaries_total{result=...}).
+std::unique_ptr<Memory> make_memory(const core::Config& cfg, store::Store& store, providers::LlmEngine& main_llm,
+                                    providers::ProviderContext& ctx, boost::asio::any_io_executor ex,
+                                    core::Metrics* metrics = nullptr);
+
+}  // namespace xz::memory
