@@ -233,8 +233,10 @@ class ContextLease {
   ContextLease(std::shared_ptr<Shared> shared, std::size_t index) : shared_(std::move(shared)), index_(index) {}
   ContextLease(ContextLease&& o) noexcept : shared_(std::move(o.shared_)), index_(o.index_) {}
   ContextLease& operator=(ContextLease&&) = delete;
-  ~ContextLease() {
-    if (shared_) shared_->slots.release(index_);
+  ~ContextLease() { reset(); }
+  // Gives the context back now (before the caller hears the answer is complete).
+  void reset() {
+    if (auto s = std::exchange(shared_, nullptr)) s->slots.release(index_);
   }
   llama_context* get() const { return shared_->contexts[index_].get(); }
 
@@ -338,6 +340,7 @@ asio::awaitable<void> generate(std::shared_ptr<Shared> shared, std::shared_ptr<J
   Piece last;
   last.end = failure.empty();
   last.error = std::move(failure);
+  lease.reset();  // the next request may take the context as soon as this one is answered
   co_await job->pieces.async_send(error_code{}, std::move(last), asio::as_tuple(asio::use_awaitable));
 }
 
