@@ -10,6 +10,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 
 #include "core/async.h"
+#include "history/turn_record.h"
 #include "pipeline/conversation_settings.h"
 #include "pipeline/device_mcp.h"
 #include "pipeline/dialogue.h"
@@ -32,7 +33,6 @@ class Memory;
 }
 namespace xz::history {
 class ChatHistory;
-struct ToolCallRecord;
 }
 namespace xz::tools::mcp {
 class ServerMcpHub;

@@ -11,6 +11,7 @@
 #include "core/runtime.h"
 #include "store/database.h"
 #include "store/store.h"
+#include "store/migrations.h"
 #include "store_test_util.h"
 
 namespace asio = boost::asio;
@@ -36,7 +37,7 @@ TEST(Store, CreatesTheFileAndItsDirectoryAndMigrates) {
   auto path = database_path(dir.file("nested/data"));
   EXPECT_EQ(path, dir.file("nested/data") + "/xiaozhi.db");
   Store store(rt.pool(), path);
-  EXPECT_EQ(store.schema_version(), 1);
+  EXPECT_EQ(store.schema_version(), static_cast<int>(schema_migrations().size()));
   EXPECT_TRUE(std::filesystem::exists(path));
   Database other(path);
   EXPECT_EQ(other.journal_mode(), "wal");
