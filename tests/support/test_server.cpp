@@ -26,24 +26,36 @@ std::string fresh_dir() {
 
 TestServer::TestServer(std::vector<std::pair<std::string, nlohmann::json>> overrides)
     : data_dir_(fresh_dir()) {
-  core::ConfigSource src;
-  src.defaults_yaml = std::string(core::default_config_yaml());
-  src.default_override_path = data_dir_ + "/.config.yaml";
-  const int http_port = free_port();
-  src.overrides = {{"server.ip", "127.0.0.1"},
-                   {"server.port", free_port()},
-                   {"server.http_port", http_port},
-                   // Devices reach the vision endpoint on loopback, whatever the LAN is.
-                   {"server.vision_explain", "http://127.0.0.1:" + std::to_string(http_port) + "/mcp/vision/explain"},
-                   {"server.io_threads", 2},
-                   {"server.workers", 2},
-                   {"log.data_dir", data_dir_},
-                   {"log.log_dir", data_dir_ + "/log"},
-                   {"log.console", std::getenv("XZ_TEST_LOG") != nullptr}, {"log.level", std::getenv("XZ_TEST_LOG") ? std::getenv("XZ_TEST_LOG") : "info"}};
-  for (auto& o : overrides) src.overrides.push_back(std::move(o));
-  src.known_types = providers::known_types();
-  server_ = std::make_unique<apps::Server>(core::Config::load(src));
-  server_->start();
+  // A port found free may be taken by another socket before the server binds it:
+  // try again with fresh ports.
+  for (int attempt = 1;; ++attempt) {
+    core::ConfigSource src;
+    src.defaults_yaml = std::string(core::default_config_yaml());
+    src.default_override_path = data_dir_ + "/.config.yaml";
+    const int http_port = free_port();
+    const char* log_level = std::getenv("XZ_TEST_LOG");
+    src.overrides = {{"server.ip", "127.0.0.1"},
+                     {"server.port", free_port()},
+                     {"server.http_port", http_port},
+                     // Devices reach the vision endpoint on loopback, whatever the LAN is.
+                     {"server.vision_explain", "http://127.0.0.1:" + std::to_string(http_port) + "/mcp/vision/explain"},
+                     {"server.io_threads", 2},
+                     {"server.workers", 2},
+                     {"log.data_dir", data_dir_},
+                     {"log.log_dir", data_dir_ + "/log"},
+                     {"log.console", log_level != nullptr},
+                     {"log.level", log_level ? log_level : "info"}};
+    for (const auto& o : overrides) src.overrides.push_back(o);
+    src.known_types = providers::known_types();
+    server_ = std::make_unique<apps::Server>(core::Config::load(src));
+    try {
+      server_->start();
+      return;
+    } catch (const std::runtime_error& e) {
+      if (attempt >= 5 || std::string_view(e.what()).find("cannot listen") == std::string_view::npos) throw;
+      server_.reset();
+    }
+  }
 }
 
 TestServer::~TestServer() {
