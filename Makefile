@@ -33,8 +33,8 @@ run: build
 	$(BUILD_DIR)/bin/xiaozhi-server $(RUN_ARGS)
 
 bench:
-	@$(MAKE) --no-print-directory build BUILD_TYPE=Release
-	@scripts/bench.sh build/release $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory build BUILD_TYPE=RelWithDebInfo
+	@scripts/bench.sh build/relwithdebinfo $(BENCH_ARGS)
 
 clean:
 	rm -rf build

@@ -1,6 +1,8 @@
 // xiaozhi-sim: a simulated XiaoZhi device on the command line. Checks OTA, connects,
 // says hello, then runs the scripted actions (speak a sentence with flite, play a WAV,
 // type text, say a wake word) and prints a JSON report of what it saw and when.
+// `xiaozhi-sim load` drives many devices at once (the benchmark's load generator);
+// `xiaozhi-sim bench-report` turns a benchmark run directory into its report.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -16,6 +18,9 @@
 #include "core/async.h"
 #include "core/runtime.h"
 #include "providers/tts/flite_tts.h"
+#include "sim/load/bench_report.h"
+#include "sim/load/load_generator.h"
+#include "sim/load/load_options.h"
 #include "sim/sim_device.h"
 #include "version.h"
 
@@ -42,6 +47,8 @@ struct Options {
 };
 
 const char* kUsage = R"(Usage: xiaozhi-sim [options] [actions]
+       xiaozhi-sim load [options]            many devices at once (see xiaozhi-sim load --help)
+       xiaozhi-sim bench-report RUN_DIR --out PREFIX   the benchmark report of a run directory
 
 A simulated XiaoZhi device speaking the firmware's protocol.
 
@@ -213,9 +220,72 @@ asio::awaitable<Json> run(Options o, xz::core::Runtime& rt) {
   co_return report;
 }
 
+int run_load(const std::vector<std::string>& args) {
+  xz::sim::LoadOptions o;
+  for (const auto& a : args) {
+    if (a == "-h" || a == "--help") {
+      std::cout << xz::sim::load_usage();
+      return 0;
+    }
+  }
+  if (auto err = xz::sim::parse_load_options(args, o)) {
+    std::cerr << "xiaozhi-sim load: " << *err << "\n\n" << xz::sim::load_usage();
+    return 2;
+  }
+  try {
+    Json report = xz::sim::LoadGenerator(o).run();
+    std::string text = report.dump();
+    if (o.report_path.empty()) {
+      std::cout << text << "\n";
+    } else {
+      std::ofstream out(o.report_path);
+      out << text << "\n";
+      if (!out) throw std::runtime_error("cannot write " + o.report_path);
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "xiaozhi-sim load: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int run_bench_report(const std::vector<std::string>& args) {
+  std::string dir, prefix;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--out" && i + 1 < args.size()) {
+      prefix = args[++i];
+    } else if (dir.empty() && !args[i].starts_with("-")) {
+      dir = args[i];
+    } else {
+      std::cerr << "xiaozhi-sim bench-report: unexpected argument " << args[i] << "\n\n" << kUsage;
+      return 2;
+    }
+  }
+  if (dir.empty() || prefix.empty()) {
+    std::cerr << "xiaozhi-sim bench-report: needs RUN_DIR and --out PREFIX\n\n" << kUsage;
+    return 2;
+  }
+  try {
+    auto report = xz::sim::build_bench_report(dir);
+    std::ofstream md(prefix + ".md"), js(prefix + ".json");
+    md << report.markdown;
+    js << report.json.dump(1) << "\n";
+    if (!md || !js) throw std::runtime_error("cannot write " + prefix + ".md / .json");
+    std::cout << report.markdown;
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "xiaozhi-sim bench-report: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && (std::string(argv[1]) == "load" || std::string(argv[1]) == "bench-report")) {
+    std::vector<std::string> args(argv + 2, argv + argc);
+    return std::string(argv[1]) == "load" ? run_load(args) : run_bench_report(args);
+  }
   Options o;
   if (auto err = parse(argc, argv, o)) {
     std::cerr << "xiaozhi-sim: " << *err << "\n\n" << kUsage;

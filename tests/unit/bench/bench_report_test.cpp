@@ -1,0 +1,141 @@
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "sim/load/bench_report.h"
+#include "sim/load/load_metrics.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+class RunDir {
+ public:
+  RunDir() : path_(fs::temp_directory_path() / ("xz_bench_report_" + std::to_string(::getpid()))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~RunDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+  void write(const std::string& rel, const std::string& text) const {
+    fs::create_directories((path_ / rel).parent_path());
+    std::ofstream(path_ / rel) << text;
+  }
+
+ private:
+  fs::path path_;
+};
+
+// A load report as the generator writes it, with the given metrics and milestones.
+json sim_report(const xz::sim::LoadMetrics& m, json options, json timeline) {
+  json r = m.to_json(true);
+  r["options"] = std::move(options);
+  r["timeline"] = std::move(timeline);
+  r["plan"] = nullptr;
+  return r;
+}
+
+// Server samples every 250 ms over [0, end_ms): RSS `before` until `from`, `during` after;
+// CPU grows by `ticks_per_s`.
+std::string server_samples(double end_ms, double from_ms, int before_kib, int during_kib, int ticks_per_s) {
+  std::string out;
+  for (double t = 0; t < end_ms; t += 250) {
+    const int rss = t < from_ms ? before_kib : during_kib;
+    const auto ticks = static_cast<long>(t / 1000.0 * ticks_per_s);
+    out += std::to_string(t) + " " + std::to_string(ticks) + " 0 " + std::to_string(rss) + "\n";
+  }
+  return out;
+}
+
+TEST(BenchReport, ComputesFiguresAndJudgesTargets) {
+  RunDir run;
+  run.write("meta.json", json{{"date", "2026-01-01"}, {"cpus", 2}, {"clk_tck", 100}, {"quick", false}}.dump());
+
+  // Idle: two simulators of 8000 devices; the server grows by 6 KiB per connection.
+  for (int i = 1; i <= 2; ++i) {
+    xz::sim::LoadMetrics m;
+    m.devices = m.hello_ok = m.held_at_release = 8000;
+    for (int k = 0; k < 100; ++k) m.hello_ms.add(0.5 + k * 0.01);
+    run.write("idle/sim-" + std::to_string(i) + ".json",
+              sim_report(m, {{"devices", 8000}, {"rate", 1000}, {"hold_s", 10}},
+                         {{"started_ms", 1000}, {"all_settled_ms", 5000}, {"released_ms", 15000}, {"finished_ms", 16000}})
+                  .dump());
+  }
+  run.write("idle/server.tsv", server_samples(16000, 3000, 50000, 50000 + 16000 * 6, 10));
+
+  // Active: 200 sessions; server-added p50 50 ms (a miss), 0.2 % late frames, 2 MiB each.
+  xz::sim::LoadMetrics a;
+  a.devices = a.hello_ok = 200;
+  a.turns_ok = 600;
+  for (int k = 1; k <= 100; ++k) a.server_added_ms.add(k);
+  for (int k = 0; k < 1000; ++k) a.frame_lateness_ms.add(k < 2 ? 9.0 : 0.5);
+  a.frames = 1200;
+  a.frames_late_5ms = 2;
+  run.write("active/sim-1.json",
+            sim_report(a, {{"devices", 200}, {"rate", 20}, {"turns", 3}, {"think_ms", 2000}},
+                       {{"started_ms", 1000}, {"ramp_done_ms", 11000}, {"first_done_ms", 31000}, {"finished_ms", 40000}})
+                .dump());
+  run.write("active/server.tsv", server_samples(40000, 5000, 60000, 60000 + 200 * 2048, 100));
+
+  auto report = xz::sim::build_bench_report(run.path());
+  const auto& idle = report.json["scenarios"]["idle"];
+  EXPECT_EQ(idle["counts"]["held_at_release"], 16000.0);
+  EXPECT_NEAR(idle["figures"]["rss_per_connection_kib"].get<double>(), 6.0, 1e-9);
+  EXPECT_NEAR(idle["figures"]["server"]["cpu_cores"].get<double>(), 0.1, 0.01);
+  EXPECT_EQ(idle["latency_ms"]["hello"]["count"], 200);
+
+  const auto& active = report.json["scenarios"]["active"];
+  EXPECT_NEAR(active["figures"]["rss_per_session_kib"].get<double>(), 2048.0, 1e-9);
+  EXPECT_NEAR(active["figures"]["cpu_per_session_pct"].get<double>(), 0.5, 0.01);
+  EXPECT_NEAR(active["figures"]["window"]["seconds"].get<double>(), 20.0, 1e-9);
+
+  std::map<std::string, json> targets;
+  for (const auto& t : report.json["targets"]) targets[t["target"]] = t;
+  EXPECT_EQ(targets["idle connections"]["met"], true);
+  EXPECT_EQ(targets["RSS per idle connection"]["met"], true);
+  EXPECT_EQ(targets["server-added latency"]["met"], false);
+  EXPECT_EQ(targets["server-added latency"]["measured"], "p50 50.0 ms, p99 99.0 ms");
+  EXPECT_EQ(targets["real-time sessions"]["met"], true);
+  EXPECT_EQ(targets["RSS per active session"]["met"], false);
+  EXPECT_EQ(targets.count("hello answered"), 0u);  // no hello-rate scenario in this run
+
+  EXPECT_NE(report.markdown.find("| idle connections | ≥ 15,000 held | 16000 held |"), std::string::npos)
+      << report.markdown;
+  EXPECT_NE(report.markdown.find("| server-added latency |"), std::string::npos);
+  EXPECT_NE(report.markdown.find("**no**"), std::string::npos);
+}
+
+TEST(BenchReport, NamesTheBrokenFile) {
+  RunDir run;
+  run.write("meta.json", "{}");
+  run.write("idle/sim-1.json", "{\"counts\": 3}");
+  try {
+    xz::sim::build_bench_report(run.path());
+    FAIL() << "a malformed report must be refused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("sim-1.json: not a load report"), std::string::npos) << e.what();
+  }
+  run.write("meta.json", "not json");
+  EXPECT_THROW(xz::sim::build_bench_report(run.path()), std::runtime_error);
+}
+
+TEST(BenchReport, ProcSampleArithmetic) {
+  std::istringstream in("0 0 0 100\n1000 30 20 200\nbroken line\n2000 60 40 300\n");
+  auto s = xz::sim::parse_process_samples(in);
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_NEAR(*xz::sim::cpu_cores(s, {0, 2000}, 100), 0.5, 1e-9);
+  EXPECT_FALSE(xz::sim::cpu_cores(s, {500, 1500}, 100));  // one sample only
+  EXPECT_EQ(*xz::sim::rss_median_kib(s, {0, 2000}), 200);
+  EXPECT_EQ(*xz::sim::rss_max_kib(s, {0, 2000}), 300);
+  EXPECT_EQ(*xz::sim::rss_baseline_kib(s, 1500), 200);
+  EXPECT_FALSE(xz::sim::rss_baseline_kib(s, 0));
+  std::istringstream sys("0 100 1000\n1000 700 2000\n");
+  auto ss = xz::sim::parse_system_samples(sys);
+  EXPECT_NEAR(*xz::sim::system_busy_cores(ss, {0, 1000}, 2), 1.2, 1e-9);
+}
+
+}  // namespace
