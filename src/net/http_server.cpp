@@ -32,6 +32,9 @@ struct HttpServer::Impl {
   std::shared_ptr<const HttpRouter> router;
   tcp::acceptor acceptor;
   std::atomic<bool> stopping{false};
+  // Each listener deals its own connections round-robin over the loops: a shared
+  // counter let OTA checks and WebSockets alternate, piling every device on one loop.
+  std::size_t next_loop = 0;
 
   // Idle keep-alive connections, closed by stop_accepting().
   std::mutex idle_mu;
@@ -185,7 +188,7 @@ asio::awaitable<void> serve(std::shared_ptr<HttpServer::Impl> impl, WebSocketHan
 asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl, WebSocketHandler ws_handler,
                                   std::atomic<std::size_t>& open) {
   for (;;) {
-    auto& loop = impl->rt.next_loop();
+    auto& loop = impl->rt.loop(impl->next_loop++ % impl->rt.loop_count());
     auto [ec, socket] = co_await impl->acceptor.async_accept(loop, asio::as_tuple(asio::use_awaitable));
     if (impl->stopping || ec == asio::error::operation_aborted) co_return;
     if (ec) {
