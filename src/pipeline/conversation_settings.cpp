@@ -49,7 +49,7 @@ ConversationSettings ConversationSettings::from_config(const core::Config& cfg) 
 
   s.downlink.sample_rate = cfg.get<int>("xiaozhi.audio_params.sample_rate", 24000);
   s.downlink.frame_ms = cfg.get<int>("xiaozhi.audio_params.frame_duration", 60);
-  s.downlink.complexity = cfg.get<int>("opus_complexity", 5);
+  s.downlink.complexity = cfg.get<int>("opus_complexity", 0);
   s.downlink.bitrate = cfg.get<int>("opus_bitrate", 24000);
 
   s.pacer.frame_duration = std::chrono::milliseconds(s.downlink.frame_ms);
