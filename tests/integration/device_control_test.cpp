@@ -2,7 +2,11 @@
 // by the LLM, the camera's upload to the vision endpoint, legacy IoT things, and the
 // operator's push API. The real server and xiaozhi-sim; the LLM and VLLM are local fakes
 // speaking the OpenAI wire protocol.
+#include <filesystem>
+#include <fstream>
 #include <functional>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -307,4 +311,68 @@ TEST(DeviceControl, PushApiSpeaksCallsToolsListsAndRefuses) {
     EXPECT_EQ(empty.status, 400);
     co_return true;
   }());
+}
+
+TEST(DeviceControl, OneStdioMcpServerIsSharedByEverySession) {
+  // The data directory holds the reference's .mcp_server_settings.json.
+  auto dir = std::filesystem::temp_directory_path() / ("xz-mcp-shared-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    json settings = {{"mcpServers", {{"tester", {{"command", std::string(XZ_TEST_TOOLS_DIR) + "/mcp_stdio_test_server"},
+                                                 {"args", json::array()}}}}}};
+    std::ofstream(dir / ".mcp_server_settings.json") << settings.dump();
+  }
+  FakeOpenAi fake;
+  for (int i = 0; i < 2; ++i) {
+    fake.push_reply(tool_reply("pid", "{}"));
+    fake.push_reply(text_reply("Done."));
+  }
+  auto cfg = config_for(fake);
+  cfg.push_back({"log.data_dir", dir.string()});
+  {
+    TestServer server(cfg);
+    ClientLoop loop;
+    // Polls the operator API until the session offers the MCP server's tools (the hub
+    // connects in the background; nothing on the device's wire marks that moment).
+    auto offers_pid = [&](std::string id) -> Task<bool> {
+      xz::net::HttpClient http;
+      for (int attempt = 0; attempt < 250; ++attempt) {
+        xz::net::HttpClientRequest req;
+        req.method = "GET";
+        req.url = server.http_url("/api/devices/online");
+        req.headers = {{"Authorization", std::string("Bearer ") + kAdminToken}};
+        auto res = co_await http.request(std::move(req));
+        json online = json::parse(res.body, nullptr, false);
+        if (online.is_object())
+          for (const auto& d : online["devices"])
+            if (d.value("device_id", "") == id && d["tools"].is_object() &&
+                d["tools"]["llm"].dump().find("\"pid\"") != std::string::npos)
+              co_return true;
+        co_await xz::core::sleep_for(20ms);
+      }
+      co_return false;
+    };
+    for (int session = 0; session < 2; ++session) {
+      bool spoke = loop.run([&]() -> Task<bool> {
+        auto ex = co_await boost::asio::this_coro::executor;
+        SimDevice dev(ex);
+        co_await dev.connect(opts(server));
+        co_await dev.wait_hello();
+        std::string id = dev.profile().device_id;
+        EXPECT_TRUE(co_await offers_pid(id)) << "the session never got the MCP server's tools";
+        dev.listen_detect("which process answers you");
+        co_return (co_await dev.wait_type("tts", "stop", 20s)).has_value();
+      }());
+      EXPECT_TRUE(spoke);
+    }
+  }
+  std::filesystem::remove_all(dir);
+  // Both sessions' calls were answered by the same child process.
+  auto requests = fake.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  std::string first = tool_result_in(requests[1].json);
+  std::string second = tool_result_in(requests[3].json);
+  EXPECT_FALSE(first.empty());
+  EXPECT_EQ(first.find("error"), std::string::npos) << first;
+  EXPECT_EQ(first, second) << "one child process serves every session";
 }
