@@ -143,19 +143,6 @@ Conversation::~Conversation() = default;
 void Conversation::on_hello(const protocol::HelloMsg& hello) {
   aec_ = hello.features.aec;
   emotion_messages_ = hello.features.emoji;
-  if (svc_.memory && !memory_requested_) {
-    memory_requested_ = true;
-    std::weak_ptr<bool> alive = alive_;
-    asio::co_spawn(ex_, svc_.memory->recall(device_id_),
-                   [this, alive](std::exception_ptr e, std::string recalled) {
-                     if (!alive.lock()) return;
-                     if (e) {
-                       log_.warn("memory: recall failed; answering without it");
-                       return;
-                     }
-                     memory_ = std::move(recalled);
-                   });
-  }
   if (hello.features.mcp) {
     device_mcp_.start([this](std::vector<tools::ToolPtr> t) {
       if (svc_.settings.intent != "nointent") registry_.set_source("device_mcp", std::move(t));
@@ -379,6 +366,18 @@ void merge_tool_calls(std::map<int, providers::ToolCall>& calls, const std::vect
 
 asio::awaitable<void> Conversation::answer(Turn& t) {
   const auto& s = svc_.settings;
+  if (svc_.memory && !memory_requested_) {
+    // Once per session, before its first answer: a quick read of the device's memory.
+    memory_requested_ = true;
+    try {
+      memory_ = co_await svc_.memory->recall(device_id_);
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == asio::error::operation_aborted) throw;
+      log_.warn("memory: recall failed, answering without it: {}", e.what());
+    } catch (const std::exception& e) {
+      log_.warn("memory: recall failed, answering without it: {}", e.what());
+    }
+  }
   dialogue_.set_system_prompt(render_prompt(persona_.empty() ? s.prompt : persona_,
                                             {std::chrono::system_clock::now(), s.utc_offset_minutes, s.language}) +
                               memory::memory_prompt_block(memory_));
