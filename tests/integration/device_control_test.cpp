@@ -12,6 +12,7 @@
 
 #include "net/http_client.h"
 #include "sim/sim_device.h"
+#include "support/admin_api.h"
 #include "support/child_process.h"
 #include "support/fake_openai.h"
 #include "support/test_server.h"
@@ -332,26 +333,6 @@ TEST(DeviceControl, OneStdioMcpServerIsSharedByEverySession) {
   {
     TestServer server(cfg);
     ClientLoop loop;
-    // Polls the operator API until the session offers the MCP server's tools (the hub
-    // connects in the background; nothing on the device's wire marks that moment).
-    auto offers_pid = [&](std::string id) -> Task<bool> {
-      xz::net::HttpClient http;
-      for (int attempt = 0; attempt < 250; ++attempt) {
-        xz::net::HttpClientRequest req;
-        req.method = "GET";
-        req.url = server.http_url("/api/devices/online");
-        req.headers = {{"Authorization", std::string("Bearer ") + kAdminToken}};
-        auto res = co_await http.request(std::move(req));
-        json online = json::parse(res.body, nullptr, false);
-        if (online.is_object())
-          for (const auto& d : online["devices"])
-            if (d.value("device_id", "") == id && d["tools"].is_object() &&
-                d["tools"]["llm"].dump().find("\"pid\"") != std::string::npos)
-              co_return true;
-        co_await xz::core::sleep_for(20ms);
-      }
-      co_return false;
-    };
     for (int session = 0; session < 2; ++session) {
       bool spoke = loop.run([&]() -> Task<bool> {
         auto ex = co_await boost::asio::this_coro::executor;
@@ -359,7 +340,10 @@ TEST(DeviceControl, OneStdioMcpServerIsSharedByEverySession) {
         co_await dev.connect(opts(server));
         co_await dev.wait_hello();
         std::string id = dev.profile().device_id;
-        EXPECT_TRUE(co_await offers_pid(id)) << "the session never got the MCP server's tools";
+        std::string token = kAdminToken;
+        std::string tool = "pid";
+        EXPECT_TRUE(co_await xz::test::wait_until_offered(server, token, id, tool))
+            << "the session never got the MCP server's tools";
         dev.listen_detect("which process answers you");
         co_return (co_await dev.wait_type("tts", "stop", 20s)).has_value();
       }());

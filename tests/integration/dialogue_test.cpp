@@ -2,6 +2,7 @@
 // intent_llm routing, and memory and chat history surviving a restart. The real server
 // and xiaozhi-sim; the LLM is the local fake speaking the OpenAI wire protocol.
 #include <filesystem>
+#include <fstream>
 
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "sim/sim_device.h"
 #include "store/database.h"
 #include "store/store.h"
+#include "support/admin_api.h"
 #include "support/fake_openai.h"
 #include "support/test_server.h"
 
@@ -206,4 +208,51 @@ TEST(Dialogue, MemoryAndHistorySurviveAShutdownRightAfterTheConversation) {
   std::string system = chat["messages"][0]["content"];
   EXPECT_NE(system.find("<memory>"), std::string::npos) << system;
   EXPECT_NE(system.find("Alice"), std::string::npos) << system;
+}
+
+TEST(Dialogue, ATimedOutToolIsAnErrorWhileItsParallelSiblingAnswers) {
+  TempDir dir;
+  {
+    json settings = {{"mcpServers", {{"tester", {{"command", std::string(XZ_TEST_TOOLS_DIR) + "/mcp_stdio_test_server"},
+                                                 {"args", json::array()}}}}}};
+    std::ofstream(dir.path / ".mcp_server_settings.json") << settings.dump();
+  }
+  FakeOpenAi fake;
+  fake.push_reply(tools_reply({{"slow", R"({"ms": 5000})"}, {"slow", R"({"ms": 100})"}}));
+  fake.push_reply(text_reply("One answer came back."));
+  auto cfg = config_for(fake);
+  cfg.push_back({"log.data_dir", dir.path.string()});
+  cfg.push_back({"tool_call_timeout", 0.8});
+  cfg.push_back({"server.admin_token", "admin"});
+  TestServer server(cfg);
+  ClientLoop loop;
+  auto took = loop.run([&]() -> Task<std::chrono::steady_clock::duration> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    SimDevice dev(ex);
+    ConnectOptions o;
+    o.url = server.ws_url();
+    co_await dev.connect(o);
+    co_await dev.wait_hello();
+    std::string token = "admin", id = dev.profile().device_id, tool = "slow";
+    EXPECT_TRUE(co_await xz::test::wait_until_offered(server, token, id, tool));
+    dev.listen_detect("run the slow tools");
+    // The round starts when the server shows the call ("% slow") and ends when the first
+    // thing it says (the timed-out call's apology) starts.
+    std::function<bool(const json&)> call_shown = [](const json& m) {
+      return m.value("type", "") == "stt" && m.value("text", "").rfind("% slow", 0) == 0;
+    };
+    EXPECT_TRUE(co_await dev.wait_for(std::move(call_shown), 10s));
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(co_await dev.wait_type("tts", "sentence_start", 10s));
+    auto round = std::chrono::steady_clock::now() - t0;
+    EXPECT_TRUE(co_await dev.wait_type("tts", "stop", 20s));
+    co_return round;
+  }());
+  EXPECT_LT(took, 3s) << "the 5 s call must be cut at the 0.8 s timeout";
+  auto requests = fake.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  auto results = tool_messages(requests[1].json);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_NE(results[0]["content"].get<std::string>().find("timed out"), std::string::npos) << results[0].dump();
+  EXPECT_EQ(results[1]["content"].get<std::string>().find("timed out"), std::string::npos) << results[1].dump();
 }
