@@ -29,7 +29,7 @@ TempDir::~TempDir() {
 
 void run_command(const std::string& command) {
   std::string output;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  FILE* p = ::popen((command + " </dev/null 2>&1").c_str(), "r");  // never wait on an inherited stdin
   if (!p) throw std::runtime_error("popen failed: " + command);
   std::array<char, 512> buf;
   while (std::fgets(buf.data(), buf.size(), p)) output += buf.data();
