@@ -36,9 +36,9 @@ Runtime::Runtime(std::size_t io_threads, std::size_t workers)
   // Event loops are latency-critical, workers are throughput work: when the cores are
   // busy, a loop must win. Each worker lowers its own priority (nice is per thread on
   // Linux); the latch makes every worker take exactly one of these tasks.
-  auto all_started = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(workers_));
+  workers_niced_ = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(workers_));
   for (std::size_t i = 0; i < workers_; ++i) {
-    asio::post(*pool_, [all_started, i] {
+    asio::post(*pool_, [all_started = workers_niced_, i] {
       std::string name = "xz-worker-" + std::to_string(i);
       pthread_setname_np(pthread_self(), name.c_str());
       setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kWorkerNice);
@@ -76,6 +76,9 @@ void Runtime::stop() {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  // A worker waits in the latch for the others; stopping the pool before every worker
+  // took its task would leave it waiting forever (and join() with it).
+  workers_niced_->wait();
   pool_->stop();
   pool_->join();
 }

@@ -4,6 +4,7 @@
 // or burn CPU. Connections are handed round-robin to a loop and stay there.
 #include <atomic>
 #include <cstddef>
+#include <latch>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -42,6 +43,7 @@ class Runtime {
   std::vector<WorkGuard> guards_;
   std::vector<std::thread> threads_;
   std::unique_ptr<asio::thread_pool> pool_;
+  std::shared_ptr<std::latch> workers_niced_;  // counts workers that lowered their priority
   std::size_t workers_;
   std::atomic<std::size_t> next_{0};
   bool stopped_ = false;
