@@ -11,6 +11,7 @@
 
 #include "core/async.h"
 #include "net/http_client.h"
+#include "providers/llm/llm_config_wire.h"
 
 namespace xz::providers {
 
@@ -29,40 +30,9 @@ namespace {
 
 constexpr int kRate = 16000;
 
-// ---- configuration reading: absent, null and "" (an unset ${ENV}) mean "not set"
-
-const json* find_key(const EngineConfig& cfg, const char* key) {
-  auto it = cfg.find(key);
-  if (it == cfg.end() || it->is_null()) return nullptr;
-  if (it->is_string() && it->get_ref<const std::string&>().empty()) return nullptr;
-  return &*it;
-}
-
-std::optional<std::string> opt_string(const EngineConfig& cfg, const char* key) {
-  const json* v = find_key(cfg, key);
-  if (!v) return std::nullopt;
-  if (v->is_string()) return v->get<std::string>();
-  if (v->is_number()) return v->dump();
-  throw EngineConfigError(fmt::format("{}: not a string", key));
-}
-
-std::optional<double> opt_positive(const EngineConfig& cfg, const char* key) {
-  const json* v = find_key(cfg, key);
-  if (!v) return std::nullopt;
-  double d = NAN;
-  if (v->is_number()) {
-    d = v->get<double>();
-  } else if (v->is_string()) {
-    try {
-      std::size_t used = 0;
-      d = std::stod(v->get<std::string>(), &used);
-      if (used != v->get_ref<const std::string&>().size()) d = NAN;
-    } catch (const std::exception&) {
-    }
-  }
-  if (!std::isfinite(d) || d <= 0) throw EngineConfigError(fmt::format("{}: not a positive number", key));
-  return d;
-}
+// Configuration reading: absent, null and "" (an unset ${ENV}) mean "not set".
+using llm_config::opt_positive;
+using llm_config::opt_string;
 
 void put_le(std::string& out, std::uint32_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));

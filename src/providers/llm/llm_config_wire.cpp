@@ -56,6 +56,18 @@ std::optional<double> opt_number(const EngineConfig& cfg, const char* key) {
   return to_number(*v, key);
 }
 
+std::optional<double> opt_positive(const EngineConfig& cfg, const char* key) {
+  const json* v = find(cfg, key);
+  if (!v) return std::nullopt;
+  double d = NAN;
+  try {
+    d = to_number(*v, key);
+  } catch (const EngineConfigError&) {
+  }
+  if (!std::isfinite(d) || d <= 0) throw EngineConfigError(fmt::format("{}: not a positive number", key));
+  return d;
+}
+
 std::optional<bool> opt_bool(const EngineConfig& cfg, const char* key) {
   const json* v = find(cfg, key);
   if (!v) return std::nullopt;

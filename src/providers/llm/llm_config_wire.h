@@ -19,6 +19,8 @@ const nlohmann::json* find(const EngineConfig& cfg, const char* key);
 
 std::optional<std::string> opt_string(const EngineConfig& cfg, const char* key);
 std::optional<double> opt_number(const EngineConfig& cfg, const char* key);
+// A finite number > 0 ("<key>: not a positive number" otherwise).
+std::optional<double> opt_positive(const EngineConfig& cfg, const char* key);
 std::optional<bool> opt_bool(const EngineConfig& cfg, const char* key);
 // A whole number >= min_value.
 std::optional<long long> opt_integer(const EngineConfig& cfg, const char* key, long long min_value);

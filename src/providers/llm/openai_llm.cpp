@@ -1,4 +1,5 @@
 #include "providers/llm/openai_llm.h"
+#include "providers/llm/llm_config_wire.h"
 
 #include <algorithm>
 #include <cmath>
@@ -16,53 +17,12 @@ using json = nlohmann::json;
 
 namespace {
 
-// ---- configuration reading: absent, null and "" (an unset ${ENV}) mean "not set"
-
-const json* find_key(const EngineConfig& cfg, const char* key) {
-  auto it = cfg.find(key);
-  if (it == cfg.end() || it->is_null()) return nullptr;
-  if (it->is_string() && it->get_ref<const std::string&>().empty()) return nullptr;
-  return &*it;
-}
-
-std::optional<std::string> opt_string(const EngineConfig& cfg, const char* key) {
-  const json* v = find_key(cfg, key);
-  if (!v) return std::nullopt;
-  if (v->is_string()) return v->get<std::string>();
-  if (v->is_number()) return v->dump();
-  throw EngineConfigError(fmt::format("{}: not a string", key));
-}
-
-double to_number(const json& v, const char* key) {
-  if (v.is_number()) return v.get<double>();
-  if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    std::size_t used = 0;
-    try {
-      double d = std::stod(s, &used);
-      if (used == s.size() && std::isfinite(d)) return d;
-    } catch (const std::exception&) {
-    }
-  }
-  throw EngineConfigError(fmt::format("{}: not a number", key));
-}
-
-std::optional<double> opt_number(const EngineConfig& cfg, const char* key) {
-  const json* v = find_key(cfg, key);
-  if (!v) return std::nullopt;
-  return to_number(*v, key);
-}
-
-std::chrono::milliseconds seconds_to_ms(double s) {
-  return std::chrono::milliseconds(static_cast<long long>(std::llround(s * 1000.0)));
-}
+// Configuration reading: absent, null and "" (an unset ${ENV}) mean "not set".
+using llm_config::opt_number;
+using llm_config::opt_string;
+using llm_config::shorten;
 
 bool is_http_url(std::string_view url) { return url.starts_with("http://") || url.starts_with("https://"); }
-
-std::string shorten(std::string_view s, std::size_t n = 300) {
-  if (s.size() <= n) return std::string(s);
-  return std::string(s.substr(0, n)) + "...";
-}
 
 // The host part of an http(s) URL, lower case.
 std::string url_host(std::string_view url) {
@@ -181,25 +141,9 @@ OpenAiLlm::OpenAiLlm(const EngineConfig& cfg, ProviderContext& /*ctx*/) {
   }
   settings_.extra = thinking_off_fields(url_);
 
-  double total_s = 60, connect_s = 10;
-  if (const json* t = find_key(cfg, "timeout")) {
-    if (t->is_object()) {
-      // The reference's httpx form {connect, read, write, pool}: the longest bounds the request.
-      double longest = 0;
-      for (const auto& [k, v] : t->items()) {
-        if (v.is_null()) continue;
-        double s = to_number(v, "timeout");
-        longest = std::max(longest, s);
-        if (k == "connect") connect_s = s;
-      }
-      if (longest > 0) total_s = longest;
-    } else {
-      total_s = to_number(*t, "timeout");
-    }
-    if (total_s <= 0 || connect_s <= 0) throw EngineConfigError("timeout: must be > 0 seconds");
-  }
-  total_timeout_ = seconds_to_ms(total_s);
-  connect_timeout_ = std::min(seconds_to_ms(connect_s), total_timeout_);
+  const auto timeouts = llm_config::timeouts(cfg, 60);
+  total_timeout_ = timeouts.total;
+  connect_timeout_ = timeouts.connect;
 
   net::HttpClientOptions http_opts;
   http_opts.ca_file = opt_string(cfg, "ca_file").value_or("");
