@@ -1,4 +1,4 @@
-#include "sim/load/ota_check.h"
+#include "sim/ota_check.h"
 
 #include <utility>
 

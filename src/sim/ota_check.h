@@ -1,9 +1,7 @@
 #pragma once
-// The firmware's OTA check (POST with its headers and body, device-protocol.md §2) for
-// the load generator: the same request as SimDevice::check_ota, but over a client the
-// devices of one loop share (a client per device would cost a TLS context each). The
-// client keeps no idle connection, so each check opens and closes its own, as the
-// firmware's does.
+// The firmware's OTA check (POST with its headers and body, device-protocol.md §2), for
+// SimDevice and the load generator. The client is the caller's: the load generator's
+// devices of one loop share one (a client per device would cost a TLS context each).
 #include <string>
 
 #include <boost/asio/awaitable.hpp>

@@ -17,6 +17,7 @@
 #include "net/websocket.h"
 #include "protocol/audio_framing.h"
 #include "protocol/encoding.h"
+#include "sim/ota_check.h"
 
 namespace xz::sim {
 
@@ -85,48 +86,10 @@ bool SimDevice::connected() const { return ws_ && ws_->is_open() && !reader_done
 
 asio::awaitable<Json> SimDevice::check_ota(std::string ota_url, int* status) {
   if (!http_) http_ = std::make_unique<net::HttpClient>();
-  Json body = {
-      {"version", 2},
-      {"language", profile_.language},
-      {"flash_size", 16777216},
-      {"minimum_free_heap_size", "8310000"},
-      {"mac_address", profile_.device_id},
-      {"uuid", profile_.client_id},
-      {"chip_model_name", "esp32s3"},
-      {"chip_info", {{"model", 9}, {"cores", 2}, {"revision", 2}, {"features", 18}}},
-      {"application",
-       {{"name", "xiaozhi"},
-        {"version", profile_.firmware_version},
-        {"compile_time", "Aug  6 2026T12:00:00Z"},
-        {"idf_version", "v5.5.2"},
-        {"elf_sha256", std::string(64, 'a')}}},
-      {"partition_table",
-       Json::array({{{"label", "nvs"}, {"type", 1}, {"subtype", 2}, {"address", 36864}, {"size", 16384}},
-                    {{"label", "ota_0"}, {"type", 0}, {"subtype", 16}, {"address", 131072}, {"size", 4194304}}})},
-      {"ota", {{"label", "ota_0"}}},
-      {"display", {{"monochrome", false}, {"width", 240}, {"height", 240}}},
-      {"board",
-       {{"type", profile_.board},
-        {"name", profile_.board},
-        {"ssid", "SimWiFi"},
-        {"rssi", -52},
-        {"channel", 6},
-        {"ip", "192.168.1.23"},
-        {"mac", profile_.device_id}}},
-  };
-  net::HttpClientRequest req;
-  req.method = "POST";
-  req.url = ota_url;
-  req.headers = {{"Activation-Version", "1"},
-                 {"Device-Id", profile_.device_id},
-                 {"Client-Id", profile_.client_id},
-                 {"User-Agent", profile_.board + "/" + profile_.firmware_version},
-                 {"Accept-Language", profile_.language},
-                 {"Content-Type", "application/json"}};
-  req.body = body.dump();
-  auto res = co_await http_->request(std::move(req));
-  if (status) *status = res.status;
-  co_return Json::parse(res.body);
+  auto answer = co_await sim::check_ota(*http_, std::move(ota_url), profile_);
+  if (status) *status = answer.status;
+  if (answer.body.is_null()) throw std::runtime_error("OTA answer is not JSON (HTTP " + std::to_string(answer.status) + ")");
+  co_return std::move(answer.body);
 }
 
 asio::awaitable<void> SimDevice::connect(ConnectOptions opts) {

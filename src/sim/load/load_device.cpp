@@ -13,7 +13,7 @@
 #include "net/http_client.h"
 #include "net/websocket.h"
 #include "protocol/audio_framing.h"
-#include "sim/load/ota_check.h"
+#include "sim/ota_check.h"
 
 namespace xz::sim {
 
