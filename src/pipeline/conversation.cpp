@@ -83,6 +83,12 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
+ListenerSettings listener_settings(const VoiceServices& svc) {
+  ListenerSettings s = svc.settings.listener;
+  s.keep_opus = svc.history && svc.history->store_audio();
+  return s;
+}
+
 }  // namespace
 
 Conversation::Conversation(const session::ConversationContext& ctx, VoiceServices& services)
@@ -93,7 +99,7 @@ Conversation::Conversation(const session::ConversationContext& ctx, VoiceService
       log_(ctx.log),
       svc_(services),
       ex_(ctx.executor),
-      listener_(ctx.executor, services.settings.listener, services.vad, services.asr, ctx.log,
+      listener_(ctx.executor, listener_settings(services), services.vad, services.asr, ctx.log,
                 ListenerEvents{[this] { on_speech_started(); }, [this](Utterance u) { on_utterance(std::move(u)); },
                                [this](std::string) { svc_.metrics.asr_errors.inc(); }}),
       speaker_(ctx.executor, services.settings, services.tts, services.pool, ctx.link, ctx.session_id, services.metrics,
@@ -221,6 +227,7 @@ void Conversation::on_utterance(Utterance u) {
   TurnRequest req;
   req.kind = TurnKind::user;
   req.text = std::move(u.text);
+  req.user_audio = std::move(u.opus);
   req.timings->end_of_speech = u.end_of_speech;
   req.timings->asr_final = u.asr_final;
   if (auto ms = TurnTimings::ms(u.end_of_speech, u.asr_final)) svc_.metrics.asr_final_ms.observe(*ms);
@@ -615,7 +622,7 @@ void Conversation::finish_turn(Turn& t) {
                                                                              : "the user asked to end the conversation");
 }
 
-void Conversation::record_turn(const Turn& t, bool interrupted) {
+void Conversation::record_turn(Turn& t, bool interrupted) {
   if (!svc_.history || !svc_.history->enabled()) return;
   static constexpr const char* kKinds[] = {"user", "typed", "greeting", "goodbye", "push"};
   history::TurnRecord r;
@@ -628,6 +635,7 @@ void Conversation::record_turn(const Turn& t, bool interrupted) {
   if (r.assistant_text.empty()) r.assistant_text = t.reply;
   r.tools = t.tool_log;
   r.interrupted = interrupted;
+  r.user_audio_opus = std::move(t.req.user_audio);
   const auto& tm = *t.req.timings;
   r.asr_ms = TurnTimings::ms(tm.end_of_speech, tm.asr_final);
   r.llm_first_token_ms = TurnTimings::ms(tm.end_of_speech, tm.llm_first_token);

@@ -98,6 +98,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   struct TurnRequest {
     TurnKind kind = TurnKind::user;
     std::string text;  // what the user said (or the goodbye instruction)
+    std::vector<std::string> user_audio;  // its uplink Opus packets (chat history audio only)
     bool show_stt = true;
     bool close_after = false;
     std::shared_ptr<TurnTimings> timings = std::make_shared<TurnTimings>();
@@ -133,7 +134,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
                                               SpeechQueue& speech);
   void connect_tool_sources();
   // The turn goes to the chat history (finished or interrupted).
-  void record_turn(const Turn& turn, bool interrupted);
+  void record_turn(Turn& turn, bool interrupted);
   void finish_turn(Turn& turn);
   bool is_exit_command(const std::string& text) const;
   bool is_wake_word(const std::string& text) const;

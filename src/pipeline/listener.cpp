@@ -47,7 +47,7 @@ void Listener::push_opus(std::string_view opus) {
   }
   if (pcm->empty()) return;
   ++frames_queued_;
-  enqueue(Pcm{std::move(*pcm)});
+  enqueue(Pcm{std::move(*pcm), settings_.keep_opus ? std::string(opus) : std::string()});
 }
 
 void Listener::start(Mode mode) { enqueue(Start{mode}); }
@@ -82,7 +82,7 @@ asio::awaitable<void> Listener::worker() {
     try {
       if (auto* p = std::get_if<Pcm>(&item)) {
         --frames_queued_;
-        co_await on_pcm(std::move(p->samples));
+        co_await on_pcm(std::move(*p));
       } else if (auto* s = std::get_if<Start>(&item)) {
         drop_utterance();
         mode_ = s->mode;
@@ -108,11 +108,13 @@ asio::awaitable<void> Listener::worker() {
   worker_done_.set();
 }
 
-asio::awaitable<void> Listener::on_pcm(std::vector<std::int16_t> pcm) {
+asio::awaitable<void> Listener::on_pcm(Pcm frame) {
+  auto& pcm = frame.samples;
   const std::size_t n = pcm.size();
   if (mode_ == Mode::manual) {
     if (!manual_open_) co_return;  // the firmware's mic is off outside listen start..stop
     if (!asr_ && !asr_failed_) asr_ = co_await asr_engine_.open();
+    if (settings_.keep_opus) utterance_opus_.push_back(std::move(frame.opus));
     if (asr_) co_await asr_->push(std::move(pcm));
     speech_samples_ += n;
     co_return;
@@ -129,11 +131,16 @@ asio::awaitable<void> Listener::on_pcm(std::vector<std::int16_t> pcm) {
     asr_failed_ = false;
     if (events_.speech_started) events_.speech_started();
     asr_ = co_await asr_engine_.open();
-    for (auto& f : pre_roll_) co_await asr_->push(std::move(f));
+    utterance_opus_.clear();
+    for (auto& f : pre_roll_) {
+      if (settings_.keep_opus) utterance_opus_.push_back(std::move(f.opus));
+      co_await asr_->push(std::move(f.samples));
+    }
     pre_roll_.clear();
     pre_roll_samples_ = 0;
   }
   if (asr_) {
+    if (settings_.keep_opus) utterance_opus_.push_back(std::move(frame.opus));
     co_await asr_->push(std::move(pcm));
     speech_samples_ += n;
     if (ended) {
@@ -145,16 +152,18 @@ asio::awaitable<void> Listener::on_pcm(std::vector<std::int16_t> pcm) {
     }
     co_return;
   }
-  pre_roll_.push_back(std::move(pcm));
+  pre_roll_.push_back({std::move(pcm), std::move(frame.opus)});
   pre_roll_samples_ += n;
   while (pre_roll_samples_ > samples_for(settings_.pre_roll) && !pre_roll_.empty()) {
-    pre_roll_samples_ -= pre_roll_.front().size();
+    pre_roll_samples_ -= pre_roll_.front().samples.size();
     pre_roll_.pop_front();
   }
 }
 
 asio::awaitable<void> Listener::finish_utterance(Clock::time_point end_of_speech) {
   auto stream = std::move(asr_);
+  auto opus = std::move(utterance_opus_);
+  utterance_opus_.clear();
   const auto speech = std::chrono::milliseconds(speech_samples_ * 1000 / kRate);
   speech_samples_ = 0;
   if (!stream) co_return;
@@ -164,7 +173,7 @@ asio::awaitable<void> Listener::finish_utterance(Clock::time_point end_of_speech
   }
   auto result = co_await stream->finish();
   stream.reset();  // returns a pooled decoder at once
-  Utterance u{std::move(result.text), end_of_speech, Clock::now(), speech};
+  Utterance u{std::move(result.text), end_of_speech, Clock::now(), speech, std::move(opus)};
   log_.info("heard \"{}\" ({} ms of speech, ASR final {} ms after end of speech)", u.text, speech.count(),
             std::chrono::duration_cast<std::chrono::milliseconds>(u.asr_final - u.end_of_speech).count());
   if (u.text.find_first_not_of(" \t\r\n") == std::string::npos) co_return;
@@ -173,6 +182,7 @@ asio::awaitable<void> Listener::finish_utterance(Clock::time_point end_of_speech
 
 void Listener::drop_utterance() {
   asr_.reset();
+  utterance_opus_.clear();
   pre_roll_.clear();
   pre_roll_samples_ = 0;
   speech_samples_ = 0;

@@ -31,6 +31,7 @@ struct ListenerSettings {
   std::chrono::milliseconds min_utterance{300};  // shorter speech is ignored
   std::chrono::milliseconds max_utterance{60000};  // longer speech is cut and recognised
   std::size_t max_queued_frames = 100;            // ~6 s behind: overload, drop
+  bool keep_opus = false;  // hand the utterance's uplink packets over (chat history audio)
 };
 
 struct Utterance {
@@ -38,6 +39,7 @@ struct Utterance {
   Clock::time_point end_of_speech;  // VAD speech end, or listen stop in manual mode
   Clock::time_point asr_final;
   std::chrono::milliseconds speech{0};
+  std::vector<std::string> opus;  // its uplink packets, pre-roll included (keep_opus only)
 };
 
 struct ListenerEvents {
@@ -71,6 +73,11 @@ class Listener {
  private:
   struct Pcm {
     std::vector<std::int16_t> samples;
+    std::string opus;  // the packet it came from (keep_opus only)
+  };
+  struct PreRoll {
+    std::vector<std::int16_t> samples;
+    std::string opus;
   };
   struct Start {
     Mode mode;
@@ -81,7 +88,7 @@ class Listener {
 
   void enqueue(Item item);
   boost::asio::awaitable<void> worker();
-  boost::asio::awaitable<void> on_pcm(std::vector<std::int16_t> pcm);
+  boost::asio::awaitable<void> on_pcm(Pcm frame);
   boost::asio::awaitable<void> finish_utterance(Clock::time_point end_of_speech);
   void drop_utterance();
 
@@ -103,7 +110,8 @@ class Listener {
 
   Mode mode_ = Mode::vad;
   bool manual_open_ = false;  // manual mode between start and stop
-  std::deque<std::vector<std::int16_t>> pre_roll_;
+  std::deque<PreRoll> pre_roll_;
+  std::vector<std::string> utterance_opus_;  // keep_opus: the packets of the utterance so far
   std::size_t pre_roll_samples_ = 0;
   std::size_t speech_samples_ = 0;
   bool asr_failed_ = false;

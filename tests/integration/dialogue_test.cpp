@@ -1,6 +1,9 @@
 // Dialogue intelligence end to end: tool rounds, RESPONSE tools, the exit intent,
-// intent_llm routing, and memory and chat history surviving a restart. The real server
-// and xiaozhi-sim; the LLM is the local fake speaking the OpenAI wire protocol.
+// intent_llm routing, and memory and chat history surviving a restart or a SIGTERM.
+// The real server and xiaozhi-sim; the LLM is the local fake speaking the OpenAI wire
+// protocol.
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -10,11 +13,14 @@
 
 #include "history/history_format.h"
 #include "history/history_repository.h"
+#include "memory/memory_repository.h"
 #include "sim/sim_device.h"
 #include "store/database.h"
 #include "store/store.h"
 #include "support/admin_api.h"
+#include "support/child_process.h"
 #include "support/fake_openai.h"
+#include "support/speech.h"
 #include "support/test_server.h"
 
 using namespace std::chrono_literals;
@@ -255,4 +261,79 @@ TEST(Dialogue, ATimedOutToolIsAnErrorWhileItsParallelSiblingAnswers) {
   ASSERT_EQ(results.size(), 2u);
   EXPECT_NE(results[0]["content"].get<std::string>().find("timed out"), std::string::npos) << results[0].dump();
   EXPECT_EQ(results[1]["content"].get<std::string>().find("timed out"), std::string::npos) << results[1].dump();
+}
+
+// The operator's path: the real binary, a device mid-reply, SIGTERM. The reply in
+// progress is cut, yet the history keeps both turns (the spoken one with its audio) and
+// the dialogue's summary reaches the memory before the process exits.
+TEST(Dialogue, SigtermMidReplyStillSavesHistoryWithAudioAndMemory) {
+  TempDir dir;
+  FakeOpenAi fake;
+  fake.push_reply(text_reply("Nice to meet you."));
+  FakeReply slow = text_reply("Once upon a time there was a very long story.");
+  slow.first_token_delay = 3s;  // still thinking when the SIGTERM comes
+  fake.push_reply(slow);
+  fake.push_reply(text_reply("The user introduced herself and asked for a story."));
+
+  const auto ws_port = xz::test::free_port();
+  json cfg = {{"server", {{"ip", "127.0.0.1"}, {"port", ws_port}, {"http_port", xz::test::free_port()}}},
+              {"log", {{"data_dir", dir.path.string()}, {"log_dir", (dir.path / "log").string()}}},
+              {"selected_module", {{"Memory", "mem_local_short"}}},
+              {"LLM", {{"OpenAILLM", {{"base_url", fake.url()}, {"api_key", "sk-test"}}}}},
+              {"chat_history", {{"enabled", true}, {"store_audio", true}}}};
+  const auto config_path = dir.path / "config.yaml";
+  std::ofstream(config_path) << cfg.dump(2);  // JSON is YAML
+  xz::test::ChildProcess server(XZ_SERVER_BINARY, {"--config", config_path.string()}, dir.path.string());
+  ASSERT_TRUE(server.wait_for_output("ready", 20s)) << server.output();
+
+  DeviceProfile profile;
+  profile.device_id = "aa:bb:cc:00:11:33";
+  ClientLoop loop;
+  loop.run([&]() -> Task<void> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    SimDevice dev(ex, profile);
+    ConnectOptions o;
+    o.url = "ws://127.0.0.1:" + std::to_string(ws_port) + "/xiaozhi/v1/";
+    co_await dev.connect(o);
+    EXPECT_TRUE(co_await dev.wait_hello());
+    dev.listen_start("auto");
+    co_await dev.speak(xz::test::flite_speech("hello my name is alice"));
+    EXPECT_TRUE(co_await dev.wait_type("tts", "stop", 30s)) << "no reply to the spoken turn";
+
+    dev.listen_detect("tell me a long story");
+    EXPECT_TRUE(co_await dev.wait_type("stt", "", 10s));
+    EXPECT_TRUE(fake.wait_for_requests(2, 10s)) << "the second turn's chat request never came";
+    server.signal(SIGTERM);
+    EXPECT_TRUE(co_await dev.wait_closed(10s)) << "the server kept the connection after SIGTERM";
+  }());
+  auto status = server.wait_exit(8s);  // grace 5 s
+  ASSERT_TRUE(status.has_value()) << "did not exit within the grace period\n" << server.output();
+  EXPECT_EQ(*status, 0) << server.output();
+
+  xz::store::Database db(xz::store::database_path(dir.path.string()));
+  auto turns = xz::history::recent_turns(db, profile.device_id, 10);
+  ASSERT_EQ(turns.size(), 2u) << server.output();
+  const auto& spoken = turns[0];  // oldest first
+  const auto& cut = turns[1];
+  EXPECT_EQ(spoken.turn.kind, "user");
+  EXPECT_NE(spoken.turn.user_text.find("alice"), std::string::npos) << spoken.turn.user_text;
+  EXPECT_EQ(spoken.turn.assistant_text, "Nice to meet you.");
+  EXPECT_FALSE(spoken.turn.interrupted);
+  // ~1.5 s of speech and the pre-roll at 60 ms per packet.
+  EXPECT_GE(spoken.audio_packets, 15u);
+  EXPECT_GT(spoken.audio_bytes, 0u);
+  auto packets = xz::history::HistoryRepository(db).audio(spoken.id);
+  EXPECT_EQ(packets.size(), spoken.audio_packets);
+  EXPECT_EQ(cut.turn.kind, "typed");
+  EXPECT_EQ(cut.turn.user_text, "tell me a long story");
+  EXPECT_TRUE(cut.turn.interrupted);
+  EXPECT_EQ(cut.audio_packets, 0u);
+
+  auto memory = xz::memory::MemoryRepository(db).find(profile.device_id);
+  ASSERT_TRUE(memory.has_value()) << "the dialogue's summary was lost\n" << server.output();
+  EXPECT_EQ(memory->text, "The user introduced herself and asked for a story.");
+  auto requests = fake.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_NE(requests[2].json.dump().find("tell me a long story"), std::string::npos)
+      << "the summary covers the cut turn too";
 }
