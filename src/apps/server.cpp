@@ -36,6 +36,7 @@
 #include "tools/mcp/mcp_endpoint_client.h"
 #include "tools/mcp/mcp_server_settings.h"
 #include "tools/mcp/server_mcp_hub.h"
+#include "tools/mcp/shared_tool_lists.h"
 
 namespace xz::apps {
 
@@ -67,6 +68,7 @@ struct Server::Parts {
   std::unique_ptr<protocol::VisionTokenCodec> vision_tokens;
   http::VisionSettings vision_settings;
   std::unique_ptr<tools::mcp::ServerMcpHub> server_mcp;
+  tools::mcp::SharedToolLists device_tool_lists;
   std::unique_ptr<memory::Memory> memory;
   std::unique_ptr<history::ChatHistory> history;
   pipeline::ConversationSettings conversation_settings = pipeline::ConversationSettings::from_config(config);
@@ -154,7 +156,8 @@ void Server::start() {
   p_->voice = std::make_unique<pipeline::VoiceServices>(pipeline::VoiceServices{
       *p_->vad, *p_->asr, *p_->llm, *p_->tts, p_->runtime.pool(), p_->conversation_settings, *p_->voice_metrics,
       *p_->greetings, std::move(builtin_tools), p_->server_mcp->server_count() > 0 ? p_->server_mcp.get() : nullptr,
-      std::move(endpoint_url), std::move(capabilities), p_->intent_llm.get(), p_->memory.get(), p_->history.get()});
+      std::move(endpoint_url), std::move(capabilities), p_->intent_llm.get(), p_->memory.get(), p_->history.get(),
+      &p_->device_tool_lists});
   spdlog::info("tools: {} built-in function(s), intent mode {}", p_->voice->builtin_tools.size(),
                p_->conversation_settings.intent);
   session::ConversationFactory make_conversation = [voice = p_->voice.get()](const session::ConversationContext& ctx) {

@@ -21,6 +21,8 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+constexpr std::size_t kKeptReadBufferBytes = 2048;  // audio packets and control messages fit
+
 asio::awaitable<void> write_loop(std::shared_ptr<WebSocket::Impl> s) {
   s->writing = true;
   while (!s->queue.empty() && !s->closed) {
@@ -49,6 +51,7 @@ asio::awaitable<void> write_loop(std::shared_ptr<WebSocket::Impl> s) {
     s->queue.clear();
     s->queued_bytes = 0;
   }
+  s->queue.shrink_to_fit();  // drained: an idle connection holds no queue block
   s->writing = false;
   s->flushed.cancel();
 }
@@ -123,6 +126,9 @@ asio::awaitable<std::optional<WsMessage>> WebSocket::read() {
   m.size = total;
   if (!m.oversize) m.data = beast::buffers_to_string(s->read_buf.data());
   s->read_buf.clear();
+  // The buffer keeps the size of the largest message so far; after a big one (an MCP
+  // tool list) give it back: thousands of idle connections would each hold it.
+  if (s->read_buf.capacity() > kKeptReadBufferBytes) s->read_buf.shrink_to_fit();
   co_return m;
 }
 

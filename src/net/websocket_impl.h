@@ -1,6 +1,5 @@
 #pragma once
 // Private to net/: the Beast stream behind net::WebSocket.
-#include <deque>
 #include <string>
 
 #include <boost/asio/steady_timer.hpp>
@@ -8,6 +7,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "core/lazy_deque.h"
 #include "net/websocket.h"
 
 namespace xz::net {
@@ -26,7 +26,7 @@ struct WebSocket::Impl {
     bool binary;
     std::string data;
   };
-  std::deque<Out> queue;
+  core::LazyDeque<Out> queue;
   std::size_t queued_bytes = 0;
   // Cancelled (woken) whenever the queue drains; flush() waits on it.
   boost::asio::steady_timer flushed;

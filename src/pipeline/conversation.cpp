@@ -112,7 +112,8 @@ Conversation::Conversation(const session::ConversationContext& ctx, VoiceService
       device_mcp_(ctx.executor, ctx.link, ctx.session_id,
                   DeviceMcpOptions{std::chrono::milliseconds(10000), services.settings.tool_call_timeout,
                                    services.device_capabilities ? services.device_capabilities(device_id_)
-                                                                : nlohmann::json::object()},
+                                                                : nlohmann::json::object(),
+                                   services.device_tool_lists},
                   ctx.log) {
   if (services.settings.intent != "nointent") connect_tool_sources();
 }
@@ -341,6 +342,7 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
       co_await answer(*t);
     }
     co_await speaker_.drained();
+    speaker_.end_reply();
     // Let the device finish playing before it opens its mic again (it echoes otherwise).
     asio::steady_timer tail(ex_);
     tail.expires_at(speaker_.playback_end() + svc_.settings.tts_stop_tail);

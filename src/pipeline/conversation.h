@@ -37,6 +37,7 @@ class ChatHistory;
 namespace xz::tools::mcp {
 class ServerMcpHub;
 class McpEndpointClient;
+class SharedToolLists;
 }  // namespace xz::tools::mcp
 
 namespace xz::pipeline {
@@ -61,6 +62,7 @@ struct VoiceServices {
   providers::LlmEngine* intent_llm;  // intent_llm mode's classifier; null = the main LLM
   memory::Memory* memory;            // null: no memory across sessions
   history::ChatHistory* history;     // null: no chat history
+  tools::mcp::SharedToolLists* device_tool_lists;  // null: each session keeps its device's list
 };
 
 class Conversation : public session::Conversation, public tools::SessionActions {

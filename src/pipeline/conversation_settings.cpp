@@ -34,7 +34,11 @@ ConversationSettings ConversationSettings::from_config(const core::Config& cfg) 
     if (auto n = normalize_command(w); !n.empty()) s.wakeup_words.push_back(n);
   s.enable_greeting = cfg.get<bool>("enable_greeting", true);
   s.greeting = cfg.str("wakeup_words_response", "Hi, I'm here. What can I do for you?");
-  s.replacement_words = cfg.get<std::vector<std::string>>("replacement_words", {});
+  try {
+    s.replacement_words = ReplacementWords(cfg.get<std::vector<std::string>>("replacement_words", {}));
+  } catch (const std::invalid_argument& e) {
+    throw core::ConfigError({std::string("replacement_words: ") + e.what()});
+  }
   s.dialogue_max_chars = cfg.get<std::size_t>("dialogue_max_chars", 8000);
   s.tts_stop_tail = std::chrono::milliseconds(cfg.get<int>("tts_stop_tail_ms", 100));
   s.intent = core::selected_provider_type(cfg.root(), "Intent");

@@ -8,6 +8,7 @@
 #include "pipeline/listener.h"
 #include "pipeline/pacer.h"
 #include "pipeline/pcm_encoder.h"
+#include "pipeline/speech_text.h"
 
 namespace xz::pipeline {
 
@@ -22,7 +23,7 @@ struct ConversationSettings {
   std::vector<std::string> wakeup_words;  // normalised (see normalize_command)
   bool enable_greeting = true;
   std::string greeting;
-  std::vector<std::string> replacement_words;  // "original|replacement"
+  ReplacementWords replacement_words;  // built once: ~6 KiB, shared by every session
   std::size_t dialogue_max_chars = 8000;
   std::chrono::milliseconds tts_stop_tail{100};
   std::string intent = "function_call";  // type of the selected Intent: function_call, nointent, intent_llm

@@ -7,6 +7,7 @@
 #include "tools/mcp/mcp_remote_tool.h"
 #include "tools/mcp/mcp_session.h"
 #include "tools/mcp/mcp_tool_result.h"
+#include "tools/mcp/shared_tool_lists.h"
 #include "tools/mcp/mcp_transport.h"
 #include "tools/tool_runner.h"
 
@@ -74,17 +75,22 @@ struct DeviceMcp::Core final : tools::mcp::McpToolBackend, std::enable_shared_fr
     co_return co_await s->call_tool(std::move(name), std::move(arguments), opts.call_timeout);
   }
 
+  // The McpSession's keep_tools: the list is kept once, shared when possible.
+  std::shared_ptr<const std::vector<protocol::McpTool>> keep(std::vector<protocol::McpTool> tools) {
+    list = opts.shared_lists ? opts.shared_lists->share(std::move(tools)) : tools::mcp::make_tool_list(std::move(tools));
+    return {list, &list->all};
+  }
+
   void publish() {
-    if (!session) return;
-    all_tools = session->tools();
+    if (!session || !list) return;
     std::vector<tools::ToolPtr> visible;
     std::weak_ptr<McpToolBackend> backend = std::static_pointer_cast<McpToolBackend>(shared_from_this());
-    for (const auto& t : all_tools) {
-      if (t.user_only) continue;
-      providers::ToolSchema schema{t.name, t.description, t.input_schema};
-      visible.push_back(std::make_shared<tools::mcp::McpRemoteTool>(std::move(schema), "device", t.name, backend));
+    for (const auto& schema : list->for_llm) {
+      std::shared_ptr<const providers::ToolSchema> shared(list, &schema);
+      visible.push_back(std::make_shared<tools::mcp::McpRemoteTool>(std::move(shared), "device", schema.name, backend));
     }
-    log.info("device MCP: {} tool(s) for the LLM, {} for the user only", visible.size(), all_tools.size() - visible.size());
+    log.info("device MCP: {} tool(s) for the LLM, {} for the user only", visible.size(),
+             list->all.size() - visible.size());
     if (on_tools) on_tools(std::move(visible));
   }
 
@@ -106,7 +112,7 @@ struct DeviceMcp::Core final : tools::mcp::McpToolBackend, std::enable_shared_fr
   DeviceMcpOptions opts;
   const core::SessionLog& log;
   std::shared_ptr<tools::mcp::McpSession> session;
-  std::vector<protocol::McpTool> all_tools;
+  std::shared_ptr<const tools::mcp::SharedToolList> list;  // the device's tools, once listed
   std::function<void(std::vector<tools::ToolPtr>)> on_tools;
   bool ready = false;
   bool closed = false;
@@ -131,6 +137,11 @@ void DeviceMcp::start(std::function<void(std::vector<tools::ToolPtr>)> on_tools)
   o.capabilities = core_->opts.capabilities;
   o.with_user_tools = true;
   o.max_pending = 64;
+  std::weak_ptr<Core> owner = core_;
+  o.keep_tools = [owner](std::vector<protocol::McpTool> tools) -> std::shared_ptr<const std::vector<protocol::McpTool>> {
+    if (auto c = owner.lock()) return c->keep(std::move(tools));
+    return std::make_shared<const std::vector<protocol::McpTool>>(std::move(tools));
+  };
   core_->session = tools::mcp::McpSession::create(core_->ex, core_->transport, std::move(o));
   std::weak_ptr<Core> weak = core_;
   core_->session->set_tools_changed_handler([weak] {
@@ -146,7 +157,9 @@ core::Task<protocol::McpCallOutcome> DeviceMcp::call(std::string name, Json argu
   co_return co_await c->call(std::move(name), std::move(arguments));
 }
 
-std::vector<protocol::McpTool> DeviceMcp::tools() const { return core_->all_tools; }
+std::vector<protocol::McpTool> DeviceMcp::tools() const {
+  return core_->list ? core_->list->all : std::vector<protocol::McpTool>{};
+}
 bool DeviceMcp::ready() const { return core_->ready; }
 
 core::Task<void> DeviceMcp::close() {

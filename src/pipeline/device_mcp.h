@@ -20,12 +20,17 @@
 #include "session/device_link.h"
 #include "tools/tool.h"
 
+namespace xz::tools::mcp {
+class SharedToolLists;
+}
+
 namespace xz::pipeline {
 
 struct DeviceMcpOptions {
   std::chrono::milliseconds init_timeout{10000};  // initialize and each tools/list page
   std::chrono::milliseconds call_timeout{30000};  // one tools/call
   nlohmann::json capabilities = nlohmann::json::object();  // e.g. {"vision":{"url","token"}}
+  tools::mcp::SharedToolLists* shared_lists = nullptr;     // null: the session keeps its own copy
 };
 
 class DeviceMcp {

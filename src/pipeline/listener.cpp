@@ -21,7 +21,7 @@ Listener::Listener(asio::any_io_executor ex, ListenerSettings settings, provider
       asr_engine_(asr),
       log_(log),
       events_(std::move(events)),
-      vad_(vad.open()),
+      vad_engine_(vad),
       wake_(ex_, Clock::time_point::max()),
       worker_done_(ex_) {
   // The worker only touches members; close() waits for it before the Listener dies.
@@ -30,7 +30,7 @@ Listener::Listener(asio::any_io_executor ex, ListenerSettings settings, provider
 
 Listener::~Listener() = default;
 
-bool Listener::in_speech() const { return mode_ == Mode::manual ? manual_open_ : vad_->in_speech(); }
+bool Listener::in_speech() const { return mode_ == Mode::manual ? manual_open_ : vad_ && vad_->in_speech(); }
 
 void Listener::push_opus(std::string_view opus) {
   if (closing_) return;
@@ -40,7 +40,8 @@ void Listener::push_opus(std::string_view opus) {
     return;
   }
   std::string error;
-  auto pcm = decoder_.decode(opus, &error);
+  if (!decoder_) decoder_.emplace(16000, 1);
+  auto pcm = decoder_->decode(opus, &error);
   if (!pcm) {
     log_.debug("undecodable uplink packet: {}", error);
     return;
@@ -87,7 +88,7 @@ asio::awaitable<void> Listener::worker() {
         drop_utterance();
         mode_ = s->mode;
         manual_open_ = mode_ == Mode::manual;
-        vad_->reset();
+        if (vad_) vad_->reset();
       } else if (std::holds_alternative<Stop>(item)) {
         if (mode_ == Mode::manual && manual_open_) {
           manual_open_ = false;
@@ -95,7 +96,7 @@ asio::awaitable<void> Listener::worker() {
         }
       } else {
         drop_utterance();
-        vad_->reset();
+        if (vad_) vad_->reset();
         manual_open_ = false;
       }
     } catch (const std::exception& e) {
@@ -120,6 +121,7 @@ asio::awaitable<void> Listener::on_pcm(Pcm frame) {
     co_return;
   }
 
+  if (!vad_) vad_ = vad_engine_.open();
   auto events = co_await vad_->push(pcm);
   bool started = false, ended = false;
   for (const auto& e : events) {

@@ -5,9 +5,9 @@
 // 600 ms of audio before speech onset (the VAD decides a little late).
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -18,6 +18,7 @@
 
 #include "audio/opus_decoder.h"
 #include "core/async.h"
+#include "core/lazy_deque.h"
 #include "core/log.h"
 #include "providers/asr/asr.h"
 #include "providers/vad/vad.h"
@@ -97,11 +98,13 @@ class Listener {
   providers::AsrEngine& asr_engine_;
   const core::SessionLog& log_;
   ListenerEvents events_;
-  audio::OpusDecoder decoder_{16000, 1};
+  // Made on the first packet: a connected device that never talks costs neither.
+  std::optional<audio::OpusDecoder> decoder_;
+  providers::VadEngine& vad_engine_;
   std::unique_ptr<providers::VadStream> vad_;
   std::unique_ptr<providers::AsrStream> asr_;
 
-  std::deque<Item> queue_;
+  core::LazyDeque<Item> queue_;
   std::size_t frames_queued_ = 0;
   std::uint64_t dropped_ = 0;
   boost::asio::steady_timer wake_;
@@ -110,7 +113,7 @@ class Listener {
 
   Mode mode_ = Mode::vad;
   bool manual_open_ = false;  // manual mode between start and stop
-  std::deque<PreRoll> pre_roll_;
+  core::LazyDeque<PreRoll> pre_roll_;
   std::vector<std::string> utterance_opus_;  // keep_opus: the packets of the utterance so far
   std::size_t pre_roll_samples_ = 0;
   std::size_t speech_samples_ = 0;

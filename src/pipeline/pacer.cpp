@@ -1,7 +1,6 @@
 #include "pipeline/pacer.h"
 
 #include <algorithm>
-#include <deque>
 #include <exception>
 #include <stdexcept>
 
@@ -12,6 +11,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 #include <spdlog/spdlog.h>
+
+#include "core/lazy_deque.h"
 
 namespace xz::pipeline {
 
@@ -40,7 +41,7 @@ struct Pacer::State {
   Options opts;
   SendFrame send_frame;
   SendText send_text;
-  std::deque<Item> queue;
+  core::LazyDeque<Item> queue;
   std::size_t frames = 0, texts = 0, sent = 0;
   Clock::time_point play_end{};   // the device's playback clock
   Clock::time_point last_send{};  // fixed-interval mode

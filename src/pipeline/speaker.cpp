@@ -28,7 +28,6 @@ Speaker::Speaker(asio::any_io_executor ex, const ConversationSettings& settings,
       session_id_(session_id),
       metrics_(metrics),
       log_(log),
-      replacements_(settings.replacement_words),
       encoder_(settings.downlink),
       pacer_(
           ex, settings.pacer, [this](std::string f) { send_frame(std::move(f)); },
@@ -46,6 +45,8 @@ void Speaker::begin_reply(std::shared_ptr<TurnTimings> timings) {
   played_.clear();
   encoder_.reset();
 }
+
+void Speaker::end_reply() { encoder_.reset(); }
 
 void Speaker::send_frame(std::string frame) {
   metrics_.downlink_queued_frames.add(-1);
@@ -98,7 +99,7 @@ asio::awaitable<void> Speaker::wait_for_room(std::uint64_t gen) {
 asio::awaitable<void> Speaker::say(std::string segment) {
   const std::uint64_t gen = generation_;
   std::string subtitle = for_subtitle(segment);
-  std::string speech = for_speech(segment, replacements_);
+  std::string speech = for_speech(segment, settings_.replacement_words);
   if (speech.find_first_not_of(" \t\r\n") == std::string::npos) co_return;
 
   if (timings_ && !timings_->tts_request) timings_->tts_request = Clock::now();

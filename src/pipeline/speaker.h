@@ -4,7 +4,6 @@
 // Synthesis of the next segment overlaps playback of the previous one (the pacer holds
 // the frames). clear() is the barge-in: nothing queued before it ever leaves.
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "core/lazy_deque.h"
 #include "core/log.h"
 #include "pipeline/conversation_settings.h"
 #include "pipeline/greeting_cache.h"
@@ -47,6 +47,8 @@ class Speaker {
                                     std::function<boost::asio::awaitable<providers::PcmChunk>()> next);
   // Until every queued frame has been sent.
   boost::asio::awaitable<void> drained();
+  // The reply has been sent in full: frees its encoder (an idle session holds none).
+  void end_reply();
   // When the device will have played everything sent so far.
   Clock::time_point playback_end() const { return pacer_.playback_end(); }
   // Barge-in: drops what is queued; segments being synthesized are abandoned.
@@ -76,12 +78,11 @@ class Speaker {
   const std::string& session_id_;
   VoiceMetrics& metrics_;
   const core::SessionLog& log_;
-  ReplacementWords replacements_;
   PcmEncoder encoder_;
   Pacer pacer_;
   std::uint64_t generation_ = 0;  // bumped by clear(); stale work checks it
   std::shared_ptr<TurnTimings> timings_;
-  std::deque<std::string> queued_subtitles_;
+  core::LazyDeque<std::string> queued_subtitles_;
   std::vector<std::string> played_;
   Clock::time_point epoch_ = Clock::now();
 };

@@ -37,7 +37,13 @@ void ToolRegistry::rebuild() {
       by_name_[name] = tool;
     }
   }
-  schemas_.clear();
+}
+
+// Built on demand, not kept: a session's schemas are needed only while it asks the LLM,
+// and most sessions sit idle.
+std::vector<providers::ToolSchema> ToolRegistry::schemas() const {
+  std::vector<providers::ToolSchema> out;
+  out.reserve(by_name_.size());
   for (const auto& [name, tool] : by_name_) {
     providers::ToolSchema s = tool->schema();
     // Descriptions may name other tools by their original names; show the LLM the
@@ -49,11 +55,10 @@ void ToolRegistry::rebuild() {
         s.description.replace(p, orig.size(), other);
     }
     s.name = name;
-    schemas_.push_back(std::move(s));
+    out.push_back(std::move(s));
   }
+  return out;
 }
-
-std::vector<providers::ToolSchema> ToolRegistry::schemas() const { return schemas_; }
 
 ToolPtr ToolRegistry::find(std::string_view llm_name) const {
   auto it = by_name_.find(llm_name);

@@ -38,7 +38,6 @@ class ToolRegistry {
   const core::SessionLog& log_;
   std::vector<std::pair<std::string, std::vector<ToolPtr>>> sources_;
   std::map<std::string, ToolPtr, std::less<>> by_name_;
-  std::vector<providers::ToolSchema> schemas_;
 };
 
 }  // namespace xz::tools

@@ -210,8 +210,9 @@ core::Task<void> McpSession::refresh_tools() {
     }
     cursor = std::move(next);
   }
-  tools_ = std::move(all);
-  spdlog::debug("{}: {} tools", opts_.label, tools_.size());
+  tools_ = opts_.keep_tools ? opts_.keep_tools(std::move(all))
+                            : std::make_shared<const std::vector<protocol::McpTool>>(std::move(all));
+  spdlog::debug("{}: {} tools", opts_.label, tools_->size());
 }
 
 void McpSession::schedule_refresh() {
@@ -226,7 +227,7 @@ core::Task<void> McpSession::refresh_loop(std::shared_ptr<McpSession> self) {
     self->refresh_requested_ = false;
     try {
       co_await self->refresh_tools();
-      spdlog::info("{}: tool list changed; now {} tools", self->opts_.label, self->tools_.size());
+      spdlog::info("{}: tool list changed; now {} tools", self->opts_.label, self->tools_->size());
       if (self->tools_changed_) {
         auto fn = self->tools_changed_;  // the handler may replace itself
         fn();

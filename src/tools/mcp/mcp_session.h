@@ -37,6 +37,9 @@ struct McpSessionOptions {
   nlohmann::json capabilities = nlohmann::json::object();
   // tools/list asks for user-only tools too (firmware >= 2.0; older ones ignore it).
   bool with_user_tools = false;
+  // Turns each new tool list into the copy the session keeps (e.g. one shared by every
+  // device listing the same tools); empty = a copy of its own.
+  std::function<std::shared_ptr<const std::vector<protocol::McpTool>>(std::vector<protocol::McpTool>)> keep_tools;
 };
 
 class McpSession : public std::enable_shared_from_this<McpSession> {
@@ -60,7 +63,7 @@ class McpSession : public std::enable_shared_from_this<McpSession> {
   // Lists the tools again (all pages) and replaces tools().
   core::Task<void> refresh_tools();
 
-  const std::vector<protocol::McpTool>& tools() const { return tools_; }
+  const std::vector<protocol::McpTool>& tools() const { return *tools_; }
   // After every refresh caused by the server's list_changed notification.
   void set_tools_changed_handler(std::function<void()> fn) { tools_changed_ = std::move(fn); }
   // When the connection ends by itself (not after close()).
@@ -115,7 +118,8 @@ class McpSession : public std::enable_shared_from_this<McpSession> {
   std::string protocol_version_;
   nlohmann::json server_info_ = nlohmann::json::object();
   nlohmann::json capabilities_ = nlohmann::json::object();
-  std::vector<protocol::McpTool> tools_;
+  std::shared_ptr<const std::vector<protocol::McpTool>> tools_ =
+      std::make_shared<const std::vector<protocol::McpTool>>();
   std::function<void()> tools_changed_;
   std::function<void(const std::string&)> closed_handler_;
 };
