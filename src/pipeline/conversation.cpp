@@ -99,11 +99,6 @@ Conversation::Conversation(const session::ConversationContext& ctx, VoiceService
       log_(ctx.log),
       svc_(services),
       ex_(ctx.executor),
-      listener_(ctx.executor, listener_settings(services), services.vad, services.asr, ctx.log,
-                ListenerEvents{[this] { on_speech_started(); }, [this](Utterance u) { on_utterance(std::move(u)); },
-                               [this](std::string) { svc_.metrics.asr_errors.inc(); }}),
-      speaker_(ctx.executor, services.settings, services.tts, services.pool, ctx.link, ctx.session_id, services.metrics,
-               ctx.log),
       dialogue_(services.settings.dialogue_max_chars),
       registry_(ctx.log),
       iot_([this](nlohmann::json commands) {
@@ -116,6 +111,22 @@ Conversation::Conversation(const session::ConversationContext& ctx, VoiceService
                                    services.device_tool_lists},
                   ctx.log) {
   if (services.settings.intent != "nointent") connect_tool_sources();
+}
+
+Listener& Conversation::listener() {
+  if (!listener_) {
+    listener_ = std::make_unique<Listener>(
+        ex_, listener_settings(svc_), svc_.vad, svc_.asr, log_,
+        ListenerEvents{[this] { on_speech_started(); }, [this](Utterance u) { on_utterance(std::move(u)); },
+                       [this](std::string) { svc_.metrics.asr_errors.inc(); }});
+  }
+  return *listener_;
+}
+
+Speaker& Conversation::speaker() {
+  if (!speaker_)
+    speaker_ = std::make_unique<Speaker>(ex_, svc_.settings, svc_.tts, svc_.pool, link_, session_id_, svc_.metrics, log_);
+  return *speaker_;
 }
 
 void Conversation::connect_tool_sources() {
@@ -159,22 +170,22 @@ void Conversation::on_hello(const protocol::HelloMsg& hello) {
 
 void Conversation::on_audio(std::string_view opus, std::uint32_t) {
   if (stopping_) return;
-  listener_.push_opus(opus);
+  listener().push_opus(opus);
 }
 
 void Conversation::on_listen(const protocol::ListenMsg& msg) {
   if (msg.mode) mode_ = *msg.mode;
   switch (msg.state) {
     case protocol::ListenState::start:
-      listener_.start(mode_ == protocol::ListenMode::manual ? Listener::Mode::manual : Listener::Mode::vad);
+      listener().start(mode_ == protocol::ListenMode::manual ? Listener::Mode::manual : Listener::Mode::vad);
       if (!turn_) hooks_.set_state("listening");
       break;
     case protocol::ListenState::stop:
-      listener_.stop();
+      listener().stop();
       break;
     case protocol::ListenState::detect:
       // What was heard before the detect was the wake word itself: not for the ASR.
-      listener_.reset();
+      listener().reset();
       if (msg.text) on_detect(*msg.text);
       break;
   }
@@ -299,12 +310,12 @@ bool Conversation::cancel_turn(std::string_view why, bool send_stop) {
   auto t = std::move(turn_);
   turn_ = nullptr;
   t->cancelled = true;
-  speaker_.clear();
+  speaker().clear();
   if (send_stop) link_.send_text(protocol::make_tts_stop(session_id_));
   // Keep only what the user actually heard, and answer tool calls left open.
   if (t->req.kind != TurnKind::goodbye) {
     dialogue_.close_dangling_tool_calls(R"({"status":"interrupted","message":"cancelled by the user"})");
-    const auto& played = speaker_.played();
+    const auto& played = speaker().played();
     std::vector<std::string> heard_now(played.begin() + static_cast<std::ptrdiff_t>(std::min(t->played_before_round, played.size())),
                                        played.end());
     std::string heard = join(heard_now);
@@ -313,7 +324,7 @@ bool Conversation::cancel_turn(std::string_view why, bool send_stop) {
   svc_.metrics.turns_interrupted.inc();
   t->req.timings->stopped = Clock::now();
   record_turn(*t, true);
-  log_.info("reply interrupted ({}) after {} segment(s) played", why, speaker_.played().size());
+  log_.info("reply interrupted ({}) after {} segment(s) played", why, speaker().played().size());
   t->cancel.emit(asio::cancellation_type::terminal);
   if (!stopping_) hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
   return true;
@@ -326,7 +337,7 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
     if (previous && !previous->done.is_set()) co_await previous->done.wait();
     if (t->cancelled) throw boost::system::system_error(asio::error::operation_aborted);
 
-    speaker_.begin_reply(t->req.timings);
+    speaker().begin_reply(t->req.timings);
     if (t->req.show_stt) link_.send_text(protocol::make_stt(session_id_, strip_edge_punctuation(t->req.text)));
     link_.send_text(protocol::make_tts_start(session_id_));
     hooks_.set_state("speaking");
@@ -334,18 +345,18 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
     if (t->req.kind == TurnKind::greeting) {
       auto speech = co_await svc_.greetings.get(t->req.text);
       if (t->cancelled) throw boost::system::system_error(asio::error::operation_aborted);
-      speaker_.say_cached(*speech);
+      speaker().say_cached(*speech);
       t->reply = speech->text;
     } else if (t->req.kind == TurnKind::push) {
       co_await speak_text(*t);
     } else {
       co_await answer(*t);
     }
-    co_await speaker_.drained();
-    speaker_.end_reply();
+    co_await speaker().drained();
+    speaker().end_reply();
     // Let the device finish playing before it opens its mic again (it echoes otherwise).
     asio::steady_timer tail(ex_);
-    tail.expires_at(speaker_.playback_end() + svc_.settings.tts_stop_tail);
+    tail.expires_at(speaker().playback_end() + svc_.settings.tts_stop_tail);
     co_await tail.async_wait(asio::use_awaitable);
     finish_turn(*t);
   } catch (const std::exception& e) {
@@ -353,7 +364,7 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
       // Not a cancellation: something broke. The device must not stay in speaking.
       log_.error("reply failed: {}", e.what());
       if (turn_ == t) turn_ = nullptr;
-      speaker_.clear();
+      speaker().clear();
       link_.send_text(protocol::make_tts_stop(session_id_));
       hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
     }
@@ -451,7 +462,7 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
       SentenceSegmenter segmenter(SentenceSegmenter::Options{});
       std::map<int, providers::ToolCall> calls;
       t.reply.clear();
-      t.played_before_round = speaker_.played().size();
+      t.played_before_round = speaker().played().size();
       if (!timings.llm_request) timings.llm_request = Clock::now();
       auto on_delta = [&](const providers::ChatDelta& d) {
         if (t.cancelled) return;
@@ -504,9 +515,9 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
     while (auto item = co_await speech.next()) {
       try {
         if (item->audio)
-          co_await speaker_.play(std::move(item->title), std::move(item->audio));
+          co_await speaker().play(std::move(item->title), std::move(item->audio));
         else
-          co_await speaker_.say(std::move(item->text));
+          co_await speaker().say(std::move(item->text));
       } catch (const boost::system::system_error& e) {
         if (e.code() == asio::error::operation_aborted) throw;
         svc_.metrics.tts_errors.inc();
@@ -565,7 +576,7 @@ asio::awaitable<void> Conversation::speak_text(Turn& t) {
   SentenceSegmenter segmenter(SentenceSegmenter::Options{});
   auto segments = segmenter.push(t.req.text);
   if (auto rest = segmenter.finish()) segments.push_back(std::move(*rest));
-  for (auto& seg : segments) co_await speaker_.say(std::move(seg));
+  for (auto& seg : segments) co_await speaker().say(std::move(seg));
   t.reply = t.req.text;
 }
 
@@ -633,7 +644,7 @@ void Conversation::record_turn(Turn& t, bool interrupted) {
   r.started_ms = t.started_unix_ms;
   r.kind = kKinds[static_cast<int>(t.req.kind)];
   if (t.req.kind == TurnKind::user || t.req.kind == TurnKind::typed) r.user_text = t.req.text;
-  r.assistant_text = join(speaker_.played());
+  r.assistant_text = join(speaker().played());
   if (r.assistant_text.empty()) r.assistant_text = t.reply;
   r.tools = t.tool_log;
   r.interrupted = interrupted;
@@ -652,9 +663,9 @@ asio::awaitable<void> Conversation::stop() {
   // The memory summary runs in the background (and graceful shutdown waits for it).
   if (svc_.memory) svc_.memory->remember(device_id_, dialogue_.history());
   hub_subscription_.reset();
-  co_await listener_.close();
+  if (listener_) co_await listener_->close();
   if (last_turn_ && !last_turn_->done.is_set()) co_await last_turn_->done.wait();
-  speaker_.stop();
+  if (speaker_) speaker_->stop();
   co_await device_mcp_.close();
   if (endpoint_) co_await endpoint_->close();
 }

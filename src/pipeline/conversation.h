@@ -134,6 +134,8 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   // answer with their results.
   boost::asio::awaitable<bool> run_tool_round(Turn& turn, std::vector<providers::ToolCall> calls, int round,
                                               SpeechQueue& speech);
+  Listener& listener();
+  Speaker& speaker();
   void connect_tool_sources();
   // The turn goes to the chat history (finished or interrupted).
   void record_turn(Turn& turn, bool interrupted);
@@ -149,8 +151,9 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   VoiceServices& svc_;
   boost::asio::any_io_executor ex_;
 
-  Listener listener_;
-  Speaker speaker_;
+  // Made on first use: a connected device that is not talking holds neither.
+  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<Speaker> speaker_;
   Dialogue dialogue_;
   tools::ToolRegistry registry_;
   tools::IotThings iot_;

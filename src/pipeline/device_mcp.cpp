@@ -134,7 +134,7 @@ void DeviceMcp::start(std::function<void(std::vector<tools::ToolPtr>)> on_tools)
   tools::mcp::McpSessionOptions o;
   o.label = "device MCP";
   o.request_timeout = core_->opts.init_timeout;
-  o.capabilities = core_->opts.capabilities;
+  o.capabilities = std::move(core_->opts.capabilities);  // used once, by initialize
   o.with_user_tools = true;
   o.max_pending = 64;
   std::weak_ptr<Core> owner = core_;

@@ -17,15 +17,17 @@ void ToolRegistry::set_source(const std::string& source, std::vector<ToolPtr> to
   for (auto& [name, list] : sources_) {
     if (name == source) {
       list = std::move(tools);
-      rebuild();
+      stale_ = true;
       return;
     }
   }
   sources_.emplace_back(source, std::move(tools));
-  rebuild();
+  stale_ = true;
 }
 
-void ToolRegistry::rebuild() {
+const ToolRegistry::Index& ToolRegistry::index() const {
+  if (!stale_) return by_name_;
+  stale_ = false;
   by_name_.clear();
   std::map<std::string, std::string> origin;
   for (const auto& [source, list] : sources_) {
@@ -37,18 +39,20 @@ void ToolRegistry::rebuild() {
       by_name_[name] = tool;
     }
   }
+  return by_name_;
 }
 
 // Built on demand, not kept: a session's schemas are needed only while it asks the LLM,
 // and most sessions sit idle.
 std::vector<providers::ToolSchema> ToolRegistry::schemas() const {
+  const Index& tools = index();
   std::vector<providers::ToolSchema> out;
-  out.reserve(by_name_.size());
-  for (const auto& [name, tool] : by_name_) {
+  out.reserve(tools.size());
+  for (const auto& [name, tool] : tools) {
     providers::ToolSchema s = tool->schema();
     // Descriptions may name other tools by their original names; show the LLM the
     // names it can call.
-    for (const auto& [other, t] : by_name_) {
+    for (const auto& [other, t] : tools) {
       const std::string& orig = t->schema().name;
       if (orig == other) continue;
       for (std::size_t p = s.description.find(orig); p != std::string::npos; p = s.description.find(orig, p + other.size()))
@@ -61,11 +65,12 @@ std::vector<providers::ToolSchema> ToolRegistry::schemas() const {
 }
 
 ToolPtr ToolRegistry::find(std::string_view llm_name) const {
-  auto it = by_name_.find(llm_name);
-  if (it != by_name_.end()) return it->second;
+  const Index& tools = index();
+  auto it = tools.find(llm_name);
+  if (it != tools.end()) return it->second;
   // Some models echo the original dotted name.
-  it = by_name_.find(sanitize_tool_name(llm_name));
-  return it == by_name_.end() ? nullptr : it->second;
+  it = tools.find(sanitize_tool_name(llm_name));
+  return it == tools.end() ? nullptr : it->second;
 }
 
 }  // namespace xz::tools

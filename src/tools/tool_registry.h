@@ -29,15 +29,19 @@ class ToolRegistry {
   std::vector<providers::ToolSchema> schemas() const;
   // The tool behind a name the LLM used; nullptr when unknown.
   ToolPtr find(std::string_view llm_name) const;
-  std::size_t size() const { return by_name_.size(); }
-  bool empty() const { return by_name_.empty(); }
+  std::size_t size() const { return index().size(); }
+  bool empty() const { return index().empty(); }
 
  private:
-  void rebuild();
+  using Index = std::map<std::string, ToolPtr, std::less<>>;
+  // The name index, rebuilt on first use after a change: most sessions sit idle and
+  // never need it.
+  const Index& index() const;
 
   const core::SessionLog& log_;
   std::vector<std::pair<std::string, std::vector<ToolPtr>>> sources_;
-  std::map<std::string, ToolPtr, std::less<>> by_name_;
+  mutable Index by_name_;
+  mutable bool stale_ = false;
 };
 
 }  // namespace xz::tools

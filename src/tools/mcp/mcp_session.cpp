@@ -74,8 +74,11 @@ core::Task<void> McpSession::start() {
 
 core::Task<void> McpSession::initialize() {
   const int id = next_id();
+  // Sent once, then not kept: thousands of device sessions would each hold a copy.
+  Json capabilities = opts_.capabilities.is_object() ? std::move(opts_.capabilities) : Json::object();
+  opts_.capabilities = nullptr;
   Json params = {{"protocolVersion", opts_.protocol_version},
-                 {"capabilities", opts_.capabilities.is_object() ? opts_.capabilities : Json::object()},
+                 {"capabilities", std::move(capabilities)},
                  {"clientInfo", {{"name", opts_.client_name}, {"version", opts_.client_version}}}};
   Json message = request_message(id, "initialize", std::move(params));
   std::string what = "initialize";
