@@ -1,5 +1,7 @@
 #include "providers/vad/silero_vad.h"
 
+#include <algorithm>
+#include <span>
 #include <stdexcept>
 #include <utility>
 
@@ -15,6 +17,14 @@ namespace xz::providers {
 namespace {
 
 constexpr std::size_t kWindow = SileroModel::kWindow;
+// A window whose every sample is this quiet (about -60 dBFS) is silence: digital
+// silence or the comfort noise of the firmware's DTX packets. Speech peaks tens of dB
+// higher. Such windows skip the model, which is most of a device's uplink.
+constexpr int kSilencePeak = 32;
+
+bool all_silent(std::span<const std::int16_t> samples) {
+  return std::all_of(samples.begin(), samples.end(), [](std::int16_t v) { return v >= -kSilencePeak && v <= kSilencePeak; });
+}
 
 // Everything a stream decides with. Shared with its in-flight push, so destroying the
 // stream while inference runs on the pool is safe.
@@ -52,6 +62,26 @@ struct InferenceResult {
   std::vector<float> probs;
 };
 
+// Window by window: silent ones get probability 0 and leave the model to start afresh
+// on the next sound (its state after silence is close to the initial one anyway);
+// the others run the model. Per window, so how the audio was chunked never matters.
+InferenceResult decide_windows(const SileroModel& model, SileroModel::State state,
+                               std::span<const std::int16_t> windows) {
+  InferenceResult r;
+  r.probs.reserve(windows.size() / kWindow);
+  for (std::size_t at = 0; at + kWindow <= windows.size(); at += kWindow) {
+    auto window = windows.subspan(at, kWindow);
+    if (all_silent(window)) {
+      state = {};
+      r.probs.push_back(0.0F);
+    } else {
+      r.probs.push_back(model.run(state, window).front());
+    }
+  }
+  r.state = state;
+  return r;
+}
+
 class SileroStream : public VadStream {
  public:
   SileroStream(std::shared_ptr<const SileroModel> model, boost::asio::thread_pool& pool, const SileroVadOptions& o)
@@ -76,7 +106,7 @@ class SileroStream : public VadStream {
       pending.insert(pending.end(), pcm.begin(), pcm.end());
       co_return std::vector<VadEvent>{};
     }
-    // Whole windows go to the pool; the tail stays pending.
+    // Whole windows are decided now; the tail stays pending.
     std::vector<std::int16_t> windows;
     windows.reserve(total - total % kWindow);
     windows.insert(windows.end(), pending.begin(), pending.end());
@@ -84,24 +114,28 @@ class SileroStream : public VadStream {
     windows.insert(windows.end(), pcm.begin(), pcm.begin() + static_cast<std::ptrdiff_t>(take));
     pending.assign(pcm.begin() + static_cast<std::ptrdiff_t>(take), pcm.end());
 
-    const std::uint64_t generation = st->generation;
-    st->busy = true;
-    // The job borrows from this frame, which lives until the job is done. (Owning
-    // captures would also be destroyed twice by g++ 12 inside core::offload.)
-    auto job = [m = model.get(), state = st->model_state, w = &windows]() mutable {
-      auto probs = m->run(state, *w);
-      return InferenceResult{state, std::move(probs)};
-    };
-    InferenceResult r;
-    try {
-      r = co_await core::offload(pool, job);
-    } catch (...) {
-      if (st->generation == generation) st->busy = false;
-      throw;
-    }
     std::vector<VadEvent> events;
-    if (st->generation != generation) co_return events;  // reset() while we ran
-    st->busy = false;
+    InferenceResult r;
+    if (all_silent(windows)) {
+      // Most of a device's uplink: decided here, without a trip to the pool.
+      r = decide_windows(*model, st->model_state, windows);
+    } else {
+      const std::uint64_t generation = st->generation;
+      st->busy = true;
+      // The job borrows from this frame, which lives until the job is done. (Owning
+      // captures would also be destroyed twice by g++ 12 inside core::offload.)
+      auto job = [m = model.get(), state = st->model_state, w = &windows]() {
+        return decide_windows(*m, state, *w);
+      };
+      try {
+        r = co_await core::offload(pool, job);
+      } catch (...) {
+        if (st->generation == generation) st->busy = false;
+        throw;
+      }
+      if (st->generation != generation) co_return events;  // reset() while we ran
+      st->busy = false;
+    }
     st->model_state = r.state;
     for (float p : r.probs) {
       st->position += kWindow;

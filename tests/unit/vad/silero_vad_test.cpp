@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <latch>
 #include <stdexcept>
 
 #include <time.h>
@@ -9,6 +11,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
@@ -91,6 +94,30 @@ TEST_F(SileroVadTest, PureToneIsNotSpeech) {
 
 TEST_F(SileroVadTest, SilenceIsNotSpeech) {
   EXPECT_TRUE(detect(xz::test::silence(3.0), 960).empty());
+}
+
+// Silent packets (most of a device's uplink, DTX) are decided without the worker pool;
+// sound still needs it.
+TEST_F(SileroVadTest, SilenceIsDecidedWithoutThePool) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::latch busy(2);
+  for (int i = 0; i < 2; ++i)  // every worker of the pool waits for the test
+    boost::asio::post(rt.pool(), [&busy, released] {
+      busy.count_down();
+      released.wait();
+    });
+  busy.wait();
+  auto quiet = std::async(std::launch::async, [&] { return detect(xz::test::silence(2.0), 960); });
+  const bool quiet_done = quiet.wait_for(10s) == std::future_status::ready;
+  auto s = vad.open();
+  auto sound = std::async(std::launch::async, [&] { return run_on(rt, feed(*s, xz::test::tone(0.5, 440), 960)); });
+  const bool sound_waited = sound.wait_for(200ms) == std::future_status::timeout;
+  release.set_value();
+  EXPECT_TRUE(quiet_done) << "silence waited for the pool";
+  EXPECT_TRUE(quiet.get().empty());
+  EXPECT_TRUE(sound_waited) << "sound was decided without the model";
+  EXPECT_TRUE(sound.get().empty());
 }
 
 TEST_F(SileroVadTest, ChunkSizeDoesNotChangeTheEvents) {
