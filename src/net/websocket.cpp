@@ -21,7 +21,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kKeptReadBufferBytes = 2048;  // audio packets and control messages fit
+constexpr std::size_t kKeptReadBufferBytes = 512;  // what Beast prepares at least; audio packets fit
 
 asio::awaitable<void> write_loop(std::shared_ptr<WebSocket::Impl> s) {
   s->writing = true;
