@@ -84,11 +84,7 @@ Session::Session(SessionDeps deps, std::shared_ptr<net::WebSocket> ws, DeviceIde
 
 Session::~Session() = default;
 
-asio::awaitable<void> Session::run() {
-  auto self = shared_from_this();
-  connected_at_ = last_activity_ = Clock::now();
-  control_ = std::make_shared<Control>(weak_from_this(), ws_->executor());
-
+void Session::register_session() {
   SessionInfo info;
   info.device_id = identity_.device_key;
   info.client_id = identity_.client_id;
@@ -103,8 +99,14 @@ asio::awaitable<void> Session::run() {
   log_.info("connected from {} (client {}, protocol v{}{})", identity_.remote_ip,
             identity_.client_id.empty() ? "-" : identity_.client_id, identity_.protocol_version,
             identity_.from_mqtt_gateway ? ", via MQTT gateway" : "");
+}
 
-  asio::co_spawn(ws_->executor(), [self]() { return self->watchdog(); }, asio::detached);
+asio::awaitable<void> Session::run() {
+  auto self = shared_from_this();
+  connected_at_ = last_activity_ = Clock::now();
+  control_ = std::make_shared<Control>(weak_from_this(), ws_->executor());
+  register_session();  // not inline: its locals would live in this coroutine's frame
+  watch();
 
   std::string end_reason = "connection closed by the device";
   for (;;) {
@@ -164,35 +166,39 @@ void Session::close_after_turn(std::string reason) {
   close(std::move(reason));
 }
 
-asio::awaitable<void> Session::watchdog() {
+// A plain timer handler rather than a coroutine: thousands of idle sessions each
+// keep one armed, and a spawned coroutine costs ten times the memory.
+void Session::watch() {
+  if (closed_) return;
   const auto& s = deps_.settings;
-  while (!closed_) {
-    auto now = Clock::now();
-    Clock::time_point deadline;
-    if (!hello_done_) {
-      deadline = connected_at_ + s.hello_timeout;
-      if (now >= deadline) {
-        close("no hello within " + std::to_string(s.hello_timeout.count()) + " ms");
-        co_return;
-      }
-    } else {
-      auto quiet = now - last_activity_;
-      if (quiet >= s.no_voice_timeout + s.hard_close_after) {
-        close("no activity for " +
-              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(quiet).count()) + " s");
-        co_return;
-      }
-      if (quiet >= s.no_voice_timeout && !goodbye_started_) {
-        goodbye_started_ = true;
-        log_.info("no voice for {} ms: goodbye turn, hard close in {} ms", s.no_voice_timeout.count(),
-                  s.hard_close_after.count());
-        if (conversation_) conversation_->on_no_voice_timeout();
-      }
-      deadline = last_activity_ + s.no_voice_timeout + (goodbye_started_ ? s.hard_close_after : Clock::duration{});
+  auto now = Clock::now();
+  Clock::time_point deadline;
+  if (!hello_done_) {
+    deadline = connected_at_ + s.hello_timeout;
+    if (now >= deadline) {
+      close("no hello within " + std::to_string(s.hello_timeout.count()) + " ms");
+      return;
     }
-    watchdog_timer_.expires_at(deadline);
-    co_await watchdog_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  } else {
+    auto quiet = now - last_activity_;
+    if (quiet >= s.no_voice_timeout + s.hard_close_after) {
+      close("no activity for " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(quiet).count()) +
+            " s");
+      return;
+    }
+    if (quiet >= s.no_voice_timeout && !goodbye_started_) {
+      goodbye_started_ = true;
+      log_.info("no voice for {} ms: goodbye turn, hard close in {} ms", s.no_voice_timeout.count(),
+                s.hard_close_after.count());
+      if (conversation_) conversation_->on_no_voice_timeout();
+    }
+    deadline = last_activity_ + s.no_voice_timeout + (goodbye_started_ ? s.hard_close_after : Clock::duration{});
   }
+  // Woken at the deadline, or early by cancel() when the rules change (hello, close).
+  watchdog_timer_.expires_at(deadline);
+  watchdog_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code&) {
+    if (auto self = weak.lock()) self->watch();
+  });
 }
 
 void Session::drop(std::string_view what, std::string_view why) {

@@ -49,7 +49,9 @@ class Session : public std::enable_shared_from_this<Session>, private SessionHoo
  private:
   class Control;
 
-  boost::asio::awaitable<void> watchdog();
+  void register_session();
+  // Closes a session that never says hello or goes quiet; re-arms itself.
+  void watch();
   void on_text(const std::string& text);
   void on_binary(const std::string& frame);
   void on_hello(const protocol::HelloMsg& hello);
