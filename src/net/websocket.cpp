@@ -21,7 +21,11 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kKeptReadBufferBytes = 512;  // what Beast prepares at least; audio packets fit
+constexpr std::size_t kKeptReadBufferBytes = 512;
+// Beast prepares this much of the read buffer as soon as a read starts, so an idle
+// connection holds it while it waits: an uplink audio packet fits, and longer messages
+// take a few reads.
+constexpr std::size_t kReadPieceBytes = 512;
 
 asio::awaitable<void> write_loop(std::shared_ptr<WebSocket::Impl> s) {
   s->writing = true;
@@ -104,8 +108,7 @@ asio::awaitable<std::optional<WsMessage>> WebSocket::read() {
   WsMessage m;
   std::size_t total = 0;
   for (;;) {
-    auto [ec, n] = co_await s->ws.async_read_some(s->read_buf, 16 * 1024,
-                                                  asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await s->ws.async_read_some(s->read_buf, kReadPieceBytes, asio::as_tuple(asio::use_awaitable));
     if (ec) {
       s->read_error = classify(ec);
       s->closed = true;
