@@ -9,15 +9,15 @@ audio::OpusFramer& PcmEncoder::framer() {
   return *framer_;
 }
 
-std::vector<std::string> PcmEncoder::push(const providers::PcmChunk& chunk) {
+std::vector<std::string> PcmEncoder::push(std::span<const std::int16_t> samples, int sample_rate) {
   std::vector<std::string> out;
-  if (chunk.sample_rate != in_rate_) {
+  if (sample_rate != in_rate_) {
     // A new rate (another engine, or the first chunk): what the old one held goes first.
     if (resampler_) out = framer().push(resampler_->flush());
-    in_rate_ = chunk.sample_rate;
+    in_rate_ = sample_rate;
     resampler_ = std::make_unique<audio::Resampler>(in_rate_, fmt_.sample_rate);
   }
-  for (auto& f : framer().push(resampler_->process(chunk.samples))) out.push_back(std::move(f));
+  for (auto& f : framer().push(resampler_->process(samples))) out.push_back(std::move(f));
   return out;
 }
 

@@ -6,6 +6,7 @@
 // a session that is not speaking holds none.
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,8 @@ class PcmEncoder {
  public:
   explicit PcmEncoder(DownlinkFormat fmt);
   // Frames completed by this chunk (maybe none).
-  std::vector<std::string> push(const providers::PcmChunk& chunk);
+  std::vector<std::string> push(std::span<const std::int16_t> samples, int sample_rate);
+  std::vector<std::string> push(const providers::PcmChunk& chunk) { return push(chunk.samples, chunk.sample_rate); }
   // The rest, padded with silence to a whole frame (end of a sentence).
   std::vector<std::string> flush();
   // Forgets the stream and frees the encoder.

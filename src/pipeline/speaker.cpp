@@ -1,5 +1,8 @@
 #include "pipeline/speaker.h"
 
+#include <algorithm>
+#include <span>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -15,6 +18,8 @@ namespace {
 // The pacer may hold this much ahead of playback before synthesis waits (back-pressure
 // for long answers and music); well under the pacer's own bound.
 constexpr std::size_t kHighWatermarkFrames = 250;
+// Frames a running-dry reply encodes on the loop before the rest goes to the pool.
+constexpr int kInlineFrames = 2;
 }  // namespace
 
 Speaker::Speaker(asio::any_io_executor ex, const ConversationSettings& settings, providers::TtsEngine& tts,
@@ -74,18 +79,43 @@ bool Speaker::queue_frame(std::string frame) {
   return true;
 }
 
-asio::awaitable<bool> Speaker::queue_pcm(const providers::PcmChunk& chunk, std::uint64_t gen,
-                                         const std::string& subtitle, bool& subtitle_sent) {
-  auto frames = co_await core::offload(pool_, [this, &chunk] { return encoder_.push(chunk); });
-  if (gen != generation_) co_return false;
+bool Speaker::running_dry() const {
+  // Fewer frames queued than the pacer's start-up burst.
+  return pacer_.queued_frames() < static_cast<std::size_t>(std::max(settings_.pacer.prebuffer_frames, 1));
+}
+
+void Speaker::queue_frames(std::vector<std::string> frames, const std::string& subtitle, bool& subtitle_sent) {
   if (!frames.empty() && !subtitle_sent) {
     queue_subtitle(subtitle);
     subtitle_sent = true;
   }
   for (auto& f : frames)
     if (!queue_frame(std::move(f))) log_.warn("downlink queue full: dropping a frame");
+}
+
+asio::awaitable<bool> Speaker::queue_pcm(const providers::PcmChunk& chunk, std::uint64_t gen,
+                                         const std::string& subtitle, bool& subtitle_sent) {
+  std::span<const std::int16_t> rest = chunk.samples;
+  if (running_dry()) {
+    const auto inline_samples =
+        static_cast<std::size_t>(chunk.sample_rate) * static_cast<std::size_t>(kInlineFrames * settings_.downlink.frame_ms) / 1000;
+    const std::size_t n = std::min(rest.size(), inline_samples);
+    queue_frames(encoder_.push(rest.first(n), chunk.sample_rate), subtitle, subtitle_sent);
+    rest = rest.subspan(n);
+  }
+  if (!rest.empty()) {
+    auto frames =
+        co_await core::offload(pool_, [this, rest, rate = chunk.sample_rate] { return encoder_.push(rest, rate); });
+    if (gen != generation_) co_return false;
+    queue_frames(std::move(frames), subtitle, subtitle_sent);
+  }
   co_await wait_for_room(gen);
   co_return gen == generation_;
+}
+
+asio::awaitable<std::vector<std::string>> Speaker::flush_encoder() {
+  if (running_dry()) co_return encoder_.flush();
+  co_return co_await core::offload(pool_, [this] { return encoder_.flush(); });
 }
 
 asio::awaitable<void> Speaker::wait_for_room(std::uint64_t gen) {
@@ -117,7 +147,7 @@ asio::awaitable<void> Speaker::say(std::string segment) {
   providers::TtsRequest request{speech, "", ""};
   co_await tts_.synthesize(std::move(request), std::move(sink));
   if (gen != generation_) co_return;
-  auto tail = co_await core::offload(pool_, [this] { return encoder_.flush(); });
+  auto tail = co_await flush_encoder();
   if (gen != generation_) co_return;
   if (!tail.empty() && !subtitle_sent) queue_subtitle(subtitle);
   for (auto& f : tail) queue_frame(std::move(f));
@@ -133,7 +163,7 @@ asio::awaitable<void> Speaker::play(std::string title,
     if (!co_await queue_pcm(chunk, gen, title, subtitle_sent)) co_return;
   }
   if (gen != generation_) co_return;
-  auto tail = co_await core::offload(pool_, [this] { return encoder_.flush(); });
+  auto tail = co_await flush_encoder();
   if (gen != generation_) co_return;
   for (auto& f : tail) queue_frame(std::move(f));
 }

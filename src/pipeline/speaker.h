@@ -64,9 +64,16 @@ class Speaker {
   void send_text(std::string json);
   void queue_subtitle(const std::string& subtitle);
   bool queue_frame(std::string frame);
-  // Encodes a chunk off the loop and queues its frames; false when the reply was cleared.
+  // Encodes a chunk and queues its frames; false when the reply was cleared. While the
+  // device is about to run dry (a reply's start) the first frames are encoded right
+  // here: tens of microseconds each, where a round trip through a busy pool costs a
+  // millisecond or more. The rest, and any read-ahead, is encoded on the pool.
   boost::asio::awaitable<bool> queue_pcm(const providers::PcmChunk& chunk, std::uint64_t gen,
                                          const std::string& subtitle, bool& subtitle_sent);
+  // The end of a segment: the encoder's last, padded frame (inline or on the pool, as above).
+  boost::asio::awaitable<std::vector<std::string>> flush_encoder();
+  bool running_dry() const;
+  void queue_frames(std::vector<std::string> frames, const std::string& subtitle, bool& subtitle_sent);
   // Waits while the pacer holds more than a few seconds (back-pressure).
   boost::asio::awaitable<void> wait_for_room(std::uint64_t gen);
 
