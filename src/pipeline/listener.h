@@ -76,10 +76,6 @@ class Listener {
     std::vector<std::int16_t> samples;
     std::string opus;  // the packet it came from (keep_opus only)
   };
-  struct PreRoll {
-    std::vector<std::int16_t> samples;
-    std::string opus;
-  };
   struct Start {
     Mode mode;
   };
@@ -113,7 +109,7 @@ class Listener {
 
   Mode mode_ = Mode::vad;
   bool manual_open_ = false;  // manual mode between start and stop
-  core::LazyDeque<PreRoll> pre_roll_;
+  core::LazyDeque<Pcm> pre_roll_;  // audio before the VAD's onset
   std::vector<std::string> utterance_opus_;  // keep_opus: the packets of the utterance so far
   std::size_t pre_roll_samples_ = 0;
   std::size_t speech_samples_ = 0;
