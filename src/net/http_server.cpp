@@ -144,7 +144,7 @@ asio::awaitable<void> serve(std::shared_ptr<HttpServer::Impl> impl, WebSocketHan
       }
       HttpRequest info = to_request(req, ip);
       stream.expires_never();
-      websocket::stream<beast::tcp_stream> ws(std::move(stream));
+      websocket::stream<tcp::socket> ws(stream.release_socket());
       ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10),
                                                     websocket::stream_base::none(), false});
       ws.read_message_max(0);  // WebSocket::read() skips oversize messages itself

@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
@@ -45,11 +46,11 @@ asio::awaitable<void> write_loop(std::shared_ptr<WebSocket::Impl> s) {
     websocket::close_reason cr(websocket::close_code::normal);
     cr.reason = s->close_reason.substr(0, 120);
     // Do not wait forever for the peer's close frame.
-    beast::get_lowest_layer(s->ws).expires_after(std::chrono::seconds(2));
+    s->ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(2), websocket::stream_base::none(), false});
     co_await s->ws.async_close(cr, asio::as_tuple(asio::use_awaitable));
     s->closed = true;
     beast::error_code ignored;
-    beast::get_lowest_layer(s->ws).socket().close(ignored);
+    beast::get_lowest_layer(s->ws).close(ignored);
   }
   if (s->closed) {
     s->queue.clear();
@@ -73,7 +74,7 @@ WebSocket::WebSocket(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 WebSocket::~WebSocket() {
   if (impl_ && !impl_->closed && !impl_->writing) {
     beast::error_code ec;
-    beast::get_lowest_layer(impl_->ws).socket().close(ec);
+    beast::get_lowest_layer(impl_->ws).close(ec);
   }
 }
 
@@ -114,7 +115,7 @@ asio::awaitable<std::optional<WsMessage>> WebSocket::read() {
       s->closed = true;
       if (!s->writing) {
         beast::error_code ignored;
-        beast::get_lowest_layer(s->ws).socket().close(ignored);
+        beast::get_lowest_layer(s->ws).close(ignored);
       }
       co_return std::nullopt;
     }
@@ -143,7 +144,7 @@ bool enqueue(const std::shared_ptr<WebSocket::Impl>& s, bool binary, std::string
                  s->queued_bytes);
     s->closed = true;
     beast::error_code ignored;
-    beast::get_lowest_layer(s->ws).socket().close(ignored);
+    beast::get_lowest_layer(s->ws).close(ignored);
     return false;
   }
   s->queued_bytes += data.size();
@@ -178,7 +179,7 @@ void WebSocket::abort() {
   auto s = impl_;
   s->closed = true;
   beast::error_code ignored;
-  beast::get_lowest_layer(s->ws).socket().close(ignored);
+  beast::get_lowest_layer(s->ws).close(ignored);
 }
 
 asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClientOptions opts) {
@@ -194,11 +195,12 @@ asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClient
   auto ex = co_await asio::this_coro::executor;
   tcp::resolver resolver(ex);
   auto results = co_await resolver.async_resolve(host, port, asio::use_awaitable);
-  websocket::stream<beast::tcp_stream> ws(ex);
-  beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
-  co_await beast::get_lowest_layer(ws).async_connect(results, asio::use_awaitable);
-  beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true));
-  beast::get_lowest_layer(ws).expires_never();
+  beast::tcp_stream connecting(ex);
+  connecting.expires_after(std::chrono::seconds(10));
+  co_await connecting.async_connect(results, asio::use_awaitable);
+  connecting.socket().set_option(tcp::no_delay(true));
+  connecting.expires_never();
+  websocket::stream<tcp::socket> ws(connecting.release_socket());
   ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), websocket::stream_base::none(), false});
   ws.read_message_max(0);  // enforced by read(), which skips oversize messages
   ws.set_option(websocket::stream_base::decorator([headers = opts.headers](websocket::request_type& req) {
@@ -208,7 +210,7 @@ asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClient
   auto impl = std::make_unique<WebSocket::Impl>(std::move(ws), opts.max_queued_bytes);
   impl->max_message_bytes = opts.max_message_bytes;
   beast::error_code ec;
-  auto ep = beast::get_lowest_layer(impl->ws).socket().remote_endpoint(ec);
+  auto ep = beast::get_lowest_layer(impl->ws).remote_endpoint(ec);
   if (!ec) impl->remote_ip = ep.address().to_string();
   co_return std::make_shared<WebSocket>(std::move(impl));
 }

@@ -4,7 +4,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "core/lazy_deque.h"
@@ -15,12 +15,14 @@ namespace xz::net {
 namespace beast = boost::beast;
 
 struct WebSocket::Impl {
-  Impl(beast::websocket::stream<beast::tcp_stream> s, std::size_t max_queued)
+  Impl(beast::websocket::stream<boost::asio::ip::tcp::socket> s, std::size_t max_queued)
       : ws(std::move(s)),
         flushed(ws.get_executor(), std::chrono::steady_clock::time_point::max()),
         max_queued_bytes(max_queued) {}
 
-  beast::websocket::stream<beast::tcp_stream> ws;
+  // Over the bare socket, not Beast's tcp_stream: its timers cost every idle connection
+  // half a kilobyte; the WebSocket's own timeout option bounds handshakes and closes.
+  beast::websocket::stream<boost::asio::ip::tcp::socket> ws;
   beast::flat_buffer read_buf;
   struct Out {
     bool binary;

@@ -4,6 +4,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
@@ -375,6 +377,39 @@ TEST(DeviceEdge, UnfinishedHandshakeIsDroppedWithoutHarmingOthers) {
   raw.read_some(boost::asio::buffer(buf), ec);
   EXPECT_TRUE(ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset) << ec.message();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
+// A peer that never answers the server's close frame is cut off after the close
+// handshake's 2 s limit, not kept until a TCP timeout.
+TEST(DeviceEdge, APeerThatIgnoresTheCloseFrameIsDroppedSoon) {
+  TestServer server;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket raw(io);
+  raw.connect({boost::asio::ip::make_address("127.0.0.1"), server.ws_port()});
+  boost::asio::write(raw, boost::asio::buffer(std::string(
+                              "GET /xiaozhi/v1/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                              "Device-Id: aa:bb:cc:dd:ee:42\r\nClient-Id: raw-client\r\n\r\n")));
+  boost::asio::streambuf response;
+  boost::asio::read_until(raw, response, "\r\n\r\n");
+  std::string head(boost::asio::buffers_begin(response.data()), boost::asio::buffers_end(response.data()));
+  ASSERT_NE(head.find(" 101 "), std::string::npos) << head;
+
+  // {"type":"goodbye"} in one masked text frame (mask 0: the payload goes as is).
+  const std::string goodbye = R"({"type":"goodbye"})";
+  std::string frame{static_cast<char>(0x81), static_cast<char>(0x80 | goodbye.size()), 0, 0, 0, 0};
+  frame += goodbye;
+  const auto t0 = std::chrono::steady_clock::now();
+  boost::asio::write(raw, boost::asio::buffer(frame));
+
+  // Read the server's close frame and never answer it, until the server hangs up.
+  char buf[256];
+  boost::system::error_code ec;
+  while (!ec) raw.read_some(boost::asio::buffer(buf), ec);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_TRUE(ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset) << ec.message();
+  EXPECT_GE(took, 1500ms) << "the server should wait a moment for the close frame";
+  EXPECT_LT(took, 5s) << "the server waited too long for a close frame that never came";
 }
 
 TEST(DeviceEdge, NoVoiceTimeoutEndsTheSession) {
