@@ -21,14 +21,15 @@ McpRemoteTool::McpRemoteTool(providers::ToolSchema schema, std::string server, s
 
 McpRemoteTool::McpRemoteTool(std::shared_ptr<const providers::ToolSchema> schema, std::string server,
                              std::string mcp_name, std::weak_ptr<McpToolBackend> backend)
-    : schema_(std::move(schema)), server_(std::move(server)), mcp_name_(std::move(mcp_name)),
-      backend_(std::move(backend)) {}
+    : schema_(std::move(schema)), server_(std::move(server)), backend_(std::move(backend)) {
+  if (mcp_name != schema_->name) mcp_name_ = std::move(mcp_name);
+}
 
 core::Task<ToolResult> McpRemoteTool::call(nlohmann::json arguments, SessionActions& /*session*/) {
   auto backend = backend_.lock();
   if (!backend) co_return ToolResult{Action::error, "error: the MCP connection is gone", kToolFailedResponse};
   auto target = backend->executor();
-  auto task = call_backend(std::move(backend), server_, mcp_name_, std::move(arguments));
+  auto task = call_backend(std::move(backend), server_, mcp_name(), std::move(arguments));
   co_return co_await run_on(std::move(target), std::move(task));
 }
 

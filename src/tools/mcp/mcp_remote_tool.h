@@ -36,12 +36,12 @@ class McpRemoteTool final : public Tool {
   core::Task<ToolResult> call(nlohmann::json arguments, SessionActions& session) override;
 
   const std::string& server() const { return server_; }
-  const std::string& mcp_name() const { return mcp_name_; }
+  const std::string& mcp_name() const { return mcp_name_.empty() ? schema_->name : mcp_name_; }
 
  private:
   std::shared_ptr<const providers::ToolSchema> schema_;
   std::string server_;
-  std::string mcp_name_;
+  std::string mcp_name_;  // "" when it is schema_->name (device tools: kept once, shared)
   std::weak_ptr<McpToolBackend> backend_;
 };
 

@@ -90,14 +90,15 @@ core::Task<void> McpSession::initialize() {
     throw McpError(fmt::format("{}: the initialize answer has no protocolVersion", opts_.label));
   protocol_version_ = version->get<std::string>();
   if (auto info = r.find("serverInfo"); info != r.end() && info->is_object()) server_info_ = *info;
-  if (auto caps = r.find("capabilities"); caps != r.end() && caps->is_object()) capabilities_ = *caps;
+  auto caps = r.find("capabilities");
+  const bool offers_tools = caps != r.end() && caps->is_object() && caps->contains("tools");
   if (protocol_version_ != opts_.protocol_version)
     spdlog::info("{}: speaks protocol {} (asked for {})", opts_.label, protocol_version_, opts_.protocol_version);
   transport_->initialized(protocol_version_);
   Json note = protocol::mcp_initialized_notification();
   co_await transport_->send(std::move(note));
   initialized_ = true;
-  if (!capabilities_.contains("tools")) {
+  if (!offers_tools) {
     spdlog::info("{}: offers no tools", opts_.label);
     co_return;
   }

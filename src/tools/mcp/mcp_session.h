@@ -117,7 +117,6 @@ class McpSession : public std::enable_shared_from_this<McpSession> {
   std::string close_reason_;
   std::string protocol_version_;
   nlohmann::json server_info_ = nlohmann::json::object();
-  nlohmann::json capabilities_ = nlohmann::json::object();
   std::shared_ptr<const std::vector<protocol::McpTool>> tools_ =
       std::make_shared<const std::vector<protocol::McpTool>>();
   std::function<void()> tools_changed_;
