@@ -60,6 +60,15 @@ std::vector<json> tool_messages(const json& request) {
   return out;
 }
 
+// Connects `dev` and waits for the server's hello; true when it came. Pass a named
+// url: g++ 12 mishandles temporaries in a full-expression with co_await.
+Task<bool> connect_and_hello(SimDevice& dev, const std::string& url) {
+  ConnectOptions o;
+  o.url = url;
+  co_await dev.connect(o);
+  co_return (co_await dev.wait_hello()).has_value();
+}
+
 // Says `text` as typed input and waits for the reply to end; the reply's sentences.
 Task<std::vector<std::string>> exchange(SimDevice& dev, std::string text) {
   dev.listen_detect(std::move(text));
@@ -94,10 +103,8 @@ TEST(Dialogue, ParallelCallsThenASecondRoundThenTheAnswer) {
   auto spoken = loop.run([&]() -> Task<std::vector<std::string>> {
     auto ex = co_await boost::asio::this_coro::executor;
     SimDevice dev(ex);
-    ConnectOptions o;
-    o.url = server.ws_url();
-    co_await dev.connect(o);
-    co_await dev.wait_hello();
+    const std::string url = server.ws_url();
+    co_await connect_and_hello(dev, url);
     co_return co_await exchange(dev, "what time and lunar day is it");
   }());
   EXPECT_EQ(joined(spoken), "It is late, and the moon is new.");
@@ -118,10 +125,8 @@ TEST(Dialogue, ExitIntentSpeaksItsGoodbyeDirectlyAndCloses) {
   auto [spoken, closed] = loop.run([&]() -> Task<std::pair<std::vector<std::string>, bool>> {
     auto ex = co_await boost::asio::this_coro::executor;
     SimDevice dev(ex);
-    ConnectOptions o;
-    o.url = server.ws_url();
-    co_await dev.connect(o);
-    co_await dev.wait_hello();
+    const std::string url = server.ws_url();
+    co_await connect_and_hello(dev, url);
     auto said = co_await exchange(dev, "I have to go now");
     bool gone = co_await dev.wait_closed(10s);
     co_return std::make_pair(said, gone);
@@ -142,10 +147,8 @@ TEST(Dialogue, IntentLlmRoutesToAFunctionBeforeTheChat) {
   auto spoken = loop.run([&]() -> Task<std::vector<std::string>> {
     auto ex = co_await boost::asio::this_coro::executor;
     SimDevice dev(ex);
-    ConnectOptions o;
-    o.url = server.ws_url();
-    co_await dev.connect(o);
-    co_await dev.wait_hello();
+    const std::string url = server.ws_url();
+    co_await connect_and_hello(dev, url);
     co_return co_await exchange(dev, "what time is it");
   }());
   EXPECT_EQ(spoken, (std::vector<std::string>{"It is time for tea."}));
@@ -177,10 +180,8 @@ TEST(Dialogue, MemoryAndHistorySurviveAShutdownRightAfterTheConversation) {
     return loop.run([&]() -> Task<std::vector<std::string>> {
       auto ex = co_await boost::asio::this_coro::executor;
       SimDevice dev(ex, profile);
-      ConnectOptions o;
-      o.url = server.ws_url();
-      co_await dev.connect(o);
-      co_await dev.wait_hello();
+      const std::string url = server.ws_url();
+      co_await connect_and_hello(dev, url);
       auto said = co_await exchange(dev, text);
       dev.drop_connection();
       co_return said;
@@ -235,10 +236,8 @@ TEST(Dialogue, ATimedOutToolIsAnErrorWhileItsParallelSiblingAnswers) {
   auto took = loop.run([&]() -> Task<std::chrono::steady_clock::duration> {
     auto ex = co_await boost::asio::this_coro::executor;
     SimDevice dev(ex);
-    ConnectOptions o;
-    o.url = server.ws_url();
-    co_await dev.connect(o);
-    co_await dev.wait_hello();
+    const std::string url = server.ws_url();
+    co_await connect_and_hello(dev, url);
     std::string token = "admin", id = dev.profile().device_id, tool = "slow";
     EXPECT_TRUE(co_await xz::test::wait_until_offered(server, token, id, tool));
     dev.listen_detect("run the slow tools");
@@ -292,10 +291,8 @@ TEST(Dialogue, SigtermMidReplyStillSavesHistoryWithAudioAndMemory) {
   loop.run([&]() -> Task<void> {
     auto ex = co_await boost::asio::this_coro::executor;
     SimDevice dev(ex, profile);
-    ConnectOptions o;
-    o.url = "ws://127.0.0.1:" + std::to_string(ws_port) + "/xiaozhi/v1/";
-    co_await dev.connect(o);
-    EXPECT_TRUE(co_await dev.wait_hello());
+    const std::string url = "ws://127.0.0.1:" + std::to_string(ws_port) + "/xiaozhi/v1/";
+    EXPECT_TRUE(co_await connect_and_hello(dev, url));
     dev.listen_start("auto");
     co_await dev.speak(xz::test::flite_speech("hello my name is alice"));
     EXPECT_TRUE(co_await dev.wait_type("tts", "stop", 30s)) << "no reply to the spoken turn";
