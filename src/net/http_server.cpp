@@ -10,17 +10,17 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/async.h"
 #include "net/websocket_impl.h"
+#include "net/ws_handshake.h"
 
 namespace xz::net {
 
 namespace asio = boost::asio;
+namespace beast = boost::beast;
 namespace http = beast::http;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 struct HttpServer::Impl {
@@ -137,30 +137,33 @@ asio::awaitable<void> serve(std::shared_ptr<HttpServer::Impl> impl, WebSocketHan
     }
 
     auto req = parser.release();
-    if (websocket::is_upgrade(req)) {
+    HttpRequest r = to_request(req, ip);
+    if (ws::is_upgrade_request(r)) {
       if (!ws_handler) {
         co_await write_simple(stream, 400, "WebSocket is not served on this port");
         break;
       }
-      HttpRequest info = to_request(req, ip);
+      auto answer = ws::answer_upgrade(r, "xiaozhi-server");
+      if (answer.status != 101) {
+        auto res = to_beast(HttpResponse::error(answer.status, answer.error), 11, false);
+        if (answer.status == 426) res.set(http::field::sec_websocket_version, "13");
+        co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+        break;
+      }
+      stream.expires_after(std::chrono::seconds(10));
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(answer.response),
+                                                  asio::as_tuple(asio::use_awaitable));
+      if (wec) break;
       stream.expires_never();
-      websocket::stream<tcp::socket> ws(stream.release_socket());
-      ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10),
-                                                    websocket::stream_base::none(), false});
-      ws.read_message_max(0);  // WebSocket::read() skips oversize messages itself
-      ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-        res.set(http::field::server, "xiaozhi-server");
-      }));
-      auto [aec] = co_await ws.async_accept(req, asio::as_tuple(asio::use_awaitable));
-      if (aec) co_return;
-      auto wimpl = std::make_unique<WebSocket::Impl>(std::move(ws), 4 * 1024 * 1024);
-      wimpl->remote_ip = ip;
-      wimpl->max_message_bytes = impl->opts.max_ws_message_bytes;
-      ws_handler(std::make_shared<WebSocket>(std::move(wimpl)), std::move(info));
+      WsAdoptOptions adopt;
+      adopt.already_read = beast::buffers_to_string(buffer.data());  // frames sent right after the GET
+      adopt.remote_ip = ip;
+      adopt.max_message_bytes = impl->opts.max_ws_message_bytes;
+      auto socket = stream.release_socket();
+      ws_handler(adopt_websocket(std::move(socket), std::move(adopt)), std::move(r));
       co_return;
     }
 
-    HttpRequest r = to_request(req, ip);
     HttpResponse resp;
     try {
       resp = co_await impl->router->dispatch(r);

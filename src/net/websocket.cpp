@@ -1,58 +1,177 @@
 #include "net/websocket.h"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/container/static_vector.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/lazy_deque.h"
 #include "net/websocket_impl.h"
+#include "net/ws_frame.h"
+#include "net/ws_handshake.h"
+#include "protocol/encoding.h"
 
 namespace xz::net {
 
 namespace asio = boost::asio;
-namespace websocket = beast::websocket;
+namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
+using ws::Opcode;
+
+// Our own framing over the bare socket rather than Beast's websocket::stream: Beast keeps
+// ~3 KiB per connection (a fixed frame buffer, its state, the read buffer it prepares
+// when a read starts). Here an idle connection holds no buffer at all: it waits for the
+// socket to become readable and only then reads.
+struct WebSocket::Impl {
+  Impl(tcp::socket s, WsAdoptOptions& o)
+      : socket(std::move(s)),
+        flushed(socket.get_executor(), std::chrono::steady_clock::time_point::max()),
+        rx(std::move(o.already_read)),
+        remote_ip(std::move(o.remote_ip)),
+        max_message_bytes(o.max_message_bytes),
+        max_queued_bytes(o.max_queued_bytes),
+        client(o.role == WsRole::client) {}
+
+  tcp::socket socket;
+  // Cancelled (woken) whenever the queue drains; flush() waits on it.
+  asio::steady_timer flushed;
+  // Bounds the close handshake; made only while closing.
+  std::unique_ptr<asio::steady_timer> close_timer;
+
+  // Bytes read and not yet parsed, from rx_pos on. Released whenever all are parsed.
+  std::string rx;
+  std::size_t rx_pos = 0;
+
+  struct Out {
+    ws::EncodedHeader header;
+    std::string payload;
+  };
+  core::LazyDeque<Out> queue;
+  std::size_t queued_bytes = 0;
+
+  std::string remote_ip;
+  std::string close_reason;
+  std::uint16_t close_code = 1000;
+  std::size_t max_message_bytes;
+  std::size_t max_queued_bytes;
+  bool client;  // masks what it sends, expects unmasked frames
+  bool reading = false;
+  bool writing = false;
+  bool close_requested = false;  // a close frame follows the queued messages
+  bool close_sent = false;
+  bool close_received = false;
+  bool fail_after_close = false;  // a protocol error: no need to wait for the peer's close
+  bool closed = false;
+  WsReadError read_error = WsReadError::none;
+};
 
 namespace {
 
-constexpr std::size_t kKeptReadBufferBytes = 512;
-// Beast prepares this much of the read buffer as soon as a read starts, so an idle
-// connection holds it while it waits: an uplink audio packet fits, and longer messages
-// take a few reads.
-constexpr std::size_t kReadPieceBytes = 512;
+using ImplPtr = std::shared_ptr<WebSocket::Impl>;
 
-asio::awaitable<void> write_loop(std::shared_ptr<WebSocket::Impl> s) {
-  s->writing = true;
-  while (!s->queue.empty() && !s->closed) {
-    auto& out = s->queue.front();
-    s->ws.binary(out.binary);
-    auto [ec, n] = co_await s->ws.async_write(asio::buffer(out.data),
-                                              asio::as_tuple(asio::use_awaitable));
-    s->queued_bytes -= out.data.size();
-    s->queue.pop_front();
+// A closing handshake the peer does not answer ends this long after our close frame.
+constexpr auto kCloseTimeout = std::chrono::seconds(2);
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+constexpr std::size_t kMinReadBytes = 512;
+constexpr std::size_t kMaxReadBytes = 64 * 1024;
+constexpr std::size_t kMaxFramesPerWrite = 16;
+
+void shut(WebSocket::Impl& s) {
+  s.closed = true;
+  beast::error_code ignored;
+  s.socket.shutdown(tcp::socket::shutdown_both, ignored);
+  s.socket.close(ignored);
+  if (s.close_timer) s.close_timer->cancel();
+}
+
+// Appends a frame to the send queue. Control frames bypass the queue bound: they are
+// small, and a pong or close must not be what ends a connection.
+void push_frame(WebSocket::Impl& s, Opcode op, std::string payload) {
+  WebSocket::Impl::Out out;
+  if (s.client) {
+    ws::MaskKey key;
+    auto random = protocol::random_bytes(key.size());
+    std::copy(random.begin(), random.end(), key.begin());
+    out.header = ws::encode_frame_header(op, true, payload.size(), &key);
+    ws::apply_mask(payload, key, 0);
+  } else {
+    out.header = ws::encode_frame_header(op, true, payload.size());
+  }
+  out.payload = std::move(payload);
+  s.queued_bytes += out.payload.size();
+  s.queue.push_back(std::move(out));
+}
+
+std::string close_payload(std::uint16_t code, std::string_view reason) {
+  std::string p;
+  p += static_cast<char>(code >> 8);
+  p += static_cast<char>(code & 0xFF);
+  p += reason.substr(0, 123);  // a control frame carries at most 125 bytes
+  return p;
+}
+
+void arm_close_timer(const ImplPtr& s) {
+  s->close_timer = std::make_unique<asio::steady_timer>(s->socket.get_executor(), kCloseTimeout);
+  s->close_timer->async_wait([weak = std::weak_ptr<WebSocket::Impl>(s)](const beast::error_code& ec) {
+    auto s = weak.lock();
+    if (ec || !s || s->closed) return;
+    shut(*s);
+  });
+}
+
+asio::awaitable<void> write_loop(ImplPtr s) {
+  while (!s->closed) {
+    if (s->fail_after_close && !s->close_sent) {
+      s->queue.clear();  // the peer broke the protocol: its close frame goes out now
+      s->queued_bytes = 0;
+    }
+    if (s->queue.empty()) {
+      if (!s->close_requested || s->close_sent) break;
+      push_frame(*s, Opcode::close, close_payload(s->close_code, s->close_reason));
+      s->close_sent = true;
+    }
+    boost::container::static_vector<asio::const_buffer, 2 * kMaxFramesPerWrite> buffers;
+    std::size_t frames = 0;
+    for (const auto& out : s->queue) {
+      if (frames == kMaxFramesPerWrite) break;
+      auto header = out.header.view();
+      buffers.push_back(asio::buffer(header.data(), header.size()));
+      if (!out.payload.empty()) buffers.push_back(asio::buffer(out.payload));
+      ++frames;
+    }
+    auto [ec, n] = co_await asio::async_write(s->socket, buffers, asio::as_tuple(asio::use_awaitable));
+    for (std::size_t i = 0; i < frames && !s->queue.empty(); ++i) {
+      s->queued_bytes -= s->queue.front().payload.size();
+      s->queue.pop_front();
+    }
     if (ec) {
-      s->closed = true;
+      shut(*s);
       break;
     }
   }
-  if (s->close_requested && !s->closed) {
-    websocket::close_reason cr(websocket::close_code::normal);
-    cr.reason = s->close_reason.substr(0, 120);
-    // Do not wait forever for the peer's close frame.
-    s->ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(2), websocket::stream_base::none(), false});
-    co_await s->ws.async_close(cr, asio::as_tuple(asio::use_awaitable));
-    s->closed = true;
-    beast::error_code ignored;
-    beast::get_lowest_layer(s->ws).close(ignored);
+  if (s->close_sent && !s->closed) {
+    if (s->close_received || s->fail_after_close) {
+      shut(*s);  // both close frames exchanged (or the peer broke the protocol)
+    } else {
+      arm_close_timer(s);  // the reader sees the peer's close frame; this bounds the wait
+    }
   }
   if (s->closed) {
+    shut(*s);  // the reader may have ended the connection while a write was in flight
     s->queue.clear();
     s->queued_bytes = 0;
   }
@@ -61,101 +180,215 @@ asio::awaitable<void> write_loop(std::shared_ptr<WebSocket::Impl> s) {
   s->flushed.cancel();
 }
 
-void start_writer(const std::shared_ptr<WebSocket::Impl>& s) {
+void start_writer(const ImplPtr& s) {
   if (s->writing) return;
   s->writing = true;  // set before the coroutine runs so a second send does not spawn twice
-  asio::co_spawn(s->ws.get_executor(), write_loop(s), asio::detached);
+  asio::co_spawn(s->socket.get_executor(), write_loop(s), asio::detached);
+}
+
+WsReadError classify(const beast::error_code& ec) {
+  if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+      ec == asio::error::bad_descriptor || ec == asio::error::broken_pipe)
+    return WsReadError::closed;
+  if (ec == asio::error::timed_out) return WsReadError::timeout;
+  return WsReadError::protocol;
+}
+
+// The connection ended under the reader (EOF, reset, closed by us).
+std::optional<WsMessage> end_read(WebSocket::Impl& s, WsReadError why) {
+  if (s.read_error == WsReadError::none) s.read_error = why;
+  if (!s.closed && !s.writing) shut(s);
+  s.closed = true;
+  return std::nullopt;
+}
+
+// The peer broke the protocol: tell it why in a close frame, then drop the connection.
+std::optional<WsMessage> fail_protocol(const ImplPtr& s, std::string_view why, std::uint16_t code = 1002) {
+  spdlog::debug("websocket {}: protocol error: {}", s->remote_ip, why);
+  s->read_error = WsReadError::protocol;
+  if (!s->closed && !s->close_sent) {
+    s->close_requested = true;
+    s->close_code = code;
+    s->close_reason = std::string(why);
+    s->fail_after_close = true;
+    start_writer(s);
+  } else if (!s->closed && !s->writing) {
+    shut(*s);
+  }
+  return std::nullopt;
+}
+
+// Reads more bytes into rx. False when the connection ended (read_error says why).
+asio::awaitable<bool> fill(WebSocket::Impl& s) {
+  if (s.rx_pos == s.rx.size()) {
+    std::string().swap(s.rx);  // nothing pending: hold no buffer while waiting
+    s.rx_pos = 0;
+  } else if (s.rx_pos > 0) {
+    s.rx.erase(0, s.rx_pos);
+    s.rx_pos = 0;
+  }
+  for (;;) {
+    auto [wait_ec] = co_await s.socket.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+    if (wait_ec) {
+      end_read(s, classify(wait_ec));
+      co_return false;
+    }
+    beast::error_code ec;
+    const std::size_t want = std::clamp<std::size_t>(s.socket.available(ec), kMinReadBytes, kMaxReadBytes);
+    const std::size_t old = s.rx.size();
+    s.rx.resize(old + want);
+    const std::size_t n = s.socket.read_some(asio::buffer(s.rx.data() + old, want), ec);
+    s.rx.resize(old + n);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+    if (ec) {
+      end_read(s, classify(ec));
+      co_return false;
+    }
+    co_return true;
+  }
+}
+
+std::size_t unread(const WebSocket::Impl& s) { return s.rx.size() - s.rx_pos; }
+
+// Handles a complete control frame. True when reading goes on.
+bool on_control(const ImplPtr& s, Opcode op, std::string payload) {
+  if (op == Opcode::ping) {
+    if (!s->close_requested && !s->closed) {
+      push_frame(*s, Opcode::pong, std::move(payload));
+      start_writer(s);
+    }
+    return true;
+  }
+  if (op == Opcode::pong) return true;
+  // close
+  s->close_received = true;
+  std::uint16_t code = 1000;
+  if (payload.size() >= 2)
+    code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
+                                      static_cast<std::uint8_t>(payload[1]));
+  if (s->read_error == WsReadError::none) s->read_error = WsReadError::closed;
+  if (s->close_sent) {
+    shut(*s);
+  } else if (!s->closed) {
+    if (!s->close_requested) {
+      s->close_requested = true;
+      s->close_code = code;  // echoed, as the RFC asks
+      s->close_reason.clear();
+    }
+    start_writer(s);
+  }
+  return false;
+}
+
+asio::awaitable<std::optional<WsMessage>> read_message(ImplPtr s) {
+  struct Reading {
+    WebSocket::Impl& s;
+    explicit Reading(WebSocket::Impl& i) : s(i) { s.reading = true; }
+    ~Reading() { s.reading = false; }
+  } reading(*s);
+
+  WsMessage m;
+  bool in_message = false;
+  std::uint64_t total = 0;
+  for (;;) {
+    if (s->closed) co_return end_read(*s, WsReadError::closed);
+    auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(s->rx.data()) + s->rx_pos, unread(*s));
+    auto parsed = ws::parse_frame_header(bytes);
+    if (parsed.status == ws::ParseStatus::incomplete) {
+      if (!co_await fill(*s)) co_return std::nullopt;
+      continue;
+    }
+    if (parsed.status == ws::ParseStatus::invalid) co_return fail_protocol(s, parsed.error);
+    const ws::FrameHeader h = parsed.header;
+    if (h.masked == s->client)
+      co_return fail_protocol(s, s->client ? "masked frame from the server" : "unmasked frame from the client");
+    s->rx_pos += h.header_bytes;
+
+    if (ws::is_control(h.opcode)) {
+      while (unread(*s) < h.payload_bytes)
+        if (!co_await fill(*s)) co_return std::nullopt;
+      std::string payload = s->rx.substr(s->rx_pos, h.payload_bytes);
+      s->rx_pos += h.payload_bytes;
+      if (h.masked) ws::apply_mask(payload, h.mask, 0);
+      if (h.opcode == Opcode::close && payload.size() >= 2 &&
+          !ws::is_valid_close_code(static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
+                                                              static_cast<std::uint8_t>(payload[1]))))
+        co_return fail_protocol(s, "invalid close code");
+      if (h.opcode == Opcode::close && payload.size() == 1) co_return fail_protocol(s, "one-byte close payload");
+      if (!on_control(s, h.opcode, std::move(payload))) co_return std::nullopt;
+      continue;
+    }
+
+    if (h.opcode == Opcode::continuation && !in_message) co_return fail_protocol(s, "continuation without a message");
+    if (h.opcode != Opcode::continuation && in_message) co_return fail_protocol(s, "new message inside a fragmented one");
+    if (!in_message) {
+      in_message = true;
+      m.binary = h.opcode == Opcode::binary;
+    }
+    total += h.payload_bytes;
+    if (total > s->max_message_bytes && !m.oversize) {
+      m.oversize = true;  // skipped, not fatal: one bad message never costs the session
+      std::string().swap(m.data);
+    }
+    if (!m.oversize) m.data.reserve(static_cast<std::size_t>(total));
+    // The payload is taken as it arrives, so only one read's worth is ever buffered.
+    std::uint64_t left = h.payload_bytes, offset = 0;
+    while (left > 0) {
+      if (unread(*s) == 0 && !co_await fill(*s)) co_return std::nullopt;
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left, unread(*s)));
+      if (!m.oversize) {
+        const std::size_t at = m.data.size();
+        m.data.append(s->rx, s->rx_pos, n);
+        if (h.masked) ws::apply_mask(std::span(m.data).subspan(at), h.mask, offset);
+      }
+      s->rx_pos += n;
+      left -= n;
+      offset += n;
+    }
+    if (h.fin) {
+      m.size = static_cast<std::size_t>(total);
+      co_return m;
+    }
+  }
+}
+
+bool enqueue(const ImplPtr& s, Opcode op, std::string data) {
+  if (s->closed || s->close_requested) return false;
+  if (s->queued_bytes + data.size() > s->max_queued_bytes) {
+    spdlog::warn("websocket {}: peer is not reading ({} bytes queued); closing", s->remote_ip, s->queued_bytes);
+    shut(*s);
+    return false;
+  }
+  push_frame(*s, op, std::move(data));
+  start_writer(s);
+  return true;
 }
 
 }  // namespace
 
-WebSocket::WebSocket(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-WebSocket::~WebSocket() {
-  if (impl_ && !impl_->closed && !impl_->writing) {
-    beast::error_code ec;
-    beast::get_lowest_layer(impl_->ws).close(ec);
-  }
+std::shared_ptr<WebSocket> adopt_websocket(tcp::socket socket, WsAdoptOptions opts) {
+  beast::error_code ec;
+  socket.non_blocking(true, ec);  // reads happen once the socket is readable, never block
+  return std::make_shared<WebSocket>(std::make_shared<WebSocket::Impl>(std::move(socket), opts));
 }
 
-asio::any_io_executor WebSocket::executor() const { return impl_->ws.get_executor(); }
+WebSocket::WebSocket(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+WebSocket::~WebSocket() {
+  if (impl_ && !impl_->closed && !impl_->writing) shut(*impl_);
+}
+
+asio::any_io_executor WebSocket::executor() const { return impl_->socket.get_executor(); }
 std::string WebSocket::remote_ip() const { return impl_->remote_ip; }
 WsReadError WebSocket::last_read_error() const { return impl_->read_error; }
 bool WebSocket::is_open() const { return !impl_->closed && !impl_->close_requested; }
 std::size_t WebSocket::queued_bytes() const { return impl_->queued_bytes; }
-
 void WebSocket::set_max_message_bytes(std::size_t n) { impl_->max_message_bytes = n; }
 
-namespace {
-WsReadError classify(const beast::error_code& ec) {
-  if (ec == beast::error::timeout) return WsReadError::timeout;
-  if (ec == websocket::error::closed || ec == asio::error::eof ||
-      ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-      ec == asio::error::bad_descriptor || ec == asio::error::broken_pipe)
-    return WsReadError::closed;
-  return WsReadError::protocol;
-}
-}  // namespace
+asio::awaitable<std::optional<WsMessage>> WebSocket::read() { return read_message(impl_); }
 
-asio::awaitable<std::optional<WsMessage>> WebSocket::read() {
-  auto s = impl_;
-  if (s->closed) {
-    if (s->read_error == WsReadError::none) s->read_error = WsReadError::closed;
-    co_return std::nullopt;
-  }
-  // Read frame pieces ourselves so an oversize message can be skipped instead of
-  // failing the stream (Beast's read_message_max would end the connection).
-  s->read_buf.clear();
-  WsMessage m;
-  std::size_t total = 0;
-  for (;;) {
-    auto [ec, n] = co_await s->ws.async_read_some(s->read_buf, kReadPieceBytes, asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-      s->read_error = classify(ec);
-      s->closed = true;
-      if (!s->writing) {
-        beast::error_code ignored;
-        beast::get_lowest_layer(s->ws).close(ignored);
-      }
-      co_return std::nullopt;
-    }
-    total += n;
-    if (total > s->max_message_bytes) {
-      m.oversize = true;
-      s->read_buf.clear();  // discard; keep reading to the end of the message
-    }
-    if (s->ws.is_message_done()) break;
-  }
-  m.binary = s->ws.got_binary();
-  m.size = total;
-  if (!m.oversize) m.data = beast::buffers_to_string(s->read_buf.data());
-  s->read_buf.clear();
-  // The buffer keeps the size of the largest message so far; after a big one (an MCP
-  // tool list) give it back: thousands of idle connections would each hold it.
-  if (s->read_buf.capacity() > kKeptReadBufferBytes) s->read_buf.shrink_to_fit();
-  co_return m;
-}
-
-namespace {
-bool enqueue(const std::shared_ptr<WebSocket::Impl>& s, bool binary, std::string data) {
-  if (s->closed || s->close_requested) return false;
-  if (s->queued_bytes + data.size() > s->max_queued_bytes) {
-    spdlog::warn("websocket {}: peer is not reading ({} bytes queued); closing", s->remote_ip,
-                 s->queued_bytes);
-    s->closed = true;
-    beast::error_code ignored;
-    beast::get_lowest_layer(s->ws).close(ignored);
-    return false;
-  }
-  s->queued_bytes += data.size();
-  s->queue.push_back({binary, std::move(data)});
-  start_writer(s);
-  return true;
-}
-}  // namespace
-
-bool WebSocket::send_text(std::string text) { return enqueue(impl_, false, std::move(text)); }
-bool WebSocket::send_binary(std::string bytes) { return enqueue(impl_, true, std::move(bytes)); }
+bool WebSocket::send_text(std::string text) { return enqueue(impl_, Opcode::text, std::move(text)); }
+bool WebSocket::send_binary(std::string bytes) { return enqueue(impl_, Opcode::binary, std::move(bytes)); }
 
 asio::awaitable<void> WebSocket::flush() {
   auto s = impl_;
@@ -168,19 +401,14 @@ asio::awaitable<void> WebSocket::flush() {
 }
 
 void WebSocket::close(std::string reason) {
-  auto s = impl_;
+  const auto& s = impl_;
   if (s->closed || s->close_requested) return;
   s->close_requested = true;
   s->close_reason = std::move(reason);
   start_writer(s);
 }
 
-void WebSocket::abort() {
-  auto s = impl_;
-  s->closed = true;
-  beast::error_code ignored;
-  beast::get_lowest_layer(s->ws).close(ignored);
-}
+void WebSocket::abort() { shut(*impl_); }
 
 asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClientOptions opts) {
   auto parsed = boost::urls::parse_uri(url);
@@ -195,24 +423,37 @@ asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClient
   auto ex = co_await asio::this_coro::executor;
   tcp::resolver resolver(ex);
   auto results = co_await resolver.async_resolve(host, port, asio::use_awaitable);
-  beast::tcp_stream connecting(ex);
-  connecting.expires_after(std::chrono::seconds(10));
-  co_await connecting.async_connect(results, asio::use_awaitable);
-  connecting.socket().set_option(tcp::no_delay(true));
-  connecting.expires_never();
-  websocket::stream<tcp::socket> ws(connecting.release_socket());
-  ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), websocket::stream_base::none(), false});
-  ws.read_message_max(0);  // enforced by read(), which skips oversize messages
-  ws.set_option(websocket::stream_base::decorator([headers = opts.headers](websocket::request_type& req) {
-    for (const auto& [k, v] : headers) req.set(k, v);
-  }));
-  co_await ws.async_handshake(host, target, asio::use_awaitable);
-  auto impl = std::make_unique<WebSocket::Impl>(std::move(ws), opts.max_queued_bytes);
-  impl->max_message_bytes = opts.max_message_bytes;
+  beast::tcp_stream stream(ex);
+  stream.expires_after(kHandshakeTimeout);
+  co_await stream.async_connect(results, asio::use_awaitable);
+  stream.socket().set_option(tcp::no_delay(true));
+
+  const std::string key = ws::make_client_key();
+  const std::string request =
+      ws::upgrade_request(std::string(parsed->encoded_host_and_port()), target, key, opts.headers);
+  co_await asio::async_write(stream, asio::buffer(request), asio::use_awaitable);
+  beast::flat_buffer buffer;
+  beast::http::response_parser<beast::http::empty_body> parser;
+  co_await beast::http::async_read_header(stream, buffer, parser, asio::use_awaitable);
+  const auto& res = parser.get();
+  ws::UpgradeResponse answer{static_cast<int>(res.result_int()),
+                             std::string(res[beast::http::field::upgrade]),
+                             std::string(res[beast::http::field::connection]),
+                             std::string(res[beast::http::field::sec_websocket_accept]),
+                             std::string(res[beast::http::field::sec_websocket_extensions])};
+  if (auto why = ws::check_upgrade_response(answer, key))
+    throw std::runtime_error("WebSocket handshake with " + url + " failed: " + *why);
+  stream.expires_never();
+
+  WsAdoptOptions adopt;
+  adopt.role = WsRole::client;
+  adopt.already_read = beast::buffers_to_string(buffer.data());
+  adopt.max_message_bytes = opts.max_message_bytes;
+  adopt.max_queued_bytes = opts.max_queued_bytes;
   beast::error_code ec;
-  auto ep = beast::get_lowest_layer(impl->ws).remote_endpoint(ec);
-  if (!ec) impl->remote_ip = ep.address().to_string();
-  co_return std::make_shared<WebSocket>(std::move(impl));
+  auto ep = stream.socket().remote_endpoint(ec);
+  if (!ec) adopt.remote_ip = ep.address().to_string();
+  co_return adopt_websocket(stream.release_socket(), std::move(adopt));
 }
 
 }  // namespace xz::net

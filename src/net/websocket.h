@@ -31,7 +31,7 @@ enum class WsReadError { none, closed, protocol, timeout };
 class WebSocket {
  public:
   struct Impl;
-  explicit WebSocket(std::unique_ptr<Impl> impl);
+  explicit WebSocket(std::shared_ptr<Impl> impl);
   ~WebSocket();
   WebSocket(const WebSocket&) = delete;
   WebSocket& operator=(const WebSocket&) = delete;

@@ -1,45 +1,27 @@
 #pragma once
-// Private to net/: the Beast stream behind net::WebSocket.
+// Private to net/: how the HTTP server and ws_connect hand over a socket whose opening
+// handshake is done.
+#include <cstddef>
+#include <memory>
 #include <string>
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/websocket/stream.hpp>
 
-#include "core/lazy_deque.h"
 #include "net/websocket.h"
 
 namespace xz::net {
 
-namespace beast = boost::beast;
+enum class WsRole { server, client };
 
-struct WebSocket::Impl {
-  Impl(beast::websocket::stream<boost::asio::ip::tcp::socket> s, std::size_t max_queued)
-      : ws(std::move(s)),
-        flushed(ws.get_executor(), std::chrono::steady_clock::time_point::max()),
-        max_queued_bytes(max_queued) {}
-
-  // Over the bare socket, not Beast's tcp_stream: its timers cost every idle connection
-  // half a kilobyte; the WebSocket's own timeout option bounds handshakes and closes.
-  beast::websocket::stream<boost::asio::ip::tcp::socket> ws;
-  beast::flat_buffer read_buf;
-  struct Out {
-    bool binary;
-    std::string data;
-  };
-  core::LazyDeque<Out> queue;
-  std::size_t queued_bytes = 0;
-  // Cancelled (woken) whenever the queue drains; flush() waits on it.
-  boost::asio::steady_timer flushed;
-  std::size_t max_queued_bytes;
-  std::size_t max_message_bytes = 65536;
-  bool writing = false;
-  bool close_requested = false;
-  std::string close_reason;
-  bool closed = false;
-  WsReadError read_error = WsReadError::none;
+struct WsAdoptOptions {
+  WsRole role = WsRole::server;
+  // Bytes read past the handshake: the first frames, when the peer sent them at once.
+  std::string already_read;
   std::string remote_ip;
+  std::size_t max_message_bytes = 65536;
+  std::size_t max_queued_bytes = 4 * 1024 * 1024;
 };
+
+std::shared_ptr<WebSocket> adopt_websocket(boost::asio::ip::tcp::socket socket, WsAdoptOptions opts);
 
 }  // namespace xz::net

@@ -131,16 +131,21 @@ std::optional<std::string> hex_decode(std::string_view text) {
   return out;
 }
 
-std::string sha256(std::string_view bytes) {
-  std::string out(32, '\0');
+namespace {
+std::string digest(std::string_view bytes, const EVP_MD* md, unsigned int size, const char* name) {
+  std::string out(size, '\0');
   unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(out.data()), &len,
-                 EVP_sha256(), nullptr) != 1 ||
-      len != 32) {
-    throw std::runtime_error("sha256: OpenSSL digest failed");
+  if (EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(out.data()), &len, md,
+                 nullptr) != 1 ||
+      len != size) {
+    throw std::runtime_error(std::string(name) + ": OpenSSL digest failed");
   }
   return out;
 }
+}  // namespace
+
+std::string sha256(std::string_view bytes) { return digest(bytes, EVP_sha256(), 32, "sha256"); }
+std::string sha1(std::string_view bytes) { return digest(bytes, EVP_sha1(), 20, "sha1"); }
 
 std::string hmac_sha256(std::string_view key, std::string_view msg) {
   std::string out(32, '\0');

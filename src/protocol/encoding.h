@@ -20,6 +20,8 @@ std::string hex_encode(std::string_view bytes);  // lower case
 std::optional<std::string> hex_decode(std::string_view text);
 
 std::string sha256(std::string_view bytes);                          // raw 32 bytes
+// raw 20 bytes; only where a protocol demands it (the WebSocket handshake), never for security
+std::string sha1(std::string_view bytes);
 std::string hmac_sha256(std::string_view key, std::string_view msg);  // raw 32 bytes
 
 // Time depends only on the lengths, never on where the contents differ.

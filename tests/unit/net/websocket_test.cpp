@@ -1,0 +1,362 @@
+// net::WebSocket over real sockets. Its peer is Boost.Beast's websocket::stream, an
+// independent implementation that rejects unmasked client frames, bad close codes and
+// malformed frames, or a raw socket where a test must send what Beast never would.
+#include "net/websocket.h"
+
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+#include <gtest/gtest.h>
+
+#include "core/async.h"
+#include "core/runtime.h"
+#include "net/http_server.h"
+#include "net/ws_frame.h"
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using xz::core::Task;
+using xz::net::WebSocket;
+using xz::net::WsReadError;
+
+namespace {
+
+// What the echo server saw on one connection, complete when its reader ended.
+struct ServerSide {
+  std::mutex mu;
+  std::vector<std::string> oversize;  // "binary 5000"
+  std::promise<WsReadError> ended;
+};
+
+// Echoes every message with its type. "close:REASON" asks the server to close.
+Task<void> echo(std::shared_ptr<WebSocket> ws, std::shared_ptr<ServerSide> side) {
+  for (;;) {
+    auto m = co_await ws->read();
+    if (!m) break;
+    if (m->oversize) {
+      std::lock_guard lk(side->mu);
+      side->oversize.push_back((m->binary ? "binary " : "text ") + std::to_string(m->size));
+      continue;
+    }
+    if (!m->binary && m->data.rfind("close:", 0) == 0) {
+      ws->close(m->data.substr(6));
+      continue;
+    }
+    if (m->binary)
+      ws->send_binary(std::move(m->data));
+    else
+      ws->send_text(std::move(m->data));
+  }
+  side->ended.set_value(ws->last_read_error());
+}
+
+class WebSocketTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    rt.start();
+    xz::net::HttpServerOptions o;
+    o.address = "127.0.0.1";
+    o.max_ws_message_bytes = 200 * 1024;
+    server = std::make_unique<xz::net::HttpServer>(rt, o, std::make_shared<xz::net::HttpRouter>());
+    server->set_websocket_handler([this](std::shared_ptr<WebSocket> ws, xz::net::HttpRequest) {
+      if (max_message_bytes) ws->set_max_message_bytes(max_message_bytes);
+      auto ex = ws->executor();
+      asio::co_spawn(ex, echo(std::move(ws), side), asio::detached);
+    });
+    server->start();
+  }
+  void TearDown() override { server->stop_accepting(); }
+
+  tcp::endpoint endpoint() const { return {asio::ip::make_address("127.0.0.1"), server->port()}; }
+
+  // A Beast client that has completed the handshake.
+  std::unique_ptr<websocket::stream<tcp::socket>> beast_client() {
+    auto ws = std::make_unique<websocket::stream<tcp::socket>>(client_io);
+    ws->next_layer().connect(endpoint());
+    ws->handshake("127.0.0.1", "/xiaozhi/v1/");
+    return ws;
+  }
+
+  // How the server's reader ended, waiting at most `limit`.
+  std::optional<WsReadError> server_end(std::chrono::milliseconds limit = 5000ms) {
+    auto f = side->ended.get_future();
+    if (f.wait_for(limit) != std::future_status::ready) return std::nullopt;
+    return f.get();
+  }
+
+  xz::core::Runtime rt{1, 1};
+  std::unique_ptr<xz::net::HttpServer> server;
+  std::shared_ptr<ServerSide> side = std::make_shared<ServerSide>();
+  std::size_t max_message_bytes = 0;
+  asio::io_context client_io;
+};
+
+std::string read_message(websocket::stream<tcp::socket>& ws, bool* binary = nullptr) {
+  beast::flat_buffer buf;
+  ws.read(buf);
+  if (binary) *binary = ws.got_binary();
+  return beast::buffers_to_string(buf.data());
+}
+
+// A raw TCP peer: the handshake by hand, then frames built with the codec under test's
+// spec (RFC 6455), so the test controls every byte.
+struct RawPeer {
+  asio::io_context io;
+  tcp::socket socket{io};
+  asio::streambuf in;
+
+  explicit RawPeer(tcp::endpoint ep) {
+    socket.connect(ep);
+    socket.set_option(tcp::no_delay(true));
+  }
+  static std::string upgrade_request(std::string_view version = "13") {
+    return "GET /xiaozhi/v1/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: " +
+           std::string(version) + "\r\n\r\n";
+  }
+  // The status line and headers of the server's answer.
+  std::string read_answer() {
+    asio::read_until(socket, in, "\r\n\r\n");
+    std::string all(asio::buffers_begin(in.data()), asio::buffers_end(in.data()));
+    auto end = all.find("\r\n\r\n") + 4;
+    in.consume(end);
+    return all.substr(0, end);
+  }
+  static std::string frame(xz::net::ws::Opcode op, std::string payload, bool masked = true, bool fin = true) {
+    xz::net::ws::MaskKey key{0x11, 0x22, 0x33, 0x44};
+    auto h = xz::net::ws::encode_frame_header(op, fin, payload.size(), masked ? &key : nullptr);
+    if (masked) xz::net::ws::apply_mask(payload, key, 0);
+    return std::string(h.view().begin(), h.view().end()) + payload;
+  }
+  void send(std::string_view bytes) { asio::write(socket, asio::buffer(bytes)); }
+  // One unmasked frame from the server: opcode and payload.
+  std::pair<xz::net::ws::Opcode, std::string> read_frame() {
+    for (;;) {
+      std::string have(asio::buffers_begin(in.data()), asio::buffers_end(in.data()));
+      auto p = xz::net::ws::parse_frame_header(
+          std::span(reinterpret_cast<const std::uint8_t*>(have.data()), have.size()));
+      if (p.status == xz::net::ws::ParseStatus::invalid) throw std::runtime_error("invalid frame from the server");
+      if (p.status == xz::net::ws::ParseStatus::ok && have.size() >= p.header.header_bytes + p.header.payload_bytes) {
+        in.consume(p.header.header_bytes + p.header.payload_bytes);
+        return {p.header.opcode, have.substr(p.header.header_bytes, p.header.payload_bytes)};
+      }
+      auto buf = in.prepare(4096);
+      in.commit(socket.read_some(buf));
+    }
+  }
+  bool at_eof() {
+    beast::error_code ec;
+    char c;
+    socket.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+};
+
+}  // namespace
+
+TEST_F(WebSocketTest, EchoesTextAndBinaryOfEveryLengthFormToABeastClient) {
+  auto ws = beast_client();
+  ws->text(true);
+  ws->write(asio::buffer(std::string("hello")));
+  bool binary = true;
+  EXPECT_EQ(read_message(*ws, &binary), "hello");
+  EXPECT_FALSE(binary);
+
+  for (std::size_t n : {0u, 3u, 126u, 70000u}) {
+    std::string payload(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) payload[i] = static_cast<char>(i * 7);
+    ws->binary(true);
+    ws->write(asio::buffer(payload));
+    EXPECT_EQ(read_message(*ws, &binary), payload) << n;
+    EXPECT_TRUE(binary);
+  }
+}
+
+TEST_F(WebSocketTest, ReassemblesAFragmentedMessageWithAPingInTheMiddle) {
+  auto ws = beast_client();
+  std::string pong;
+  ws->control_callback([&pong](websocket::frame_type kind, std::string_view payload) {
+    if (kind == websocket::frame_type::pong) pong = std::string(payload);
+  });
+  ws->text(true);
+  ws->write_some(false, asio::buffer(std::string("Hel")));
+  ws->ping("abc");  // control frames may come between fragments
+  ws->write_some(false, asio::buffer(std::string("lo, ")));
+  ws->write_some(true, asio::buffer(std::string("world")));
+  EXPECT_EQ(read_message(*ws), "Hello, world");
+  EXPECT_EQ(pong, "abc");
+}
+
+TEST_F(WebSocketTest, AClientCloseIsAnsweredAndEndsTheServersReader) {
+  auto ws = beast_client();
+  ws->close(websocket::close_reason(websocket::close_code::going_away, "bye"));  // waits for our answer
+  EXPECT_EQ(ws->reason().code, websocket::close_code::going_away);  // the code is echoed
+  EXPECT_EQ(server_end(), WsReadError::closed);
+}
+
+TEST_F(WebSocketTest, AServerCloseCarriesTheReasonAndEndsPromptlyWhenAnswered) {
+  auto ws = beast_client();
+  auto started = std::chrono::steady_clock::now();
+  ws->text(true);
+  ws->write(asio::buffer(std::string("close:see you")));
+  beast::flat_buffer buf;
+  beast::error_code ec;
+  ws->read(buf, ec);  // Beast answers the close frame itself
+  EXPECT_EQ(ec, websocket::error::closed);
+  EXPECT_EQ(ws->reason().code, websocket::close_code::normal);
+  EXPECT_EQ(std::string(ws->reason().reason.c_str()), "see you");
+  // The answered handshake ends the connection at once, not when the 2 s bound expires.
+  EXPECT_EQ(server_end(1500ms), WsReadError::closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
+}
+
+TEST_F(WebSocketTest, AnOversizeMessageIsSkippedAndTheConnectionGoesOn) {
+  max_message_bytes = 1000;
+  auto ws = beast_client();
+  ws->binary(true);
+  ws->write(asio::buffer(std::string(5000, 'x')));
+  ws->text(true);
+  ws->write(asio::buffer(std::string("after")));
+  EXPECT_EQ(read_message(*ws), "after");
+  std::lock_guard lk(side->mu);
+  EXPECT_EQ(side->oversize, std::vector<std::string>{"binary 5000"});
+}
+
+TEST_F(WebSocketTest, FramesSentTogetherWithTheUpgradeAreNotLost) {
+  RawPeer peer(endpoint());
+  peer.send(RawPeer::upgrade_request() + RawPeer::frame(xz::net::ws::Opcode::text, "early"));
+  auto answer = peer.read_answer();
+  EXPECT_NE(answer.find("101"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << answer;
+  auto [op, payload] = peer.read_frame();
+  EXPECT_EQ(op, xz::net::ws::Opcode::text);
+  EXPECT_EQ(payload, "early");
+}
+
+TEST_F(WebSocketTest, AMessageTricklingInOneByteAtATimeIsReassembled) {
+  RawPeer peer(endpoint());
+  peer.send(RawPeer::upgrade_request());
+  peer.read_answer();
+  std::string body(300, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  auto bytes = RawPeer::frame(xz::net::ws::Opcode::binary, body);
+  for (char c : bytes) peer.send(std::string_view(&c, 1));
+  auto [op, payload] = peer.read_frame();
+  EXPECT_EQ(op, xz::net::ws::Opcode::binary);
+  EXPECT_EQ(payload, body);
+}
+
+TEST_F(WebSocketTest, AnUnmaskedClientFrameGetsClose1002AndTheConnectionEnds) {
+  RawPeer peer(endpoint());
+  peer.send(RawPeer::upgrade_request());
+  peer.read_answer();
+  peer.send(RawPeer::frame(xz::net::ws::Opcode::text, "not masked", /*masked=*/false));
+  auto [op, payload] = peer.read_frame();
+  ASSERT_EQ(op, xz::net::ws::Opcode::close);
+  ASSERT_GE(payload.size(), 2u);
+  EXPECT_EQ((static_cast<std::uint8_t>(payload[0]) << 8) | static_cast<std::uint8_t>(payload[1]), 1002);
+  EXPECT_TRUE(peer.at_eof());
+  EXPECT_EQ(server_end(), WsReadError::protocol);
+}
+
+TEST_F(WebSocketTest, AContinuationWithoutAMessageIsAProtocolError) {
+  RawPeer peer(endpoint());
+  peer.send(RawPeer::upgrade_request());
+  peer.read_answer();
+  peer.send(RawPeer::frame(xz::net::ws::Opcode::continuation, "orphan"));
+  EXPECT_EQ(peer.read_frame().first, xz::net::ws::Opcode::close);
+  EXPECT_EQ(server_end(), WsReadError::protocol);
+}
+
+TEST_F(WebSocketTest, UnsupportedVersionsAndMissingKeysAreRefusedOverHttp) {
+  RawPeer old(endpoint());
+  old.send(RawPeer::upgrade_request("8"));
+  auto answer = old.read_answer();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 426", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Sec-WebSocket-Version: 13"), std::string::npos) << answer;
+
+  RawPeer keyless(endpoint());
+  keyless.send("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  answer = keyless.read_answer();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+}
+
+// ws_connect against a Beast server: Beast fails the connection on an unmasked client
+// frame, so an echo proves the masking.
+TEST(WebSocketClient, TalksToABeastServerAndClosesCleanly) {
+  asio::io_context server_io;
+  tcp::acceptor acceptor(server_io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acceptor.local_endpoint().port();
+  std::promise<std::string> server_saw;  // the last message, then how it closed
+  std::thread server([&] {
+    try {
+      websocket::stream<tcp::socket> ws(acceptor.accept());
+      ws.accept();
+      ws.text(true);
+      ws.write(asio::buffer(std::string("welcome")));  // right after the 101
+      for (;;) {
+        beast::flat_buffer buf;
+        beast::error_code ec;
+        ws.read(buf, ec);
+        if (ec == websocket::error::closed) {
+          server_saw.set_value("closed " + std::to_string(ws.reason().code) + " " +
+                               std::string(ws.reason().reason.c_str()));
+          return;
+        }
+        if (ec) {
+          server_saw.set_value("error " + ec.message());
+          return;
+        }
+        ws.binary(ws.got_binary());
+        ws.write(buf.data());
+      }
+    } catch (const std::exception& e) {
+      server_saw.set_value(std::string("exception ") + e.what());
+    }
+  });
+
+  xz::core::Runtime rt{1, 1};
+  rt.start();
+  auto talk = [](std::string url) -> Task<std::string> {
+    auto ws = co_await xz::net::ws_connect(url);
+    std::string log;
+    auto first = co_await ws->read();
+    log += first ? first->data : "<none>";
+    ws->send_text("hi");
+    std::string bytes(1000, '\x5a');
+    ws->send_binary(bytes);
+    auto a = co_await ws->read();
+    auto b = co_await ws->read();
+    log += a && !a->binary ? " " + a->data : " <bad text>";
+    log += b && b->binary && b->data == bytes ? " 1000 bytes" : " <bad binary>";
+    ws->close("done");
+    auto end = co_await ws->read();  // the server's answer to our close
+    log += end ? " <message after close>" : " ended";
+    co_return log;
+  };
+  auto started = std::chrono::steady_clock::now();
+  auto result = asio::co_spawn(rt.loop(0), talk("ws://127.0.0.1:" + std::to_string(port) + "/mcp?x=1"),
+                               asio::use_future);
+  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(result.get(), "welcome hi 1000 bytes ended");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);  // not the 2 s close bound
+  server.join();
+  EXPECT_EQ(server_saw.get_future().get(), "closed 1000 done");
+}
