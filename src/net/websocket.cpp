@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -218,33 +219,30 @@ std::optional<WsMessage> fail_protocol(const ImplPtr& s, std::string_view why, s
   return std::nullopt;
 }
 
-// Reads more bytes into rx. False when the connection ended (read_error says why).
-asio::awaitable<bool> fill(WebSocket::Impl& s) {
+// Reads what the socket holds into rx. False when the connection ended (read_error says why).
+bool read_available(WebSocket::Impl& s) {
+  beast::error_code ec;
+  const std::size_t want = std::clamp<std::size_t>(s.socket.available(ec), kMinReadBytes, kMaxReadBytes);
+  const std::size_t old = s.rx.size();
+  s.rx.resize(old + want);
+  const std::size_t n = s.socket.read_some(asio::buffer(s.rx.data() + old, want), ec);
+  s.rx.resize(old + n);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return true;
+  if (ec) {
+    end_read(s, classify(ec));
+    return false;
+  }
+  return true;
+}
+
+// Before waiting: drop what was parsed, and hold no buffer at all when nothing is left.
+void compact(WebSocket::Impl& s) {
   if (s.rx_pos == s.rx.size()) {
-    std::string().swap(s.rx);  // nothing pending: hold no buffer while waiting
+    std::string().swap(s.rx);
     s.rx_pos = 0;
   } else if (s.rx_pos > 0) {
     s.rx.erase(0, s.rx_pos);
     s.rx_pos = 0;
-  }
-  for (;;) {
-    auto [wait_ec] = co_await s.socket.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-    if (wait_ec) {
-      end_read(s, classify(wait_ec));
-      co_return false;
-    }
-    beast::error_code ec;
-    const std::size_t want = std::clamp<std::size_t>(s.socket.available(ec), kMinReadBytes, kMaxReadBytes);
-    const std::size_t old = s.rx.size();
-    s.rx.resize(old + want);
-    const std::size_t n = s.socket.read_some(asio::buffer(s.rx.data() + old, want), ec);
-    s.rx.resize(old + n);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-    if (ec) {
-      end_read(s, classify(ec));
-      co_return false;
-    }
-    co_return true;
   }
 }
 
@@ -280,6 +278,112 @@ bool on_control(const ImplPtr& s, Opcode op, std::string payload) {
   return false;
 }
 
+// What one read() has assembled so far; it lives across waits for more bytes.
+struct Assembly {
+  WsMessage m;
+  bool in_message = false;
+  std::uint64_t total = 0;
+  bool in_payload = false;  // inside a data frame's payload
+  bool fin = false;
+  bool masked = false;
+  ws::MaskKey mask{};
+  std::uint64_t left = 0;
+  std::uint64_t offset = 0;
+};
+
+enum class Step { need_bytes, message, ended };
+
+std::uint16_t close_code_of(std::string_view payload) {
+  return static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
+                                    static_cast<std::uint8_t>(payload[1]));
+}
+
+// Parses as far as rx allows. Data payloads are taken as they arrive, so only one read's
+// worth is ever buffered besides the message itself.
+Step assemble(const ImplPtr& s, Assembly& a) {
+  for (;;) {
+    if (s->closed) {
+      end_read(*s, WsReadError::closed);
+      return Step::ended;
+    }
+    if (a.in_payload) {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(a.left, unread(*s)));
+      if (n == 0 && a.left > 0) return Step::need_bytes;
+      if (!a.m.oversize) {
+        const std::size_t at = a.m.data.size();
+        a.m.data.append(s->rx, s->rx_pos, n);
+        if (a.masked) ws::apply_mask(std::span(a.m.data).subspan(at), a.mask, a.offset);
+      }
+      s->rx_pos += n;
+      a.left -= n;
+      a.offset += n;
+      if (a.left > 0) return Step::need_bytes;
+      a.in_payload = false;
+      if (a.fin) {
+        a.m.size = static_cast<std::size_t>(a.total);
+        return Step::message;
+      }
+      continue;
+    }
+
+    auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(s->rx.data()) + s->rx_pos, unread(*s));
+    auto parsed = ws::parse_frame_header(bytes);
+    if (parsed.status == ws::ParseStatus::incomplete) return Step::need_bytes;
+    if (parsed.status == ws::ParseStatus::invalid) {
+      fail_protocol(s, parsed.error);
+      return Step::ended;
+    }
+    const ws::FrameHeader& h = parsed.header;
+    if (h.masked == s->client) {
+      fail_protocol(s, s->client ? "masked frame from the server" : "unmasked frame from the client");
+      return Step::ended;
+    }
+
+    if (ws::is_control(h.opcode)) {
+      if (unread(*s) < h.header_bytes + h.payload_bytes) return Step::need_bytes;  // whole, at most 131 bytes
+      std::string payload = s->rx.substr(s->rx_pos + h.header_bytes, h.payload_bytes);
+      s->rx_pos += h.header_bytes + h.payload_bytes;
+      if (h.masked) ws::apply_mask(payload, h.mask, 0);
+      if (h.opcode == Opcode::close && payload.size() == 1) {
+        fail_protocol(s, "one-byte close payload");
+        return Step::ended;
+      }
+      if (h.opcode == Opcode::close && payload.size() >= 2 && !ws::is_valid_close_code(close_code_of(payload))) {
+        fail_protocol(s, "invalid close code");
+        return Step::ended;
+      }
+      if (!on_control(s, h.opcode, std::move(payload))) return Step::ended;
+      continue;
+    }
+
+    if (h.opcode == Opcode::continuation && !a.in_message) {
+      fail_protocol(s, "continuation without a message");
+      return Step::ended;
+    }
+    if (h.opcode != Opcode::continuation && a.in_message) {
+      fail_protocol(s, "new message inside a fragmented one");
+      return Step::ended;
+    }
+    s->rx_pos += h.header_bytes;
+    if (!a.in_message) {
+      a.in_message = true;
+      a.m.binary = h.opcode == Opcode::binary;
+    }
+    a.total += h.payload_bytes;
+    if (a.total > s->max_message_bytes && !a.m.oversize) {
+      a.m.oversize = true;  // skipped, not fatal: one bad message never costs the session
+      std::string().swap(a.m.data);
+    }
+    if (!a.m.oversize) a.m.data.reserve(static_cast<std::size_t>(a.total));
+    a.in_payload = true;
+    a.fin = h.fin;
+    a.masked = h.masked;
+    a.mask = h.mask;
+    a.left = h.payload_bytes;
+    a.offset = 0;
+  }
+}
+
 asio::awaitable<std::optional<WsMessage>> read_message(ImplPtr s) {
   struct Reading {
     WebSocket::Impl& s;
@@ -287,68 +391,25 @@ asio::awaitable<std::optional<WsMessage>> read_message(ImplPtr s) {
     ~Reading() { s.reading = false; }
   } reading(*s);
 
-  WsMessage m;
-  bool in_message = false;
-  std::uint64_t total = 0;
+  Assembly a;
   for (;;) {
-    if (s->closed) co_return end_read(*s, WsReadError::closed);
-    auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(s->rx.data()) + s->rx_pos, unread(*s));
-    auto parsed = ws::parse_frame_header(bytes);
-    if (parsed.status == ws::ParseStatus::incomplete) {
-      if (!co_await fill(*s)) co_return std::nullopt;
-      continue;
+    switch (assemble(s, a)) {
+      case Step::message:
+        co_return std::move(a.m);
+      case Step::ended:
+        co_return std::nullopt;
+      case Step::need_bytes:
+        break;
     }
-    if (parsed.status == ws::ParseStatus::invalid) co_return fail_protocol(s, parsed.error);
-    const ws::FrameHeader h = parsed.header;
-    if (h.masked == s->client)
-      co_return fail_protocol(s, s->client ? "masked frame from the server" : "unmasked frame from the client");
-    s->rx_pos += h.header_bytes;
-
-    if (ws::is_control(h.opcode)) {
-      while (unread(*s) < h.payload_bytes)
-        if (!co_await fill(*s)) co_return std::nullopt;
-      std::string payload = s->rx.substr(s->rx_pos, h.payload_bytes);
-      s->rx_pos += h.payload_bytes;
-      if (h.masked) ws::apply_mask(payload, h.mask, 0);
-      if (h.opcode == Opcode::close && payload.size() >= 2 &&
-          !ws::is_valid_close_code(static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
-                                                              static_cast<std::uint8_t>(payload[1]))))
-        co_return fail_protocol(s, "invalid close code");
-      if (h.opcode == Opcode::close && payload.size() == 1) co_return fail_protocol(s, "one-byte close payload");
-      if (!on_control(s, h.opcode, std::move(payload))) co_return std::nullopt;
-      continue;
+    compact(*s);
+    // `deferred`, not use_awaitable: no extra coroutine frame per wait, which every
+    // idle connection would hold.
+    auto [ec] = co_await s->socket.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::deferred));
+    if (ec) {
+      end_read(*s, classify(ec));
+      co_return std::nullopt;
     }
-
-    if (h.opcode == Opcode::continuation && !in_message) co_return fail_protocol(s, "continuation without a message");
-    if (h.opcode != Opcode::continuation && in_message) co_return fail_protocol(s, "new message inside a fragmented one");
-    if (!in_message) {
-      in_message = true;
-      m.binary = h.opcode == Opcode::binary;
-    }
-    total += h.payload_bytes;
-    if (total > s->max_message_bytes && !m.oversize) {
-      m.oversize = true;  // skipped, not fatal: one bad message never costs the session
-      std::string().swap(m.data);
-    }
-    if (!m.oversize) m.data.reserve(static_cast<std::size_t>(total));
-    // The payload is taken as it arrives, so only one read's worth is ever buffered.
-    std::uint64_t left = h.payload_bytes, offset = 0;
-    while (left > 0) {
-      if (unread(*s) == 0 && !co_await fill(*s)) co_return std::nullopt;
-      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left, unread(*s)));
-      if (!m.oversize) {
-        const std::size_t at = m.data.size();
-        m.data.append(s->rx, s->rx_pos, n);
-        if (h.masked) ws::apply_mask(std::span(m.data).subspan(at), h.mask, offset);
-      }
-      s->rx_pos += n;
-      left -= n;
-      offset += n;
-    }
-    if (h.fin) {
-      m.size = static_cast<std::size_t>(total);
-      co_return m;
-    }
+    if (!read_available(*s)) co_return std::nullopt;
   }
 }
 
