@@ -132,9 +132,9 @@ void Server::start() {
                                                        *p_->store, p_->runtime.pool(), &p_->metrics);
   if (!history_warning.empty()) spdlog::warn("chat history: {}", history_warning);
   p_->tool_http = std::make_shared<net::HttpClient>();
-  std::vector<tools::ToolPtr> builtin_tools;
+  tools::ToolList builtin_tools;
   if (p_->conversation_settings.intent != "nointent")
-    builtin_tools = tools::builtin::make_builtin_tools(cfg, {p_->runtime.pool(), p_->tool_http});
+    builtin_tools = tools::share_tools(tools::builtin::make_builtin_tools(cfg, {p_->runtime.pool(), p_->tool_http}));
   p_->server_mcp = std::make_unique<tools::mcp::ServerMcpHub>(
       p_->runtime.loop(0).get_executor(),
       tools::mcp::load_mcp_server_settings(tools::mcp::mcp_server_settings_path(p_->data_dir)));
@@ -158,7 +158,7 @@ void Server::start() {
       *p_->greetings, std::move(builtin_tools), p_->server_mcp->server_count() > 0 ? p_->server_mcp.get() : nullptr,
       std::move(endpoint_url), std::move(capabilities), p_->intent_llm.get(), p_->memory.get(), p_->history.get(),
       &p_->device_tool_lists});
-  spdlog::info("tools: {} built-in function(s), intent mode {}", p_->voice->builtin_tools.size(),
+  spdlog::info("tools: {} built-in function(s), intent mode {}", p_->voice->builtin_tools ? p_->voice->builtin_tools->size() : 0,
                p_->conversation_settings.intent);
   session::ConversationFactory make_conversation = [voice = p_->voice.get()](const session::ConversationContext& ctx) {
     return std::make_unique<pipeline::Conversation>(ctx, *voice);

@@ -130,19 +130,15 @@ Speaker& Conversation::speaker() {
 }
 
 void Conversation::connect_tool_sources() {
-  // The order sources are first set is their rank on a name clash: the device's own
-  // tools win over the endpoint's, which win over the server's and the built-ins.
-  registry_.set_source("builtin", svc_.builtin_tools);
-  registry_.set_source("server_mcp", svc_.server_mcp ? svc_.server_mcp->tools() : std::vector<tools::ToolPtr>{});
-  registry_.set_source("mcp_endpoint", {});
-  registry_.set_source("iot", {});
-  registry_.set_source("device_mcp", {});
+  // Lists are shared, not copied: a session holds one pointer per source.
+  registry_.set_source(tools::ToolSource::builtin, svc_.builtin_tools);
+  if (svc_.server_mcp) registry_.set_source(tools::ToolSource::server_mcp, svc_.server_mcp->tools());
   if (svc_.server_mcp) {
     // Called on the hub's loop: hop to ours; `alive` guards against a closed conversation.
     std::weak_ptr<bool> alive = alive_;
     hub_subscription_ = svc_.server_mcp->on_tools_changed([this, alive, ex = ex_] {
       asio::post(ex, [this, alive] {
-        if (alive.lock()) registry_.set_source("server_mcp", svc_.server_mcp->tools());
+        if (alive.lock()) registry_.set_source(tools::ToolSource::server_mcp, svc_.server_mcp->tools());
       });
     });
   }
@@ -151,7 +147,9 @@ void Conversation::connect_tool_sources() {
     eo.url = svc_.mcp_endpoint_url;
     eo.call_timeout = svc_.settings.tool_call_timeout;
     endpoint_ = std::make_unique<tools::mcp::McpEndpointClient>(ex_, std::move(eo), log_);
-    endpoint_->set_tools_handler([this](std::vector<tools::ToolPtr> t) { registry_.set_source("mcp_endpoint", std::move(t)); });
+    endpoint_->set_tools_handler([this](std::vector<tools::ToolPtr> t) {
+      registry_.set_source(tools::ToolSource::mcp_endpoint, tools::share_tools(std::move(t)));
+    });
     endpoint_->start();
   }
 }
@@ -162,8 +160,8 @@ void Conversation::on_hello(const protocol::HelloMsg& hello) {
   aec_ = hello.features.aec;
   emotion_messages_ = hello.features.emoji;
   if (hello.features.mcp) {
-    device_mcp_.start([this](std::vector<tools::ToolPtr> t) {
-      if (svc_.settings.intent != "nointent") registry_.set_source("device_mcp", std::move(t));
+    device_mcp_.start([this](tools::ToolList t) {
+      if (svc_.settings.intent != "nointent") registry_.set_source(tools::ToolSource::device_mcp, std::move(t));
     });
   }
 }
@@ -206,7 +204,7 @@ void Conversation::on_iot(const protocol::IotMsg& msg) {
   if (!msg.descriptors.is_null()) {
     std::string error;
     if (!iot_.add_descriptors(msg.descriptors, &error)) log_.warn("iot descriptors: {}", error);
-    if (svc_.settings.intent != "nointent") registry_.set_source("iot", iot_.tools());
+    if (svc_.settings.intent != "nointent") registry_.set_source(tools::ToolSource::iot, tools::share_tools(iot_.tools()));
     log_.info("iot: {} tool(s) from the device's things", iot_.tools().size());
   }
   if (!msg.states.is_null()) iot_.update_states(msg.states);
@@ -594,6 +592,10 @@ bool Conversation::speak(std::string text) {
 
 asio::awaitable<protocol::McpCallOutcome> Conversation::call_device_tool(std::string name, nlohmann::json arguments) {
   co_return co_await device_mcp_.call(std::move(name), std::move(arguments));
+}
+
+asio::awaitable<tools::ToolResult> Conversation::run_device_tool(std::string name, nlohmann::json arguments) {
+  co_return co_await device_mcp_.run_tool(std::move(name), std::move(arguments));
 }
 
 nlohmann::json Conversation::describe_tools() const {

@@ -54,7 +54,7 @@ struct VoiceServices {
   const ConversationSettings& settings;
   VoiceMetrics& metrics;
   GreetingCache& greetings;
-  std::vector<tools::ToolPtr> builtin_tools;  // shared; sessions add their own sources
+  tools::ToolList builtin_tools;  // shared; sessions add their own sources
   tools::mcp::ServerMcpHub* server_mcp;         // null: no server-side MCP servers
   std::string mcp_endpoint_url;                 // "" = no MCP endpoint (else per device)
   // initialize's capabilities for a device (its vision URL and token).
@@ -92,6 +92,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   void set_persona(std::string prompt) override;
   boost::asio::awaitable<void> play_audio(
       std::string title, std::function<boost::asio::awaitable<providers::PcmChunk>()> next) override;
+  boost::asio::awaitable<tools::ToolResult> run_device_tool(std::string name, nlohmann::json arguments) override;
 
   tools::ToolRegistry& tools() { return registry_; }
 

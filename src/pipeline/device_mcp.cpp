@@ -4,7 +4,6 @@
 #include <boost/asio/detached.hpp>
 
 #include "protocol/server_messages.h"
-#include "tools/mcp/mcp_remote_tool.h"
 #include "tools/mcp/mcp_session.h"
 #include "tools/mcp/mcp_tool_result.h"
 #include "tools/mcp/shared_tool_lists.h"
@@ -54,20 +53,9 @@ class DeviceLinkTransport final : public tools::mcp::McpTransport {
 
 }  // namespace
 
-struct DeviceMcp::Core final : tools::mcp::McpToolBackend, std::enable_shared_from_this<Core> {
+struct DeviceMcp::Core final : std::enable_shared_from_this<Core> {
   Core(asio::any_io_executor e, std::shared_ptr<DeviceLinkTransport> t, DeviceMcpOptions o, const core::SessionLog& l)
       : ex(std::move(e)), transport(std::move(t)), opts(std::move(o)), log(l) {}
-
-  asio::any_io_executor executor() const override { return ex; }
-
-  core::Task<tools::ToolResult> call_tool(std::string /*server*/, std::string tool, Json arguments) override {
-    try {
-      auto outcome = co_await call(std::move(tool), std::move(arguments));
-      co_return tools::mcp::tool_result_from_mcp(outcome);
-    } catch (const McpError& e) {
-      co_return tools::ToolResult{tools::Action::error, std::string("error: ") + e.what(), tools::kToolFailedResponse};
-    }
-  }
 
   core::Task<protocol::McpCallOutcome> call(std::string name, Json arguments) {
     if (!session || !ready) throw McpError("device MCP: the device's tools are not ready");
@@ -81,17 +69,13 @@ struct DeviceMcp::Core final : tools::mcp::McpToolBackend, std::enable_shared_fr
     return {list, &list->all};
   }
 
+  // The list's tools run through the session that calls them (Conversation::run_device_tool),
+  // so the session offers the shared list itself.
   void publish() {
     if (!session || !list) return;
-    std::vector<tools::ToolPtr> visible;
-    std::weak_ptr<McpToolBackend> backend = std::static_pointer_cast<McpToolBackend>(shared_from_this());
-    for (const auto& schema : list->for_llm) {
-      std::shared_ptr<const providers::ToolSchema> shared(list, &schema);
-      visible.push_back(std::make_shared<tools::mcp::McpRemoteTool>(std::move(shared), "device", schema.name, backend));
-    }
-    log.info("device MCP: {} tool(s) for the LLM, {} for the user only", visible.size(),
-             list->all.size() - visible.size());
-    if (on_tools) on_tools(std::move(visible));
+    log.info("device MCP: {} tool(s) for the LLM, {} for the user only", list->for_llm.size(),
+             list->all.size() - list->for_llm.size());
+    if (on_tools) on_tools(tools::ToolList(list, &list->for_llm));
   }
 
   static asio::awaitable<void> run(std::shared_ptr<Core> self) {
@@ -113,7 +97,7 @@ struct DeviceMcp::Core final : tools::mcp::McpToolBackend, std::enable_shared_fr
   const core::SessionLog& log;
   std::shared_ptr<tools::mcp::McpSession> session;
   std::shared_ptr<const tools::mcp::SharedToolList> list;  // the device's tools, once listed
-  std::function<void(std::vector<tools::ToolPtr>)> on_tools;
+  std::function<void(tools::ToolList)> on_tools;
   bool ready = false;
   bool closed = false;
 };
@@ -128,7 +112,7 @@ DeviceMcp::~DeviceMcp() {
   core_->on_tools = nullptr;
 }
 
-void DeviceMcp::start(std::function<void(std::vector<tools::ToolPtr>)> on_tools) {
+void DeviceMcp::start(std::function<void(tools::ToolList)> on_tools) {
   if (core_->session) return;
   core_->on_tools = std::move(on_tools);
   tools::mcp::McpSessionOptions o;
@@ -155,6 +139,15 @@ void DeviceMcp::on_message(const Json& payload) { core_->transport->deliver(payl
 core::Task<protocol::McpCallOutcome> DeviceMcp::call(std::string name, Json arguments) {
   auto c = core_;
   co_return co_await c->call(std::move(name), std::move(arguments));
+}
+
+core::Task<tools::ToolResult> DeviceMcp::run_tool(std::string name, Json arguments) {
+  try {
+    auto outcome = co_await call(std::move(name), std::move(arguments));
+    co_return tools::mcp::tool_result_from_mcp(outcome);
+  } catch (const McpError& e) {
+    co_return tools::ToolResult{tools::Action::error, std::string("error: ") + e.what(), tools::kToolFailedResponse};
+  }
 }
 
 std::vector<protocol::McpTool> DeviceMcp::tools() const {

@@ -44,12 +44,14 @@ class DeviceMcp {
 
   // Starts initialize + tools/list; `on_tools` gets the AI-visible tools once listed
   // (and again after the device's list changes). Call once.
-  void start(std::function<void(std::vector<tools::ToolPtr>)> on_tools);
+  void start(std::function<void(tools::ToolList)> on_tools);
   // One "mcp" message from the device (its payload).
   void on_message(const nlohmann::json& payload);
   // Calls a device tool by its own name (user-only tools too). Throws McpError when the
   // device has no MCP, is not ready, or does not answer in time.
   core::Task<protocol::McpCallOutcome> call(std::string name, nlohmann::json arguments);
+  // The same, as the LLM's tool result: failures become an error result, never a throw.
+  core::Task<tools::ToolResult> run_tool(std::string name, nlohmann::json arguments);
   // Every tool the device listed, user-only ones included.
   std::vector<protocol::McpTool> tools() const;
   bool ready() const;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -66,6 +67,10 @@ class SessionActions {
   // until it returns an empty chunk.
   virtual boost::asio::awaitable<void> play_audio(std::string title,
                                                   std::function<boost::asio::awaitable<providers::PcmChunk>()> next) = 0;
+  // Runs one of the device's own MCP tools (by its MCP name) on this session's device.
+  // Device tools go through the session so that one tool object serves every device
+  // listing the same tools.
+  virtual boost::asio::awaitable<ToolResult> run_device_tool(std::string name, nlohmann::json arguments) = 0;
 };
 
 class Tool {
@@ -78,5 +83,12 @@ class Tool {
 };
 
 using ToolPtr = std::shared_ptr<Tool>;
+// An immutable list, shared by every session offering it (the built-ins, the server's
+// MCP tools, one device model's tools): a session holds lists, not copies of them.
+using ToolList = std::shared_ptr<const std::vector<ToolPtr>>;
+
+inline ToolList share_tools(std::vector<ToolPtr> tools) {
+  return std::make_shared<const std::vector<ToolPtr>>(std::move(tools));
+}
 
 }  // namespace xz::tools

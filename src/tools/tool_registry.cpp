@@ -13,15 +13,19 @@ std::string sanitize_tool_name(std::string_view name) {
   return out;
 }
 
-void ToolRegistry::set_source(const std::string& source, std::vector<ToolPtr> tools) {
-  for (auto& [name, list] : sources_) {
-    if (name == source) {
-      list = std::move(tools);
-      stale_ = true;
-      return;
-    }
+std::string_view source_name(ToolSource source) {
+  switch (source) {
+    case ToolSource::builtin: return "builtin";
+    case ToolSource::server_mcp: return "server_mcp";
+    case ToolSource::mcp_endpoint: return "mcp_endpoint";
+    case ToolSource::iot: return "iot";
+    case ToolSource::device_mcp: return "device_mcp";
   }
-  sources_.emplace_back(source, std::move(tools));
+  return "?";
+}
+
+void ToolRegistry::set_source(ToolSource source, ToolList tools) {
+  sources_[static_cast<std::size_t>(source)] = std::move(tools);
   stale_ = true;
 }
 
@@ -29,12 +33,14 @@ const ToolRegistry::Index& ToolRegistry::index() const {
   if (!stale_) return by_name_;
   stale_ = false;
   by_name_.clear();
-  std::map<std::string, std::string> origin;
-  for (const auto& [source, list] : sources_) {
-    for (const auto& tool : list) {
+  std::map<std::string, ToolSource> origin;
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    if (!sources_[i]) continue;
+    const auto source = static_cast<ToolSource>(i);
+    for (const auto& tool : *sources_[i]) {
       std::string name = sanitize_tool_name(tool->schema().name);
       if (auto it = origin.find(name); it != origin.end() && it->second != source)
-        log_.warn("tool '{}' from {} replaces the one from {}", name, source, it->second);
+        log_.warn("tool '{}' from {} replaces the one from {}", name, source_name(source), source_name(it->second));
       origin[name] = source;
       by_name_[name] = tool;
     }

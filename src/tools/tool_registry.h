@@ -3,6 +3,8 @@
 // calling accepts ([A-Za-z0-9_-], at most 64 characters) and mapped back on call. On a
 // name clash the source registered later wins (device tools over server tools over
 // built-ins), and the clash is logged.
+#include <array>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -13,6 +15,12 @@
 
 namespace xz::tools {
 
+// Where tools come from. On a name clash the later source wins: the device's own tools
+// over the IoT ones, the endpoint's, the server's and the built-ins.
+enum class ToolSource : std::uint8_t { builtin, server_mcp, mcp_endpoint, iot, device_mcp };
+inline constexpr std::size_t kToolSourceCount = 5;
+std::string_view source_name(ToolSource source);
+
 // "self.audio_speaker.set_volume" -> "self_audio_speaker_set_volume".
 std::string sanitize_tool_name(std::string_view name);
 
@@ -20,10 +28,9 @@ class ToolRegistry {
  public:
   explicit ToolRegistry(const core::SessionLog& log) : log_(log) {}
 
-  // Replaces every tool of `source` ("builtin", "server_mcp", "mcp_endpoint", "iot", "device_mcp").
-  // Sources rank by the order they were first set.
-  void set_source(const std::string& source, std::vector<ToolPtr> tools);
-  void clear_source(const std::string& source) { set_source(source, {}); }
+  // Replaces every tool of `source`; null clears it.
+  void set_source(ToolSource source, ToolList tools);
+  void clear_source(ToolSource source) { set_source(source, nullptr); }
 
   // Schemas for the LLM, with sanitised names.
   std::vector<providers::ToolSchema> schemas() const;
@@ -39,7 +46,7 @@ class ToolRegistry {
   const Index& index() const;
 
   const core::SessionLog& log_;
-  std::vector<std::pair<std::string, std::vector<ToolPtr>>> sources_;
+  std::array<ToolList, kToolSourceCount> sources_;
   mutable Index by_name_;
   mutable bool stale_ = false;
 };

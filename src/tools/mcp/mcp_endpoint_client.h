@@ -6,7 +6,7 @@
 //
 //   if (auto url = mcp_endpoint_call_url(config.str("mcp_endpoint"))) {
 //     endpoint = std::make_unique<McpEndpointClient>(session_ex, McpEndpointOptions{.url = *url}, log);
-//     endpoint->set_tools_handler([&](std::vector<ToolPtr> t) { registry.set_source("mcp_endpoint", t); });
+//     endpoint->set_tools_handler([&](std::vector<ToolPtr> t) { registry.set_source(ToolSource::mcp_endpoint, share_tools(t)); });
 //     endpoint->start();
 //   }
 //   ... co_await endpoint->close();

@@ -46,7 +46,7 @@ struct ServerMcpHub::Core final : McpToolBackend, std::enable_shared_from_this<C
   bool stopping = false;
 
   mutable std::mutex mu;  // guards what other threads read
-  std::vector<ToolPtr> published;
+  ToolList published = share_tools({});
   std::uint64_t version = 0;
   std::vector<McpServerStatus> statuses;
   std::vector<std::weak_ptr<std::function<void()>>> listeners;
@@ -139,7 +139,7 @@ void ServerMcpHub::Core::publish() {
   std::vector<std::shared_ptr<std::function<void()>>> notify;
   {
     std::lock_guard lk(mu);
-    published = std::move(list);
+    published = share_tools(std::move(list));
     statuses = std::move(snapshot);
     ++version;
     std::erase_if(listeners, [](const auto& w) { return w.expired(); });
@@ -221,7 +221,7 @@ core::Task<void> ServerMcpHub::shutdown() {
 
 std::size_t ServerMcpHub::server_count() const { return core_->specs.size(); }
 
-std::vector<ToolPtr> ServerMcpHub::tools() const {
+ToolList ServerMcpHub::tools() const {
   std::lock_guard lk(core_->mu);
   return core_->published;
 }

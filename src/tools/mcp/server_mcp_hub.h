@@ -10,7 +10,7 @@
 //   auto hub = std::make_unique<ServerMcpHub>(rt.loop(0).get_executor(),
 //                  load_mcp_server_settings(mcp_server_settings_path(data_dir)));
 //   hub->start();                        // returns at once
-//   registry.set_source("server_mcp", hub->tools());
+//   registry.set_source(ToolSource::server_mcp, hub->tools());
 //   ... co_await hub->shutdown();        // children terminated and reaped
 #include <chrono>
 #include <cstddef>
@@ -66,8 +66,8 @@ class ServerMcpHub {
   core::Task<void> shutdown();
 
   std::size_t server_count() const;
-  // The tools of the connected servers. Thread-safe.
-  std::vector<ToolPtr> tools() const;
+  // The tools of the connected servers: one list every session shares. Thread-safe.
+  ToolList tools() const;
   // Bumped whenever tools() changes. Thread-safe.
   std::uint64_t tools_version() const;
   // Calls `fn` (on the hub's executor: post to your own) whenever tools() changed, as

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tools/mcp/device_tool.h"
+
 namespace xz::tools::mcp {
 
 namespace {
@@ -30,7 +32,8 @@ std::string content_key(const std::vector<protocol::McpTool>& tools) {
 std::shared_ptr<const SharedToolList> make_tool_list(std::vector<protocol::McpTool> tools) {
   auto list = std::make_shared<SharedToolList>();
   for (const auto& t : tools)
-    if (!t.user_only) list->for_llm.push_back({t.name, t.description, t.input_schema});
+    if (!t.user_only)
+      list->for_llm.push_back(std::make_shared<DeviceTool>(providers::ToolSchema{t.name, t.description, t.input_schema}));
   list->all = std::move(tools);
   return list;
 }

@@ -1,8 +1,8 @@
 #pragma once
 // Devices running the same firmware list the same MCP tools. Their sessions share one
-// immutable copy of the list, and of its schemas for the LLM, instead of each keeping
-// its own: thousands of idle devices would otherwise each hold kilobytes of identical
-// JSON. Thread-safe (sessions live on every event loop); a list lives as long as a
+// immutable copy of the list, and the tool objects the LLM calls, instead of each
+// keeping its own: thousands of idle devices would otherwise each hold kilobytes of
+// identical JSON. Thread-safe (sessions live on every event loop); a list lives as long as a
 // session holds it.
 #include <cstddef>
 #include <memory>
@@ -13,12 +13,15 @@
 
 #include "protocol/mcp_jsonrpc.h"
 #include "providers/llm/llm.h"
+#include "tools/tool.h"
 
 namespace xz::tools::mcp {
 
 struct SharedToolList {
-  std::vector<protocol::McpTool> all;          // as listed, user-only tools included
-  std::vector<providers::ToolSchema> for_llm;  // the AI-visible ones, in list order
+  std::vector<protocol::McpTool> all;  // as listed, user-only tools included
+  // The AI-visible ones, in list order, as DeviceTools: a call runs on the calling
+  // session's device.
+  std::vector<ToolPtr> for_llm;
 };
 
 // A list of one's own (no sharing).

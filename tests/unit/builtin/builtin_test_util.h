@@ -71,6 +71,10 @@ class FakeSession final : public tools::SessionActions {
     }
   }
 
+  boost::asio::awaitable<tools::ToolResult> run_device_tool(std::string name, nlohmann::json) override {
+    co_return tools::ToolResult::failed("no device tool " + name + " in this test");
+  }
+
   int close_requests = 0;
   std::vector<std::string> personas;
   std::vector<std::string> titles;

@@ -294,8 +294,8 @@ TEST_F(McpHttpTest, HubUsesTheSettingsFileFormat) {
   xz::test::Signal signal;
   auto token = hub.on_tools_changed([&] { signal.notify(); });
   hub.start();
-  ASSERT_TRUE(signal.wait_until([&] { return hub.tools().size() == 10; }, 10s));
-  auto tools = hub.tools();
+  ASSERT_TRUE(signal.wait_until([&] { return hub.tools()->size() == 10; }, 10s));
+  auto tools = *hub.tools();
   EXPECT_NE(xz::test::find_tool(tools, "modern_echo"), nullptr);
   EXPECT_NE(xz::test::find_tool(tools, "old_echo"), nullptr);
 

@@ -122,6 +122,10 @@ class FakeSessionActions final : public tools::SessionActions {
                                           std::function<boost::asio::awaitable<providers::PcmChunk>()>) override {
     co_return;
   }
+  // Answers with the call it got, so a test sees what reached the device.
+  boost::asio::awaitable<tools::ToolResult> run_device_tool(std::string name, nlohmann::json arguments) override {
+    co_return tools::ToolResult::llm("device " + name + " " + arguments.dump());
+  }
 
  private:
   boost::asio::any_io_executor ex_;

@@ -88,14 +88,14 @@ TEST_F(ServerMcpHubTest, OneChildServesSessionsOnTwoLoops) {
   auto t0 = xz::core::Clock::now();
   hub.start();
   EXPECT_LT(xz::core::Clock::now() - t0, 100ms) << "start() must not wait for the servers";
-  ASSERT_TRUE(watch.signal.wait_until([&] { return hub.tools().size() == 10; }, 10s));
+  ASSERT_TRUE(watch.signal.wait_until([&] { return hub.tools()->size() == 10; }, 10s));
   auto status = hub.status();
   ASSERT_EQ(status.size(), 1u);
   EXPECT_TRUE(status[0].connected);
   ASSERT_TRUE(status[0].pid.has_value());
   const std::string pid = std::to_string(*status[0].pid);
 
-  ToolPtr pid_tool = find_tool(hub.tools(), "pid");
+  ToolPtr pid_tool = find_tool(*hub.tools(), "pid");
   ASSERT_NE(pid_tool, nullptr);
   // Two sessions on two other loops call at the same time.
   auto first = boost::asio::co_spawn(user_ex(0), use_tool(pid_tool, "{}", 20), boost::asio::use_future);
@@ -110,7 +110,7 @@ TEST_F(ServerMcpHubTest, OneChildServesSessionsOnTwoLoops) {
   EXPECT_EQ(xz::test::child_pids(kComm), std::vector<int>{*status[0].pid}) << "exactly one child process";
 
   shutdown(hub);
-  EXPECT_TRUE(hub.tools().empty());
+  EXPECT_TRUE(hub.tools()->empty());
   EXPECT_TRUE(xz::test::child_pids(kComm).empty()) << "shutdown() terminates and reaps the child";
   EXPECT_FALSE(xz::test::process_exists(*status[0].pid));
 }
@@ -120,13 +120,13 @@ TEST_F(ServerMcpHubTest, RestartsACrashedServerWithBackoff) {
   HubWatch watch(hub);
   hub.start();
   auto connects_reach = [&](std::size_t n) {
-    return watch.signal.wait_until([&] { return hub.status()[0].connects >= n && hub.tools().size() == 10; }, 10s);
+    return watch.signal.wait_until([&] { return hub.status()[0].connects >= n && hub.tools()->size() == 10; }, 10s);
   };
   ASSERT_TRUE(connects_reach(1));
   const int pid1 = *hub.status()[0].pid;
 
   auto t0 = xz::core::Clock::now();
-  auto crashed = call_once(user_ex(0), find_tool(hub.tools(), "crash"), "{}");
+  auto crashed = call_once(user_ex(0), find_tool(*hub.tools(), "crash"), "{}");
   EXPECT_EQ(crashed.action, Action::error);
   EXPECT_NE(crashed.result.find("connection lost"), std::string::npos) << crashed.result;
   EXPECT_EQ(crashed.response, xz::tools::kToolFailedResponse);
@@ -139,13 +139,13 @@ TEST_F(ServerMcpHubTest, RestartsACrashedServerWithBackoff) {
 
   // A second crash soon after waits twice as long.
   t0 = xz::core::Clock::now();
-  call_once(user_ex(1), find_tool(hub.tools(), "crash"), "{}");
+  call_once(user_ex(1), find_tool(*hub.tools(), "crash"), "{}");
   ASSERT_TRUE(connects_reach(3));
   auto second_gap = xz::core::Clock::now() - t0;
   EXPECT_GE(second_gap, 400ms);
   EXPECT_EQ(xz::test::child_pids(kComm), std::vector<int>{*hub.status()[0].pid});
 
-  auto echo = call_once(user_ex(0), find_tool(hub.tools(), "echo"), R"({"text": "back"})");
+  auto echo = call_once(user_ex(0), find_tool(*hub.tools(), "echo"), R"({"text": "back"})");
   EXPECT_EQ(echo.result, "back");
   shutdown(hub);
 }
@@ -154,14 +154,14 @@ TEST_F(ServerMcpHubTest, ListChangedUpdatesTheSharedList) {
   ServerMcpHub hub(hub_ex(), {stdio_spec("tester")}, fast_options());
   HubWatch watch(hub);
   hub.start();
-  ASSERT_TRUE(watch.signal.wait_until([&] { return hub.tools().size() == 10; }, 10s));
+  ASSERT_TRUE(watch.signal.wait_until([&] { return hub.tools()->size() == 10; }, 10s));
   auto version = hub.tools_version();
-  auto r = call_once(user_ex(0), find_tool(hub.tools(), "change_tools"), "{}");
+  auto r = call_once(user_ex(0), find_tool(*hub.tools(), "change_tools"), "{}");
   EXPECT_EQ(r.result, "changed");
-  ASSERT_TRUE(watch.signal.wait_until([&] { return find_tool(hub.tools(), "extra") != nullptr; }, 10s));
+  ASSERT_TRUE(watch.signal.wait_until([&] { return find_tool(*hub.tools(), "extra") != nullptr; }, 10s));
   EXPECT_GT(hub.tools_version(), version);
-  EXPECT_EQ(hub.tools().size(), 11u);
-  auto extra = call_once(user_ex(1), find_tool(hub.tools(), "extra"), "{}");
+  EXPECT_EQ(hub.tools()->size(), 11u);
+  auto extra = call_once(user_ex(1), find_tool(*hub.tools(), "extra"), "{}");
   EXPECT_EQ(extra.result, "extra tool");
   shutdown(hub);
 }
@@ -172,21 +172,21 @@ TEST_F(ServerMcpHubTest, ResultsAreMappedAndTimeoutsAreErrors) {
   ServerMcpHub hub(hub_ex(), {stdio_spec("tester")}, opts);
   HubWatch watch(hub);
   hub.start();
-  ASSERT_TRUE(watch.signal.wait_until([&] { return hub.tools().size() == 10; }, 10s));
+  ASSERT_TRUE(watch.signal.wait_until([&] { return hub.tools()->size() == 10; }, 10s));
 
   auto t0 = xz::core::Clock::now();
-  auto slow = call_once(user_ex(0), find_tool(hub.tools(), "slow"), R"({"ms": 3000})");
+  auto slow = call_once(user_ex(0), find_tool(*hub.tools(), "slow"), R"({"ms": 3000})");
   EXPECT_LT(xz::core::Clock::now() - t0, 2000ms);
   EXPECT_EQ(slow.action, Action::error);
   EXPECT_EQ(slow.result, "error: MCP server 'tester': tools/call slow timed out after 300 ms");
 
-  auto speak = call_once(user_ex(0), find_tool(hub.tools(), "speak"), "{}");
+  auto speak = call_once(user_ex(0), find_tool(*hub.tools(), "speak"), "{}");
   EXPECT_EQ(speak.action, Action::response);
   EXPECT_EQ(speak.response, "Hello from the tool");
-  auto fail = call_once(user_ex(1), find_tool(hub.tools(), "fail"), "{}");
+  auto fail = call_once(user_ex(1), find_tool(*hub.tools(), "fail"), "{}");
   EXPECT_EQ(fail.action, Action::error);
   EXPECT_EQ(fail.result, "error: it broke");
-  auto add = call_once(user_ex(1), find_tool(hub.tools(), "add"), R"({"a": 1, "b": 2})");
+  auto add = call_once(user_ex(1), find_tool(*hub.tools(), "add"), R"({"a": 1, "b": 2})");
   EXPECT_EQ(add.action, Action::reqllm);
   EXPECT_EQ(add.result, "3.0");
   shutdown(hub);
@@ -196,12 +196,12 @@ TEST_F(ServerMcpHubTest, ClashingNamesArePrefixedAndCallsReachTheirServer) {
   ServerMcpHub hub(hub_ex(), {stdio_spec("a"), stdio_spec("b")}, fast_options());
   HubWatch watch(hub);
   hub.start();
-  ASSERT_TRUE(watch.signal.wait_until([&] { return hub.tools().size() == 20; }, 10s));
-  EXPECT_EQ(find_tool(hub.tools(), "pid"), nullptr);
+  ASSERT_TRUE(watch.signal.wait_until([&] { return hub.tools()->size() == 20; }, 10s));
+  EXPECT_EQ(find_tool(*hub.tools(), "pid"), nullptr);
   auto status = hub.status();
   ASSERT_EQ(status.size(), 2u);
-  auto a = call_once(user_ex(0), find_tool(hub.tools(), "a_pid"), "{}");
-  auto b = call_once(user_ex(1), find_tool(hub.tools(), "b_pid"), "{}");
+  auto a = call_once(user_ex(0), find_tool(*hub.tools(), "a_pid"), "{}");
+  auto b = call_once(user_ex(1), find_tool(*hub.tools(), "b_pid"), "{}");
   EXPECT_EQ(a.result, std::to_string(*status[0].pid));
   EXPECT_EQ(b.result, std::to_string(*status[1].pid));
   EXPECT_NE(a.result, b.result);
@@ -229,7 +229,7 @@ TEST_F(ServerMcpHubTest, ABrokenServerKeepsBeingRetriedInTheBackground) {
   EXPECT_FALSE(s[0].connected);
   EXPECT_EQ(s[0].last_error, "MCP server 'mute': initialize timed out after 300 ms");
   EXPECT_NE(s[1].last_error.find("cannot run '/nonexistent/ghost-server'"), std::string::npos) << s[1].last_error;
-  EXPECT_TRUE(hub.tools().empty());
+  EXPECT_TRUE(hub.tools()->empty());
   EXPECT_LE(xz::test::child_pids("sleep").size(), 1u) << "a failed attempt's child is terminated";
   shutdown(hub);
   EXPECT_TRUE(xz::test::child_pids("sleep").empty());
@@ -239,6 +239,6 @@ TEST_F(ServerMcpHubTest, NoServersIsFine) {
   ServerMcpHub hub(hub_ex(), {}, fast_options());
   hub.start();
   EXPECT_EQ(hub.server_count(), 0u);
-  EXPECT_TRUE(hub.tools().empty());
+  EXPECT_TRUE(hub.tools()->empty());
   shutdown(hub);
 }

@@ -1,6 +1,8 @@
 // Devices with the same tools share one list; different lists never mix.
 #include <gtest/gtest.h>
 
+#include "core/runtime.h"
+#include "mcp_test_util.h"
 #include "tools/mcp/shared_tool_lists.h"
 
 using xz::protocol::McpTool;
@@ -22,10 +24,28 @@ TEST(SharedToolLists, EqualListsShareOneCopyWithTheLlmSchemasOfVisibleTools) {
   EXPECT_EQ(a.get(), b.get());
   EXPECT_EQ(lists.live_lists(), 1u);
   ASSERT_EQ(a->all.size(), 2u);
-  ASSERT_EQ(a->for_llm.size(), 1u) << "user-only tools stay out of the LLM's schemas";
-  EXPECT_EQ(a->for_llm[0].name, "self.audio_speaker.set_volume");
-  EXPECT_EQ(a->for_llm[0].description, "Set the volume");
-  EXPECT_EQ(a->for_llm[0].parameters, (nlohmann::json{{"type", "object"}}));
+  ASSERT_EQ(a->for_llm.size(), 1u) << "user-only tools stay out of the LLM's tools";
+  const auto& schema = a->for_llm[0]->schema();
+  EXPECT_EQ(schema.name, "self.audio_speaker.set_volume");
+  EXPECT_EQ(schema.description, "Set the volume");
+  EXPECT_EQ(schema.parameters, (nlohmann::json{{"type", "object"}}));
+}
+
+// One shared tool object serves every device: the call goes to the calling session's
+// device under the device's own tool name.
+TEST(SharedToolLists, ASharedToolRunsOnTheCallingSessionsDevice) {
+  SharedToolLists lists;
+  auto list = lists.share(board_tools());
+  xz::core::Runtime rt{1, 1};
+  rt.start();
+  auto use = [](xz::tools::ToolPtr tool) -> xz::core::Task<xz::tools::ToolResult> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    xz::test::FakeSessionActions session(ex);
+    auto r = co_await xz::test::call_tool(*tool, R"({"volume": 30})", session);
+    co_return r;
+  };
+  auto r = xz::test::run_in(rt.loop(0).get_executor(), use(list->for_llm[0]));
+  EXPECT_EQ(r.result, R"(device self.audio_speaker.set_volume {"volume":30})");
 }
 
 TEST(SharedToolLists, AnyDifferenceMakesAnotherList) {
