@@ -40,7 +40,6 @@ using ws::Opcode;
 struct WebSocket::Impl {
   Impl(tcp::socket s, WsAdoptOptions& o)
       : socket(std::move(s)),
-        flushed(socket.get_executor(), std::chrono::steady_clock::time_point::max()),
         rx(std::move(o.already_read)),
         remote_ip(std::move(o.remote_ip)),
         max_message_bytes(o.max_message_bytes),
@@ -48,8 +47,6 @@ struct WebSocket::Impl {
         client(o.role == WsRole::client) {}
 
   tcp::socket socket;
-  // Cancelled (woken) whenever the queue drains; flush() waits on it.
-  asio::steady_timer flushed;
   // Bounds the close handshake; made only while closing.
   std::unique_ptr<asio::steady_timer> close_timer;
 
@@ -178,7 +175,6 @@ asio::awaitable<void> write_loop(ImplPtr s) {
   }
   s->queue.shrink_to_fit();  // drained: an idle connection holds no queue block
   s->writing = false;
-  s->flushed.cancel();
 }
 
 void start_writer(const ImplPtr& s) {
@@ -450,16 +446,6 @@ asio::awaitable<std::optional<WsMessage>> WebSocket::read() { return read_messag
 
 bool WebSocket::send_text(std::string text) { return enqueue(impl_, Opcode::text, std::move(text)); }
 bool WebSocket::send_binary(std::string bytes) { return enqueue(impl_, Opcode::binary, std::move(bytes)); }
-
-asio::awaitable<void> WebSocket::flush() {
-  auto s = impl_;
-  while (s->writing && !s->closed) {
-    s->flushed.expires_at(std::chrono::steady_clock::time_point::max());
-    co_await s->flushed.async_wait(asio::as_tuple(asio::use_awaitable));
-    auto cs = co_await asio::this_coro::cancellation_state;
-    if (cs.cancelled() != asio::cancellation_type::none) co_return;
-  }
-}
 
 void WebSocket::close(std::string reason) {
   const auto& s = impl_;

@@ -52,8 +52,6 @@ class WebSocket {
   bool send_binary(std::string bytes);
   // Bytes queued but not yet written.
   std::size_t queued_bytes() const;
-  // Completes when everything queued so far has been written (or the link closed).
-  boost::asio::awaitable<void> flush();
 
   // Sends a close frame after the queued messages, then closes the socket.
   void close(std::string reason = {});

@@ -161,9 +161,9 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   DeviceMcp device_mcp_;
   std::unique_ptr<tools::mcp::McpEndpointClient> endpoint_;
   std::shared_ptr<void> hub_subscription_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for callbacks posted from other loops
   bool memory_requested_ = false;
-  std::string memory_;  // what the device's memory recalls, for the system prompt  // for callbacks posted from other loops
+  std::string memory_;  // what the device's memory recalls, for the system prompt
   std::string persona_;  // set by change_role; empty = the configured prompt
   protocol::ListenMode mode_ = protocol::ListenMode::auto_mode;
   bool aec_ = false;

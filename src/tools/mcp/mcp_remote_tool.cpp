@@ -16,14 +16,10 @@ core::Task<ToolResult> call_backend(std::shared_ptr<McpToolBackend> backend, std
 
 McpRemoteTool::McpRemoteTool(providers::ToolSchema schema, std::string server, std::string mcp_name,
                              std::weak_ptr<McpToolBackend> backend)
-    : McpRemoteTool(std::make_shared<const providers::ToolSchema>(std::move(schema)), std::move(server),
-                    std::move(mcp_name), std::move(backend)) {}
-
-McpRemoteTool::McpRemoteTool(std::shared_ptr<const providers::ToolSchema> schema, std::string server,
-                             std::string mcp_name, std::weak_ptr<McpToolBackend> backend)
-    : schema_(std::move(schema)), server_(std::move(server)), backend_(std::move(backend)) {
-  if (mcp_name != schema_->name) mcp_name_ = std::move(mcp_name);
-}
+    : schema_(std::move(schema)),
+      server_(std::move(server)),
+      mcp_name_(std::move(mcp_name)),
+      backend_(std::move(backend)) {}
 
 core::Task<ToolResult> McpRemoteTool::call(nlohmann::json arguments, SessionActions& /*session*/) {
   auto backend = backend_.lock();

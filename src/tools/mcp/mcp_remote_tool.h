@@ -28,20 +28,17 @@ class McpRemoteTool final : public Tool {
   // `schema.name` is what the LLM sees; `mcp_name` is the server's own name for it.
   McpRemoteTool(providers::ToolSchema schema, std::string server, std::string mcp_name,
                 std::weak_ptr<McpToolBackend> backend);
-  // A schema shared with other sessions (see SharedToolLists).
-  McpRemoteTool(std::shared_ptr<const providers::ToolSchema> schema, std::string server, std::string mcp_name,
-                std::weak_ptr<McpToolBackend> backend);
 
-  const providers::ToolSchema& schema() const override { return *schema_; }
+  const providers::ToolSchema& schema() const override { return schema_; }
   core::Task<ToolResult> call(nlohmann::json arguments, SessionActions& session) override;
 
   const std::string& server() const { return server_; }
-  const std::string& mcp_name() const { return mcp_name_.empty() ? schema_->name : mcp_name_; }
+  const std::string& mcp_name() const { return mcp_name_; }
 
  private:
-  std::shared_ptr<const providers::ToolSchema> schema_;
+  providers::ToolSchema schema_;
   std::string server_;
-  std::string mcp_name_;  // "" when it is schema_->name (device tools: kept once, shared)
+  std::string mcp_name_;
   std::weak_ptr<McpToolBackend> backend_;
 };
 
