@@ -370,7 +370,6 @@ Step assemble(const ImplPtr& s, Assembly& a) {
       a.m.oversize = true;  // skipped, not fatal: one bad message never costs the session
       std::string().swap(a.m.data);
     }
-    if (!a.m.oversize) a.m.data.reserve(static_cast<std::size_t>(a.total));
     a.in_payload = true;
     a.fin = h.fin;
     a.masked = h.masked;

@@ -2,7 +2,9 @@
 // One WebSocket connection (server or client side), used only on its own executor.
 // Sends are queued and written in order by one writer coroutine, so any stage of a
 // session can send without waiting; the queue is bounded, and a peer that stops
-// reading is disconnected instead of growing memory.
+// reading is disconnected instead of growing memory. Text messages are not checked for
+// UTF-8 here: the JSON parser rejects a bad one, which costs that message, not the
+// connection.
 #include <cstddef>
 #include <functional>
 #include <map>
