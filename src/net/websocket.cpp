@@ -44,6 +44,7 @@ struct WebSocket::Impl {
         remote_ip(std::move(o.remote_ip)),
         max_message_bytes(o.max_message_bytes),
         max_queued_bytes(o.max_queued_bytes),
+        close_flush_timeout(o.close_flush_timeout),
         client(o.role == WsRole::client) {}
 
   tcp::socket socket;
@@ -66,6 +67,7 @@ struct WebSocket::Impl {
   std::uint16_t close_code = 1000;
   std::size_t max_message_bytes;
   std::size_t max_queued_bytes;
+  std::chrono::milliseconds close_flush_timeout;
   bool client;  // masks what it sends, expects unmasked frames
   bool reading = false;
   bool writing = false;
@@ -82,7 +84,7 @@ namespace {
 using ImplPtr = std::shared_ptr<WebSocket::Impl>;
 
 // A closing handshake the peer does not answer ends this long after our close frame.
-constexpr auto kCloseTimeout = std::chrono::seconds(2);
+constexpr auto kCloseAnswerTimeout = std::chrono::seconds(2);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr std::size_t kMinReadBytes = 512;
 constexpr std::size_t kMaxReadBytes = 64 * 1024;
@@ -122,8 +124,9 @@ std::string close_payload(std::uint16_t code, std::string_view reason) {
   return p;
 }
 
-void arm_close_timer(const ImplPtr& s) {
-  s->close_timer = std::make_unique<asio::steady_timer>(s->socket.get_executor(), kCloseTimeout);
+// Replaces any earlier bound.
+void arm_close_timer(const ImplPtr& s, std::chrono::steady_clock::duration bound) {
+  s->close_timer = std::make_unique<asio::steady_timer>(s->socket.get_executor(), bound);
   s->close_timer->async_wait([weak = std::weak_ptr<WebSocket::Impl>(s)](const beast::error_code& ec) {
     auto s = weak.lock();
     if (ec || !s || s->closed) return;
@@ -165,7 +168,7 @@ asio::awaitable<void> write_loop(ImplPtr s) {
     if (s->close_received || s->fail_after_close) {
       shut(*s);  // both close frames exchanged (or the peer broke the protocol)
     } else {
-      arm_close_timer(s);  // the reader sees the peer's close frame; this bounds the wait
+      arm_close_timer(s, kCloseAnswerTimeout);  // the reader sees the peer's close frame
     }
   }
   if (s->closed) {
@@ -181,6 +184,16 @@ void start_writer(const ImplPtr& s) {
   if (s->writing) return;
   s->writing = true;  // set before the coroutine runs so a second send does not spawn twice
   asio::co_spawn(s->socket.get_executor(), write_loop(s), asio::detached);
+}
+
+// A close frame follows what is queued. The whole close is bounded: a peer that stopped
+// reading would otherwise hold the connection forever behind a blocked write.
+void request_close(const ImplPtr& s, std::uint16_t code, std::string reason) {
+  s->close_requested = true;
+  s->close_code = code;
+  s->close_reason = std::move(reason);
+  arm_close_timer(s, s->close_flush_timeout);
+  start_writer(s);
 }
 
 WsReadError classify(const beast::error_code& ec) {
@@ -204,11 +217,8 @@ std::optional<WsMessage> fail_protocol(const ImplPtr& s, std::string_view why, s
   spdlog::debug("websocket {}: protocol error: {}", s->remote_ip, why);
   s->read_error = WsReadError::protocol;
   if (!s->closed && !s->close_sent) {
-    s->close_requested = true;
-    s->close_code = code;
-    s->close_reason = std::string(why);
     s->fail_after_close = true;
-    start_writer(s);
+    request_close(s, code, std::string(why));
   } else if (!s->closed && !s->writing) {
     shut(*s);
   }
@@ -264,12 +274,10 @@ bool on_control(const ImplPtr& s, Opcode op, std::string payload) {
   if (s->close_sent) {
     shut(*s);
   } else if (!s->closed) {
-    if (!s->close_requested) {
-      s->close_requested = true;
-      s->close_code = code;  // echoed, as the RFC asks
-      s->close_reason.clear();
-    }
-    start_writer(s);
+    if (s->close_requested)
+      start_writer(s);
+    else
+      request_close(s, code, {});  // the code echoed, as the RFC asks
   }
   return false;
 }
@@ -449,9 +457,7 @@ bool WebSocket::send_binary(std::string bytes) { return enqueue(impl_, Opcode::b
 void WebSocket::close(std::string reason) {
   const auto& s = impl_;
   if (s->closed || s->close_requested) return;
-  s->close_requested = true;
-  s->close_reason = std::move(reason);
-  start_writer(s);
+  request_close(s, 1000, std::move(reason));
 }
 
 void WebSocket::abort() { shut(*impl_); }

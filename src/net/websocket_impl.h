@@ -1,6 +1,7 @@
 #pragma once
 // Private to net/: how the HTTP server and ws_connect hand over a socket whose opening
 // handshake is done.
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -20,6 +21,8 @@ struct WsAdoptOptions {
   std::string remote_ip;
   std::size_t max_message_bytes = 65536;
   std::size_t max_queued_bytes = 4 * 1024 * 1024;
+  // From close() to the end of the connection at most, queued frames included.
+  std::chrono::milliseconds close_flush_timeout{10000};
 };
 
 std::shared_ptr<WebSocket> adopt_websocket(boost::asio::ip::tcp::socket socket, WsAdoptOptions opts);

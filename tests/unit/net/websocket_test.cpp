@@ -25,6 +25,7 @@
 #include "core/async.h"
 #include "core/runtime.h"
 #include "net/http_server.h"
+#include "net/websocket_impl.h"
 #include "net/ws_frame.h"
 
 using namespace std::chrono_literals;
@@ -296,6 +297,36 @@ TEST_F(WebSocketTest, UnsupportedVersionsAndMissingKeysAreRefusedOverHttp) {
   keyless.send("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n");
   answer = keyless.read_answer();
   EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+}
+
+Task<bool> read_ends(std::shared_ptr<WebSocket> ws) {
+  auto m = co_await ws->read();
+  co_return !m.has_value();
+}
+
+// The peer never reads: far more is queued than the socket buffers hold, so the writer
+// blocks and the close frame can never be sent. The close bound ends the connection.
+TEST(WebSocketClose, APeerThatStopsReadingCannotHoldAClosingConnection) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  tcp::socket peer(io);
+  peer.connect(acceptor.local_endpoint());
+  xz::net::WsAdoptOptions o;
+  o.max_queued_bytes = 64 * 1024 * 1024;
+  o.close_flush_timeout = 300ms;
+  auto ws = xz::net::adopt_websocket(acceptor.accept(), std::move(o));
+  for (int i = 0; i < 256; ++i) ASSERT_TRUE(ws->send_binary(std::string(64 * 1024, 'x')));  // 16 MiB
+  auto started = std::chrono::steady_clock::now();
+  ws->close("bye");
+  auto ended = asio::co_spawn(io, read_ends(ws), asio::use_future);
+  while (ended.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() - started < 5s)
+    io.run_one_for(100ms);
+  ASSERT_EQ(ended.wait_for(0s), std::future_status::ready) << "the close was never bounded";
+  EXPECT_TRUE(ended.get());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_FALSE(ws->is_open());
+  io.run_for(5s);  // returns once the aborted writer has unwound: nothing else is pending
+  EXPECT_EQ(ws->queued_bytes(), 0u) << "the queue is released with the connection";
 }
 
 // ws_connect against a Beast server: Beast fails the connection on an unmasked client
