@@ -6,7 +6,10 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <random>
 #include <thread>
+
+#include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -39,11 +42,12 @@ using xz::net::WsReadError;
 
 namespace {
 
-// What the echo server saw on one connection, complete when its reader ended.
+// What the echo server saw; `ended` says how the first connection's reader ended.
 struct ServerSide {
   std::mutex mu;
   std::vector<std::string> oversize;  // "binary 5000"
   std::promise<WsReadError> ended;
+  bool ended_set = false;
 };
 
 // Echoes every message with its type. "close:REASON" asks the server to close.
@@ -65,7 +69,8 @@ Task<void> echo(std::shared_ptr<WebSocket> ws, std::shared_ptr<ServerSide> side)
     else
       ws->send_text(std::move(m->data));
   }
-  side->ended.set_value(ws->last_read_error());
+  std::lock_guard lk(side->mu);
+  if (!std::exchange(side->ended_set, true)) side->ended.set_value(ws->last_read_error());
 }
 
 class WebSocketTest : public ::testing::Test {
@@ -284,6 +289,31 @@ TEST_F(WebSocketTest, AContinuationWithoutAMessageIsAProtocolError) {
   peer.send(RawPeer::frame(xz::net::ws::Opcode::continuation, "orphan"));
   EXPECT_EQ(peer.read_frame().first, xz::net::ws::Opcode::close);
   EXPECT_EQ(server_end(), WsReadError::protocol);
+}
+
+// Garbage after the handshake costs that connection only: the server closes it (a close
+// frame at most, then EOF) and goes on serving others.
+TEST_F(WebSocketTest, RandomBytesAfterTheHandshakeEndOnlyThatConnection) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    RawPeer peer(endpoint());
+    timeval limit{5, 0};  // a server that never closes fails the test instead of hanging it
+    ASSERT_EQ(setsockopt(peer.socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit), 0);
+    peer.send(RawPeer::upgrade_request());
+    peer.read_answer();
+    std::string junk(1 + rng() % 200, '\0');
+    for (auto& c : junk) c = static_cast<char>(rng());
+    peer.send(junk);
+    peer.socket.shutdown(tcp::socket::shutdown_send);
+    beast::error_code ec;
+    std::array<char, 4096> sink;
+    while (!ec) peer.socket.read_some(asio::buffer(sink), ec);
+    ASSERT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << "round " << round << ": " << ec.message();
+  }
+  auto ws = beast_client();
+  ws->text(true);
+  ws->write(asio::buffer(std::string("still here")));
+  EXPECT_EQ(read_message(*ws), "still here");
 }
 
 TEST_F(WebSocketTest, UnsupportedVersionsAndMissingKeysAreRefusedOverHttp) {
