@@ -40,6 +40,8 @@ struct HttpServer::Impl {
   std::mutex idle_mu;
   std::uint64_t next_id = 0;
   std::unordered_map<std::uint64_t, std::pair<asio::any_io_executor, beast::tcp_stream*>> idle;
+  // Here, not in HttpServer: connections may outlive the server object while they end.
+  std::atomic<std::size_t> open{0};
 };
 
 namespace {
@@ -89,13 +91,12 @@ std::string read_whole_file(const std::string& path, std::size_t limit) {
   return data;
 }
 
-asio::awaitable<void> serve(std::shared_ptr<HttpServer::Impl> impl, WebSocketHandler ws_handler,
-                            std::atomic<std::size_t>& open, tcp::socket socket) {
+asio::awaitable<void> serve(std::shared_ptr<HttpServer::Impl> impl, WebSocketHandler ws_handler, tcp::socket socket) {
   struct Count {
     std::atomic<std::size_t>& n;
     explicit Count(std::atomic<std::size_t>& c) : n(c) { ++n; }
     ~Count() { --n; }
-  } count(open);
+  } count(impl->open);
 
   beast::error_code ec;
   std::string ip;
@@ -188,8 +189,7 @@ asio::awaitable<void> serve(std::shared_ptr<HttpServer::Impl> impl, WebSocketHan
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl, WebSocketHandler ws_handler,
-                                  std::atomic<std::size_t>& open) {
+asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl, WebSocketHandler ws_handler) {
   for (;;) {
     auto& loop = impl->rt.loop(impl->next_loop++ % impl->rt.loop_count());
     auto [ec, socket] = co_await impl->acceptor.async_accept(loop, asio::as_tuple(asio::use_awaitable));
@@ -200,7 +200,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::Impl> impl, WebSoc
       co_await core::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    asio::co_spawn(loop, serve(impl, ws_handler, open, std::move(socket)), asio::detached);
+    asio::co_spawn(loop, serve(impl, ws_handler, std::move(socket)), asio::detached);
   }
 }
 
@@ -224,8 +224,10 @@ void HttpServer::start() {
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw std::runtime_error(impl_->opts.name + ": cannot listen on " + where + ": " + ec.message());
   bound_port_ = a.local_endpoint().port();
-  asio::co_spawn(a.get_executor(), accept_loop(impl_, ws_handler_, open_), asio::detached);
+  asio::co_spawn(a.get_executor(), accept_loop(impl_, ws_handler_), asio::detached);
 }
+
+std::size_t HttpServer::open_connections() const { return impl_->open.load(); }
 
 void HttpServer::stop_accepting() {
   auto impl = impl_;

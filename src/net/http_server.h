@@ -44,7 +44,7 @@ class HttpServer {
   // Stops accepting, closes idle keep-alive connections; requests in flight finish.
   void stop_accepting();
   // HTTP connections (not upgraded WebSockets) still open.
-  std::size_t open_connections() const { return open_.load(); }
+  std::size_t open_connections() const;
 
   struct Impl;  // public so the connection coroutines in the .cpp can name it
 
@@ -52,7 +52,6 @@ class HttpServer {
   std::shared_ptr<Impl> impl_;
   std::uint16_t bound_port_ = 0;
   WebSocketHandler ws_handler_;
-  std::atomic<std::size_t> open_{0};
 };
 
 }  // namespace xz::net
