@@ -69,7 +69,6 @@ struct WebSocket::Impl {
   std::size_t max_queued_bytes;
   std::chrono::milliseconds close_flush_timeout;
   bool client;  // masks what it sends, expects unmasked frames
-  bool reading = false;
   bool writing = false;
   bool close_requested = false;  // a close frame follows the queued messages
   bool close_sent = false;
@@ -254,6 +253,11 @@ void compact(WebSocket::Impl& s) {
 
 std::size_t unread(const WebSocket::Impl& s) { return s.rx.size() - s.rx_pos; }
 
+std::uint16_t close_code_of(std::string_view payload) {
+  return static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
+                                    static_cast<std::uint8_t>(payload[1]));
+}
+
 // Handles a complete control frame. True when reading goes on.
 bool on_control(const ImplPtr& s, Opcode op, std::string payload) {
   if (op == Opcode::ping) {
@@ -266,10 +270,7 @@ bool on_control(const ImplPtr& s, Opcode op, std::string payload) {
   if (op == Opcode::pong) return true;
   // close
   s->close_received = true;
-  std::uint16_t code = 1000;
-  if (payload.size() >= 2)
-    code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
-                                      static_cast<std::uint8_t>(payload[1]));
+  const std::uint16_t code = payload.size() >= 2 ? close_code_of(payload) : 1000;
   if (s->read_error == WsReadError::none) s->read_error = WsReadError::closed;
   if (s->close_sent) {
     shut(*s);
@@ -296,11 +297,6 @@ struct Assembly {
 };
 
 enum class Step { need_bytes, message, ended };
-
-std::uint16_t close_code_of(std::string_view payload) {
-  return static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
-                                    static_cast<std::uint8_t>(payload[1]));
-}
 
 // Parses as far as rx allows. Data payloads are taken as they arrive, so only one read's
 // worth is ever buffered besides the message itself.
@@ -388,12 +384,6 @@ Step assemble(const ImplPtr& s, Assembly& a) {
 }
 
 asio::awaitable<std::optional<WsMessage>> read_message(ImplPtr s) {
-  struct Reading {
-    WebSocket::Impl& s;
-    explicit Reading(WebSocket::Impl& i) : s(i) { s.reading = true; }
-    ~Reading() { s.reading = false; }
-  } reading(*s);
-
   Assembly a;
   for (;;) {
     switch (assemble(s, a)) {

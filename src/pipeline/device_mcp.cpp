@@ -8,7 +8,6 @@
 #include "tools/mcp/mcp_tool_result.h"
 #include "tools/mcp/shared_tool_lists.h"
 #include "tools/mcp/mcp_transport.h"
-#include "tools/tool_runner.h"
 
 namespace xz::pipeline {
 
@@ -53,7 +52,7 @@ class DeviceLinkTransport final : public tools::mcp::McpTransport {
 
 }  // namespace
 
-struct DeviceMcp::Core final : std::enable_shared_from_this<Core> {
+struct DeviceMcp::Core final {
   Core(asio::any_io_executor e, std::shared_ptr<DeviceLinkTransport> t, DeviceMcpOptions o, const core::SessionLog& l)
       : ex(std::move(e)), transport(std::move(t)), opts(std::move(o)), log(l) {}
 
@@ -146,7 +145,7 @@ core::Task<tools::ToolResult> DeviceMcp::run_tool(std::string name, Json argumen
     auto outcome = co_await call(std::move(name), std::move(arguments));
     co_return tools::mcp::tool_result_from_mcp(outcome);
   } catch (const McpError& e) {
-    co_return tools::ToolResult{tools::Action::error, std::string("error: ") + e.what(), tools::kToolFailedResponse};
+    co_return tools::mcp::tool_result_from_mcp_failure(e.what());
   }
 }
 

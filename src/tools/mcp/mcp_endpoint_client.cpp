@@ -9,7 +9,6 @@
 #include "tools/mcp/mcp_remote_tool.h"
 #include "tools/mcp/mcp_tool_result.h"
 #include "tools/mcp/websocket_transport.h"
-#include "tools/tool_runner.h"
 
 namespace xz::tools::mcp {
 
@@ -35,12 +34,12 @@ struct McpEndpointClient::Core final : McpToolBackend, std::enable_shared_from_t
 
   core::Task<ToolResult> call_tool(std::string /*server*/, std::string tool, Json arguments) override {
     if (!connector || closing)
-      co_return ToolResult{Action::error, "error: the MCP endpoint is not connected", kToolFailedResponse};
+      co_return tool_result_from_mcp_failure("the MCP endpoint is not connected");
     try {
       auto outcome = co_await connector->call_tool(std::move(tool), std::move(arguments), opts.call_timeout);
       co_return tool_result_from_mcp(outcome);
     } catch (const McpError& e) {
-      co_return ToolResult{Action::error, std::string("error: ") + e.what(), kToolFailedResponse};
+      co_return tool_result_from_mcp_failure(e.what());
     }
   }
 

@@ -33,6 +33,10 @@ std::string text_of(const Json& j, const char* key) {
 
 }  // namespace
 
+ToolResult tool_result_from_mcp_failure(std::string_view why) {
+  return {Action::error, "error: " + std::string(why), kToolFailedResponse};
+}
+
 ToolResult tool_result_from_mcp(const protocol::McpCallOutcome& outcome) {
   if (!outcome.ok) return ToolResult{Action::error, "error: " + outcome.text, kToolFailedResponse};
   Json j = Json::parse(outcome.text, nullptr, false);

@@ -13,6 +13,9 @@
 namespace xz::tools::mcp {
 
 ToolResult tool_result_from_mcp(const protocol::McpCallOutcome& outcome);
+// A call that got no answer (no connection, a timeout): an error for the LLM, and the
+// usual apology for the user.
+ToolResult tool_result_from_mcp_failure(std::string_view why);
 
 // "RESPONSE" -> Action::response (case-insensitive); std::nullopt when unknown.
 std::optional<Action> parse_action_name(std::string_view name);

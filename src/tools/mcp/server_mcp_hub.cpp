@@ -17,7 +17,6 @@
 #include "tools/mcp/sse_transport.h"
 #include "tools/mcp/stdio_transport.h"
 #include "tools/mcp/streamable_http_transport.h"
-#include "tools/tool_runner.h"
 
 namespace xz::tools::mcp {
 
@@ -154,13 +153,12 @@ core::Task<ToolResult> ServerMcpHub::Core::call_tool(std::string server, std::st
   for (std::size_t i = 0; i < specs.size() && i < connectors.size(); ++i)
     if (specs[i].name == server) connector = connectors[i];
   if (!connector || stopping)
-    co_return ToolResult{Action::error, fmt::format("error: MCP server '{}' is not available", server),
-                         kToolFailedResponse};
+    co_return tool_result_from_mcp_failure(fmt::format("MCP server '{}' is not available", server));
   try {
     auto outcome = co_await connector->call_tool(std::move(tool), std::move(arguments), opts.call_timeout);
     co_return tool_result_from_mcp(outcome);
   } catch (const McpError& e) {
-    co_return ToolResult{Action::error, std::string("error: ") + e.what(), kToolFailedResponse};
+    co_return tool_result_from_mcp_failure(e.what());
   }
 }
 
