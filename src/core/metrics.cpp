@@ -102,8 +102,10 @@ std::string Metrics::render() const {
         out += fmt::format("{}_bucket{} {}\n", name, with_labels(l, fmt::format("le=\"{}\"", h->bounds()[i])),
                            counts[i]);
       out += fmt::format("{}_bucket{} {}\n", name, with_labels(l, "le=\"+Inf\""), counts.back());
+      // _count from the same snapshot as the buckets: an observation landing mid-render
+      // must not make _count and the +Inf bucket disagree.
       out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, with_labels(l), h->sum(), name, with_labels(l),
-                         h->count());
+                         counts.back());
     }
   }
   return out;

@@ -1,3 +1,4 @@
+#include <atomic>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -51,4 +52,29 @@ TEST(Metrics, ConcurrentUpdatesAreNotLost) {
   EXPECT_EQ(c.value(), 40000u);
   EXPECT_EQ(h.count(), 40000u);
   EXPECT_DOUBLE_EQ(h.sum(), 80000.0);
+}
+
+TEST(Metrics, HistogramCountAgreesWithItsBucketsWhileObserved) {
+  // A scraper computes "observations above a bound" as _count minus that bucket; an
+  // observation landing mid-render must not make the two disagree.
+  Metrics m;
+  auto& h = m.histogram("lag_ms", "h", {1, 10});
+  std::atomic<bool> stop{false};
+  std::thread observer([&] {
+    while (!stop) h.observe(5);
+  });
+  auto sample = [](const std::string& text, const std::string& prefix) {
+    auto p = text.find("\n" + prefix);
+    return p == std::string::npos ? -1.0 : std::stod(text.substr(p + 1 + prefix.size()));
+  };
+  int renders = 0, disagreements = 0;
+  // Render for as long as the observer takes to make 200,000 observations.
+  while (h.count() < 200'000) {
+    auto text = m.render();
+    ++renders;
+    if (sample(text, "lag_ms_count ") != sample(text, "lag_ms_bucket{le=\"+Inf\"} ")) ++disagreements;
+  }
+  stop = true;
+  observer.join();
+  EXPECT_EQ(disagreements, 0) << "in " << renders << " renders";
 }
