@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/load/loop_health.h"
 #include "sim/load/sample_set.h"
 
 namespace xz::sim {
@@ -266,6 +267,11 @@ void compute_figures(Scenario& sc, const fs::path& dir, double tck, int cpus) {
   f["simulators"] = {{"cpu_cores", opt_json(sim_cpu)}, {"rss_max_kib", opt_json(sum_rss_max(sims, w))}};
   f["fake_providers"] = {{"cpu_cores", opt_json(fake_cpu)}};
   f["machine"] = {{"busy_cores", opt_json(busy)}, {"other_processes_cores", opt_json(other)}, {"cpus", cpus}};
+  if (std::ifstream scraped(dir / "metrics.txt"); scraped) {
+    std::stringstream text;
+    text << scraped.rdbuf();
+    f["server_loops"] = loop_health(text.str());
+  }
 
   const auto& c = sc.m.counts;
   const double hello_ok = c.value("hello_ok", 0.0);
@@ -434,6 +440,16 @@ std::string scenario_markdown(const Scenario& sc) {
                     opt_text(f["machine"], "busy_cores", "{:.2f}"), f["machine"].value("cpus", 0),
                     opt_text(f["simulators"], "cpu_cores", "{:.2f}"), opt_text(f["fake_providers"], "cpu_cores", "{:.2f}"),
                     opt_text(f["machine"], "other_processes_cores", "{:.2f}"));
+  if (const auto& l = f.value("server_loops", Json()); l.is_object()) {
+    auto part = [&](const char* k) {
+      const auto& x = l[k];
+      return fmt::format("{:.0f} over 5 ms, {:.0f} over 20 ms, worst {:.1f} ms", x.value("over_5ms", 0.0),
+                         x.value("over_20ms", 0.0), x.value("max_ms", 0.0));
+    };
+    md += fmt::format("Server event loops, whole run ({:.0f} probes, one per loop every 50 ms): lag {}; stall (lag not spent waiting for a "
+                      "CPU) {}.\n",
+                      l.value("probes", 0.0), part("lag"), part("stall"));
+  }
   const auto& c = m.counts;
   md += fmt::format(
       "Counts: {} hello ok, {} connect failures, {} hello timeouts, {} closed by the server, {} held at release; {} turns, "

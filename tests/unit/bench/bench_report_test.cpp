@@ -7,6 +7,7 @@
 
 #include "sim/load/bench_report.h"
 #include "sim/load/load_metrics.h"
+#include "sim/load/loop_health.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -80,6 +81,21 @@ TEST(BenchReport, ComputesFiguresAndJudgesTargets) {
                        {{"started_ms", 1000}, {"ramp_done_ms", 11000}, {"first_done_ms", 31000}, {"finished_ms", 40000}})
                 .dump());
   run.write("active/server.tsv", server_samples(40000, 5000, 60000, 60000 + 200 * 2048, 100));
+  // The server's /metrics at the end: 800 probes, 12 more than 5 ms late (3 over 20 ms),
+  // of which the server itself caused 2 (none over 20 ms).
+  run.write("active/metrics.txt", R"(# HELP xiaozhi_event_loop_lag_ms How late a timer fires on an event loop (ms)
+# TYPE xiaozhi_event_loop_lag_ms histogram
+xiaozhi_event_loop_lag_ms_bucket{le="5"} 788
+xiaozhi_event_loop_lag_ms_bucket{le="20"} 797
+xiaozhi_event_loop_lag_ms_bucket{le="+Inf"} 800
+xiaozhi_event_loop_lag_ms_sum 400.5
+xiaozhi_event_loop_lag_ms_count 800
+xiaozhi_event_loop_lag_max_ms 31.25
+xiaozhi_event_loop_stall_ms_bucket{le="5"} 798
+xiaozhi_event_loop_stall_ms_bucket{le="20"} 800
+xiaozhi_event_loop_stall_ms_count 800
+xiaozhi_event_loop_stall_max_ms 7.5
+)");
 
   auto report = xz::sim::build_bench_report(run.path());
   const auto& idle = report.json["scenarios"]["idle"];
@@ -92,6 +108,11 @@ TEST(BenchReport, ComputesFiguresAndJudgesTargets) {
   EXPECT_NEAR(active["figures"]["rss_per_session_kib"].get<double>(), 2048.0, 1e-9);
   EXPECT_NEAR(active["figures"]["cpu_per_session_pct"].get<double>(), 0.5, 0.01);
   EXPECT_NEAR(active["figures"]["window"]["seconds"].get<double>(), 20.0, 1e-9);
+  const auto& loops = active["figures"]["server_loops"];
+  EXPECT_EQ(loops["probes"], 800.0);
+  EXPECT_EQ(loops["lag"], (json{{"over_5ms", 12.0}, {"over_20ms", 3.0}, {"max_ms", 31.25}}));
+  EXPECT_EQ(loops["stall"], (json{{"over_5ms", 2.0}, {"over_20ms", 0.0}, {"max_ms", 7.5}}));
+  EXPECT_FALSE(idle["figures"].contains("server_loops")) << "no metrics were scraped for idle";
 
   std::map<std::string, json> targets;
   for (const auto& t : report.json["targets"]) targets[t["target"]] = t;
@@ -107,6 +128,21 @@ TEST(BenchReport, ComputesFiguresAndJudgesTargets) {
       << report.markdown;
   EXPECT_NE(report.markdown.find("| server-added latency |"), std::string::npos);
   EXPECT_NE(report.markdown.find("**no**"), std::string::npos);
+  EXPECT_NE(report.markdown.find("(800 probes, one per loop every 50 ms): lag 12 over 5 ms, 3 over 20 ms, worst 31.2 ms; "
+                                 "stall (lag not spent waiting for a CPU) 2 over 5 ms, 0 over 20 ms, worst 7.5 ms."),
+            std::string::npos)
+      << report.markdown;
+}
+
+TEST(LoopHealth, ReadsSampleLinesExactly) {
+  const std::string text =
+      "# HELP a_count not a sample\na_count_total 9\na_count 4\nb{le=\"5\"} 2.5\nbad x\n";
+  EXPECT_EQ(xz::sim::prometheus_sample(text, "a_count"), 4.0) << "a longer name with the same start is another series";
+  EXPECT_EQ(xz::sim::prometheus_sample(text, "b{le=\"5\"}"), 2.5);
+  EXPECT_EQ(xz::sim::prometheus_sample(text, "b"), std::nullopt);
+  EXPECT_EQ(xz::sim::prometheus_sample(text, "bad"), std::nullopt);
+  EXPECT_EQ(xz::sim::prometheus_sample(text, "missing"), std::nullopt);
+  EXPECT_TRUE(xz::sim::loop_health(text).is_null()) << "no loop metrics, no figure";
 }
 
 TEST(BenchReport, NamesTheBrokenFile) {
