@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/metrics_text.h"
 #include "sim/sim_device.h"
 #include "support/child_process.h"
 #include "support/fake_openai.h"
@@ -66,13 +67,12 @@ std::vector<std::string> types_in_order(const SimDevice& dev) {
 
 std::string metrics_text(TestServer& s) { return xz::test::http_request(s.http_port(), "GET", "/metrics").body; }
 
-int metric_in(const std::string& metrics, const std::string& line_prefix) {
-  auto p = metrics.find("\n" + line_prefix);  // a sample line, not the # HELP line
-  if (p == std::string::npos) return -1;
-  return static_cast<int>(std::stod(metrics.substr(p + 1 + line_prefix.size())));
+// -1 when the series is missing, so an absent metric fails any count check.
+int metric_in(const std::string& metrics, const std::string& series) {
+  return static_cast<int>(xz::core::metric_sample(metrics, series).value_or(-1));
 }
 
-int metric(TestServer& s, const std::string& line_prefix) { return metric_in(metrics_text(s), line_prefix); }
+int metric(TestServer& s, const std::string& series) { return metric_in(metrics_text(s), series); }
 
 }  // namespace
 
@@ -299,7 +299,7 @@ TEST(VoicePipeline, LlmFailureIsSpokenAndTheSessionContinues) {
   EXPECT_EQ(turns[0].sentences, std::vector<std::string>{"Sorry, my brain is offline."});
   EXPECT_GT(turns[0].frames, 0) << "the error is spoken";
   EXPECT_EQ(turns[1].sentences, std::vector<std::string>{"I am back."});
-  EXPECT_EQ(metric(server, "xiaozhi_provider_errors_total{provider=\"llm\"} "), 1);
+  EXPECT_EQ(metric(server, "xiaozhi_provider_errors_total{provider=\"llm\"}"), 1);
 }
 
 TEST(VoicePipeline, TwentyConcurrentSessionsEachCompleteATurnWithoutLoopStalls) {
@@ -313,7 +313,7 @@ TEST(VoicePipeline, TwentyConcurrentSessionsEachCompleteATurnWithoutLoopStalls) 
   // Both figures from one snapshot: the probes keep observing between two requests.
   auto stalled_probes = [&] {
     auto m = metrics_text(server);
-    return metric_in(m, "xiaozhi_event_loop_stall_ms_count ") - metric_in(m, "xiaozhi_event_loop_stall_ms_bucket{le=\"20\"} ");
+    return metric_in(m, "xiaozhi_event_loop_stall_ms_count") - metric_in(m, "xiaozhi_event_loop_stall_ms_bucket{le=\"20\"}");
   };
   const int stalled_before = stalled_probes();
   auto completed = loop.run([&]() -> Task<int> {
@@ -333,9 +333,9 @@ TEST(VoicePipeline, TwentyConcurrentSessionsEachCompleteATurnWithoutLoopStalls) 
     co_return done;
   }());
   EXPECT_EQ(completed, kSessions);
-  EXPECT_GE(metric(server, "xiaozhi_event_loop_stall_ms_count "), 10) << "the loop monitor is running";
+  EXPECT_GE(metric(server, "xiaozhi_event_loop_stall_ms_count"), 10) << "the loop monitor is running";
   EXPECT_EQ(stalled_probes() - stalled_before, 0)
       << "an event loop stalled for more than 20 ms (worst stall "
-      << metric(server, "xiaozhi_event_loop_stall_max_ms ") << " ms, worst lag "
-      << metric(server, "xiaozhi_event_loop_lag_max_ms ") << " ms)";
+      << metric(server, "xiaozhi_event_loop_stall_max_ms") << " ms, worst lag "
+      << metric(server, "xiaozhi_event_loop_lag_max_ms") << " ms)";
 }

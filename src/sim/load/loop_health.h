@@ -2,15 +2,11 @@
 // The server's own view of its event loops during a bench scenario, read from the
 // /metrics text scraped at the end: how many loop probes fired late, and how many of
 // those the server caused itself (a stall) rather than the machine.
-#include <optional>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 namespace xz::sim {
-
-// The value of one sample line ("name{labels} value") in Prometheus text; nullopt if absent.
-std::optional<double> prometheus_sample(std::string_view text, std::string_view series);
 
 // {"probes", "lag": {"over_5ms", "over_20ms", "max_ms"}, "stall": {...}}; null when the
 // text has no loop metrics (an older server, or the scrape failed).

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/metrics.h"
+#include "core/metrics_text.h"
 
 using xz::core::Metrics;
 
@@ -63,18 +64,38 @@ TEST(Metrics, HistogramCountAgreesWithItsBucketsWhileObserved) {
   std::thread observer([&] {
     while (!stop) h.observe(5);
   });
-  auto sample = [](const std::string& text, const std::string& prefix) {
-    auto p = text.find("\n" + prefix);
-    return p == std::string::npos ? -1.0 : std::stod(text.substr(p + 1 + prefix.size()));
+  auto sample = [](const std::string& text, const std::string& series) {
+    return xz::core::metric_sample(text, series).value_or(-1);
   };
   int renders = 0, disagreements = 0;
   // Render for as long as the observer takes to make 200,000 observations.
   while (h.count() < 200'000) {
     auto text = m.render();
     ++renders;
-    if (sample(text, "lag_ms_count ") != sample(text, "lag_ms_bucket{le=\"+Inf\"} ")) ++disagreements;
+    if (sample(text, "lag_ms_count") != sample(text, "lag_ms_bucket{le=\"+Inf\"}")) ++disagreements;
   }
   stop = true;
   observer.join();
   EXPECT_EQ(disagreements, 0) << "in " << renders << " renders";
+}
+
+TEST(MetricsText, ReadsSampleLinesExactly) {
+  const std::string text = "# HELP a_count not a sample\na_count_total 9\na_count 4\nb{le=\"5\"} 2.5\nbad x\nlast 7";
+  EXPECT_EQ(xz::core::metric_sample(text, "a_count"), 4.0) << "a longer name with the same start is another series";
+  EXPECT_EQ(xz::core::metric_sample(text, "b{le=\"5\"}"), 2.5);
+  EXPECT_EQ(xz::core::metric_sample(text, "b"), std::nullopt);
+  EXPECT_EQ(xz::core::metric_sample(text, "bad"), std::nullopt);
+  EXPECT_EQ(xz::core::metric_sample(text, "last"), 7.0) << "the last line needs no newline";
+  EXPECT_EQ(xz::core::metric_sample(text, "missing"), std::nullopt);
+}
+
+TEST(MetricsText, ReadsWhatRenderWrites) {
+  Metrics m;
+  m.histogram("h_ms", "h", {5, 20}, "loop=\"0\"").observe(7);
+  m.gauge("g", "h").set(1.5);
+  auto text = m.render();
+  EXPECT_EQ(xz::core::metric_sample(text, "h_ms_bucket{loop=\"0\",le=\"5\"}"), 0.0) << text;
+  EXPECT_EQ(xz::core::metric_sample(text, "h_ms_bucket{loop=\"0\",le=\"20\"}"), 1.0) << text;
+  EXPECT_EQ(xz::core::metric_sample(text, "h_ms_count{loop=\"0\"}"), 1.0) << text;
+  EXPECT_EQ(xz::core::metric_sample(text, "g"), 1.5) << text;
 }
