@@ -2,7 +2,6 @@
 #include <sched.h>
 #include <time.h>
 
-#include <atomic>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -32,6 +31,35 @@ std::chrono::nanoseconds thread_cpu_time() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+// Moves the calling thread to one CPU at the lowest priority there is (SCHED_IDLE), so
+// any busy thread on that CPU keeps it waiting. Returns the CPU, or -1 if not allowed.
+int pin_at_idle_priority() {
+  int cpu = sched_getcpu();
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  sched_param idle{};
+  bool ok = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0 &&
+            pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) == 0;
+  return ok ? cpu : -1;
+}
+
+// Three threads spin on `cpu` for `d`: a thread pinned there at idle priority waits.
+void hold_cpu(int cpu, std::chrono::milliseconds d) {
+  std::vector<std::thread> hogs;
+  for (int i = 0; i < 3; ++i)
+    hogs.emplace_back([cpu, d] {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      auto until = std::chrono::steady_clock::now() + d;
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    });
+  for (auto& h : hogs) h.join();
 }
 
 Task<int> pause_on_loop(std::chrono::milliseconds d) {
@@ -90,42 +118,53 @@ TEST(LoopMonitor, LongWorkOnTheLoopIsAStall) {
 TEST(LoopMonitor, ALoopStarvedOfCpuIsLateButNotStalled) {
   if (!xz::core::RunQueueWait::of_this_thread()) GTEST_SKIP() << "this kernel does not report run-queue waits";
   MonitoredLoop loop;
-  // Put the loop thread on one CPU at the lowest priority there is, then keep that CPU
-  // busy from another thread: the loop's timers fire late through no work of its own.
-  std::atomic<int> cpu{-1};
-  bool lowered = false;
-  loop.run_on_loop([&] {
-    cpu = sched_getcpu();
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu.load(), &set);
-    sched_param idle{};
-    lowered = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0 &&
-              pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) == 0;
-  });
-  if (!lowered) GTEST_SKIP() << "cannot pin the loop thread or lower its priority here";
-  // A hog that starts late or lands elsewhere can leave the loop unstarved; try again.
-  auto hold_the_cpu = [&] {
-    std::vector<std::thread> hogs;
-    for (int i = 0; i < 3; ++i)
-      hogs.emplace_back([&] {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu.load(), &set);
-        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-        auto until = std::chrono::steady_clock::now() + 150ms;
-        while (std::chrono::steady_clock::now() < until) {
-        }
-      });
-    for (auto& h : hogs) h.join();
+  // Keep the loop thread's CPU busy from other threads: its timers fire late through no
+  // work of its own.
+  int cpu = -1;
+  loop.run_on_loop([&] { cpu = pin_at_idle_priority(); });
+  if (cpu < 0) GTEST_SKIP() << "cannot pin the loop thread or lower its priority here";
+  // A hog that starts late can leave the loop unstarved; try again.
+  for (int attempt = 0; attempt < 5 && loop.worst_lag() < 20; ++attempt) {
+    hold_cpu(cpu, 150ms);
     loop.settle();
-  };
-  for (int attempt = 0; attempt < 5 && loop.worst_lag() < 20; ++attempt) hold_the_cpu();
+  }
   ASSERT_GE(loop.worst_lag(), 20) << "the hogs never held the loop's CPU";
   EXPECT_LT(loop.worst_stall(), 10) << "waiting for a CPU is not a stall the server caused";
 }
 
-TEST(RunQueueWait, GrowsOnlyWhileTheThreadWaitsForACpu) {
+TEST(RunQueueWait, GrowsWhileTheThreadWaitsForACpu) {
+  if (!xz::core::RunQueueWait::of_this_thread()) GTEST_SKIP() << "this kernel does not report run-queue waits";
+  struct Seen {
+    bool pinned = false;
+    std::chrono::nanoseconds waited{}, ran{};
+  };
+  // Measured on a thread of its own: the test's main thread keeps its priority.
+  auto measure = [] {
+    Seen seen;
+    int cpu = pin_at_idle_priority();
+    auto w = xz::core::RunQueueWait::of_this_thread();
+    if (cpu < 0 || !w) return seen;
+    seen.pinned = true;
+    auto before = w->total().value_or(0ns);
+    auto cpu_before = thread_cpu_time();
+    // Runnable all along (it spins), but the hogs hold its CPU for most of the time.
+    std::thread hogs([cpu] { hold_cpu(cpu, 150ms); });
+    auto until = std::chrono::steady_clock::now() + 150ms;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    hogs.join();
+    seen.waited = w->total().value_or(0ns) - before;
+    seen.ran = thread_cpu_time() - cpu_before;
+    return seen;
+  };
+  Seen seen;
+  std::thread([&] { seen = measure(); }).join();
+  if (!seen.pinned) GTEST_SKIP() << "cannot pin a thread or lower its priority here";
+  EXPECT_GE(seen.waited, 75ms) << "it ran for " << std::chrono::duration_cast<std::chrono::milliseconds>(seen.ran).count()
+                               << " ms of the 150";
+}
+
+TEST(RunQueueWait, DoesNotGrowWhileTheThreadSleeps) {
   auto w = xz::core::RunQueueWait::of_this_thread();
   if (!w) GTEST_SKIP() << "this kernel does not report run-queue waits";
   auto before = w->total();
