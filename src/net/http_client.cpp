@@ -21,6 +21,8 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 
+#include "net/tls_client.h"
+
 namespace xz::net {
 
 namespace asio = boost::asio;
@@ -149,16 +151,8 @@ struct Connection {
 using http_client_detail::Connection;
 
 struct HttpClient::Impl {
-  explicit Impl(HttpClientOptions o) : opts(std::move(o)), tls_ctx(ssl::context::tls_client) {
-    tls_ctx.set_default_verify_paths();
-    try {
-      if (!opts.ca_file.empty()) tls_ctx.load_verify_file(opts.ca_file);
-      if (!opts.ca_pem.empty()) tls_ctx.add_certificate_authority(asio::buffer(opts.ca_pem));
-    } catch (const boost::system::system_error& e) {
-      throw std::runtime_error("cannot load the extra CA certificate: " + std::string(e.what()));
-    }
-    tls_ctx.set_verify_mode(opts.verify_peer ? ssl::verify_peer : ssl::verify_none);
-  }
+  explicit Impl(HttpClientOptions o)
+      : opts(std::move(o)), tls_ctx(make_tls_client_context(opts.ca_file, opts.ca_pem, opts.verify_peer)) {}
 
   std::unique_ptr<Connection> take(const std::string& key, const asio::any_io_executor& ex) {
     std::vector<std::unique_ptr<Connection>> expired;  // closed outside the lock
@@ -270,10 +264,7 @@ asio::awaitable<std::unique_ptr<Connection>> HttpClient::Impl::connect(const End
 
   if (ep.tls) {
     auto& s = std::get<1>(conn->stream);
-    if (!ip_literal(ep.host) && !SSL_set_tlsext_host_name(s.native_handle(), ep.host.c_str())) {
-      throw fail("failed: cannot set TLS server name");
-    }
-    if (opts.verify_peer) s.set_verify_callback(ssl::host_name_verification(ep.host));
+    if (!name_tls_peer(s, ep.host, opts.verify_peer)) throw fail("failed: cannot set TLS server name");
     tcp_stream.expires_at(deadline);
     auto [hec] = co_await s.async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
     if (cs.cancelled() != asio::cancellation_type::none) throw_cancelled();

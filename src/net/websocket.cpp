@@ -1,10 +1,12 @@
 #include "net/websocket.h"
 
 #include <algorithm>
+#include <variant>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -21,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/lazy_deque.h"
+#include "net/tls_client.h"
 #include "net/websocket_impl.h"
 #include "net/ws_frame.h"
 #include "net/ws_handshake.h"
@@ -30,16 +33,27 @@ namespace xz::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using ws::Opcode;
+
+// A wss:// client connection: TLS over a Beast tcp_stream (its timeouts bound the
+// handshakes), with the context the TLS state was made from.
+struct TlsTransport {
+  TlsTransport(const asio::any_io_executor& ex, ssl::context ctx) : context(std::move(ctx)), stream(ex, context) {}
+  ssl::context context;
+  ssl::stream<beast::tcp_stream> stream;
+};
 
 // Our own framing over the bare socket rather than Beast's websocket::stream: Beast keeps
 // ~3 KiB per connection (a fixed frame buffer, its state, the read buffer it prepares
 // when a read starts). Here an idle connection holds no buffer at all: it waits for the
 // socket to become readable and only then reads.
 struct WebSocket::Impl {
-  Impl(tcp::socket s, WsAdoptOptions& o)
-      : socket(std::move(s)),
+  using Transport = std::variant<tcp::socket, std::unique_ptr<TlsTransport>>;
+
+  Impl(Transport t, WsAdoptOptions& o)
+      : transport(std::move(t)),
         rx(std::move(o.already_read)),
         remote_ip(std::move(o.remote_ip)),
         max_message_bytes(o.max_message_bytes),
@@ -47,7 +61,16 @@ struct WebSocket::Impl {
         close_flush_timeout(o.close_flush_timeout),
         client(o.role == WsRole::client) {}
 
-  tcp::socket socket;
+  // The bare socket (devices, ws:// clients) or TLS over one (wss:// clients).
+  Transport transport;
+  tcp::socket& socket() {
+    if (auto* t = std::get_if<1>(&transport)) return (*t)->stream.next_layer().socket();
+    return std::get<0>(transport);
+  }
+  TlsTransport* tls() {
+    auto* t = std::get_if<1>(&transport);
+    return t ? t->get() : nullptr;
+  }
   // Bounds the close handshake; made only while closing.
   std::unique_ptr<asio::steady_timer> close_timer;
 
@@ -88,12 +111,14 @@ constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr std::size_t kMinReadBytes = 512;
 constexpr std::size_t kMaxReadBytes = 64 * 1024;
 constexpr std::size_t kMaxFramesPerWrite = 16;
+constexpr std::size_t kTlsReadBytes = 16 * 1024;  // one TLS record at most
+constexpr auto kTlsGoodbyeTimeout = std::chrono::seconds(2);
 
 void shut(WebSocket::Impl& s) {
   s.closed = true;
   beast::error_code ignored;
-  s.socket.shutdown(tcp::socket::shutdown_both, ignored);
-  s.socket.close(ignored);
+  s.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  s.socket().close(ignored);
   if (s.close_timer) s.close_timer->cancel();
 }
 
@@ -125,12 +150,34 @@ std::string close_payload(std::uint16_t code, std::string_view reason) {
 
 // Replaces any earlier bound.
 void arm_close_timer(const ImplPtr& s, std::chrono::steady_clock::duration bound) {
-  s->close_timer = std::make_unique<asio::steady_timer>(s->socket.get_executor(), bound);
+  s->close_timer = std::make_unique<asio::steady_timer>(s->socket().get_executor(), bound);
   s->close_timer->async_wait([weak = std::weak_ptr<WebSocket::Impl>(s)](const beast::error_code& ec) {
     auto s = weak.lock();
     if (ec || !s || s->closed) return;
     shut(*s);
   });
+}
+
+asio::awaitable<void> say_tls_goodbye(ImplPtr s) {
+  auto* tls = s->tls();
+  tls->stream.next_layer().expires_after(kTlsGoodbyeTimeout);
+  auto [ec] = co_await tls->stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+  (void)ec;  // a peer that closed without close_notify changes nothing here
+  beast::error_code ignored;
+  s->socket().close(ignored);
+}
+
+// Both close frames are exchanged and no write is in flight: the connection ends. Over
+// TLS it says close_notify first (bounded), so the peer sees a clean end of the stream
+// rather than a truncated one.
+void finish(const ImplPtr& s) {
+  if (!s->tls() || s->closed) {
+    shut(*s);
+    return;
+  }
+  s->closed = true;
+  if (s->close_timer) s->close_timer->cancel();
+  asio::co_spawn(s->socket().get_executor(), say_tls_goodbye(s), asio::detached);
 }
 
 asio::awaitable<void> write_loop(ImplPtr s) {
@@ -153,7 +200,14 @@ asio::awaitable<void> write_loop(ImplPtr s) {
       if (!out.payload.empty()) buffers.push_back(asio::buffer(out.payload));
       ++frames;
     }
-    auto [ec, n] = co_await asio::async_write(s->socket, buffers, asio::as_tuple(asio::use_awaitable));
+    beast::error_code ec;
+    if (auto* tls = s->tls()) {
+      auto [e, n] = co_await asio::async_write(tls->stream, buffers, asio::as_tuple(asio::use_awaitable));
+      ec = e;
+    } else {
+      auto [e, n] = co_await asio::async_write(s->socket(), buffers, asio::as_tuple(asio::use_awaitable));
+      ec = e;
+    }
     for (std::size_t i = 0; i < frames && !s->queue.empty(); ++i) {
       s->queued_bytes -= s->queue.front().payload.size();
       s->queue.pop_front();
@@ -163,9 +217,12 @@ asio::awaitable<void> write_loop(ImplPtr s) {
       break;
     }
   }
+  bool handshake_done = false;
   if (s->close_sent && !s->closed) {
-    if (s->close_received || s->fail_after_close) {
-      shut(*s);  // both close frames exchanged (or the peer broke the protocol)
+    if (s->fail_after_close) {
+      shut(*s);  // the peer broke the protocol
+    } else if (s->close_received) {
+      handshake_done = true;  // both close frames exchanged
     } else {
       arm_close_timer(s, kCloseAnswerTimeout);  // the reader sees the peer's close frame
     }
@@ -177,12 +234,13 @@ asio::awaitable<void> write_loop(ImplPtr s) {
   }
   s->queue.shrink_to_fit();  // drained: an idle connection holds no queue block
   s->writing = false;
+  if (handshake_done) finish(s);
 }
 
 void start_writer(const ImplPtr& s) {
   if (s->writing) return;
   s->writing = true;  // set before the coroutine runs so a second send does not spawn twice
-  asio::co_spawn(s->socket.get_executor(), write_loop(s), asio::detached);
+  asio::co_spawn(s->socket().get_executor(), write_loop(s), asio::detached);
 }
 
 // A close frame follows what is queued. The whole close is bounded: a peer that stopped
@@ -197,7 +255,7 @@ void request_close(const ImplPtr& s, std::uint16_t code, std::string reason) {
 
 WsReadError classify(const beast::error_code& ec) {
   if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-      ec == asio::error::bad_descriptor || ec == asio::error::broken_pipe)
+      ec == asio::error::bad_descriptor || ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated)
     return WsReadError::closed;
   if (ec == asio::error::timed_out) return WsReadError::timeout;
   return WsReadError::protocol;
@@ -227,10 +285,10 @@ std::optional<WsMessage> fail_protocol(const ImplPtr& s, std::string_view why, s
 // Reads what the socket holds into rx. False when the connection ended (read_error says why).
 bool read_available(WebSocket::Impl& s) {
   beast::error_code ec;
-  const std::size_t want = std::clamp<std::size_t>(s.socket.available(ec), kMinReadBytes, kMaxReadBytes);
+  const std::size_t want = std::clamp<std::size_t>(s.socket().available(ec), kMinReadBytes, kMaxReadBytes);
   const std::size_t old = s.rx.size();
   s.rx.resize(old + want);
-  const std::size_t n = s.socket.read_some(asio::buffer(s.rx.data() + old, want), ec);
+  const std::size_t n = s.socket().read_some(asio::buffer(s.rx.data() + old, want), ec);
   s.rx.resize(old + n);
   if (ec == asio::error::would_block || ec == asio::error::try_again) return true;
   if (ec) {
@@ -273,7 +331,7 @@ bool on_control(const ImplPtr& s, Opcode op, std::string payload) {
   const std::uint16_t code = payload.size() >= 2 ? close_code_of(payload) : 1000;
   if (s->read_error == WsReadError::none) s->read_error = WsReadError::closed;
   if (s->close_sent) {
-    shut(*s);
+    if (!s->writing) finish(s);  // else the writer finishes once our close frame is out
   } else if (!s->closed) {
     if (s->close_requested)
       start_writer(s);
@@ -395,9 +453,23 @@ asio::awaitable<std::optional<WsMessage>> read_message(ImplPtr s) {
         break;
     }
     compact(*s);
+    if (auto* tls = s->tls()) {
+      // TLS hands over whole records: read into rx, holding a buffer while waiting,
+      // which only the few wss:// client connections pay.
+      const std::size_t old = s->rx.size();
+      s->rx.resize(old + kTlsReadBytes);
+      auto [ec, n] = co_await tls->stream.async_read_some(asio::buffer(s->rx.data() + old, kTlsReadBytes),
+                                                          asio::as_tuple(asio::deferred));
+      s->rx.resize(old + n);
+      if (ec) {
+        end_read(*s, classify(ec));
+        co_return std::nullopt;
+      }
+      continue;
+    }
     // `deferred`, not use_awaitable: no extra coroutine frame per wait, which every
     // idle connection would hold.
-    auto [ec] = co_await s->socket.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::deferred));
+    auto [ec] = co_await s->socket().async_wait(tcp::socket::wait_read, asio::as_tuple(asio::deferred));
     if (ec) {
       end_read(*s, classify(ec));
       co_return std::nullopt;
@@ -432,7 +504,7 @@ WebSocket::~WebSocket() {
   if (impl_ && !impl_->closed && !impl_->writing) shut(*impl_);
 }
 
-asio::any_io_executor WebSocket::executor() const { return impl_->socket.get_executor(); }
+asio::any_io_executor WebSocket::executor() const { return impl_->socket().get_executor(); }
 std::string WebSocket::remote_ip() const { return impl_->remote_ip; }
 WsReadError WebSocket::last_read_error() const { return impl_->read_error; }
 bool WebSocket::is_open() const { return !impl_->closed && !impl_->close_requested; }
@@ -452,27 +524,23 @@ void WebSocket::close(std::string reason) {
 
 void WebSocket::abort() { shut(*impl_); }
 
-asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClientOptions opts) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) throw std::runtime_error("invalid WebSocket URL: " + url);
-  if (parsed->scheme() != "ws") throw std::runtime_error("only ws:// URLs are supported: " + url);
-  std::string host = parsed->host();
-  std::string port = parsed->has_port() ? std::string(parsed->port()) : "80";
-  std::string target = std::string(parsed->encoded_path());
+namespace {
+
+// The URL for messages and logs: a query may carry a token.
+std::string without_query(const boost::urls::url_view& u) {
+  return std::string(u.scheme()) + "://" + std::string(u.encoded_host_and_port()) + std::string(u.encoded_path());
+}
+
+// Sends the upgrade request over `stream` and checks the answer. Returns the bytes read
+// past the answer's header: the first frames, when the server sent them at once.
+template <class Stream>
+asio::awaitable<std::string> upgrade(Stream& stream, const boost::urls::url_view& u, const std::string& shown,
+                                     const WsClientOptions& opts) {
+  std::string target = std::string(u.encoded_path());
   if (target.empty()) target = "/";
-  if (parsed->has_query()) target += "?" + std::string(parsed->encoded_query());
-
-  auto ex = co_await asio::this_coro::executor;
-  tcp::resolver resolver(ex);
-  auto results = co_await resolver.async_resolve(host, port, asio::use_awaitable);
-  beast::tcp_stream stream(ex);
-  stream.expires_after(kHandshakeTimeout);
-  co_await stream.async_connect(results, asio::use_awaitable);
-  stream.socket().set_option(tcp::no_delay(true));
-
+  if (u.has_query()) target += "?" + std::string(u.encoded_query());
   const std::string key = ws::make_client_key();
-  const std::string request =
-      ws::upgrade_request(std::string(parsed->encoded_host_and_port()), target, key, opts.headers);
+  const std::string request = ws::upgrade_request(std::string(u.encoded_host_and_port()), target, key, opts.headers);
   co_await asio::async_write(stream, asio::buffer(request), asio::use_awaitable);
   beast::flat_buffer buffer;
   beast::http::response_parser<beast::http::empty_body> parser;
@@ -484,18 +552,61 @@ asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClient
                              std::string(res[beast::http::field::sec_websocket_accept]),
                              std::string(res[beast::http::field::sec_websocket_extensions])};
   if (auto why = ws::check_upgrade_response(answer, key))
-    throw std::runtime_error("WebSocket handshake with " + url + " failed: " + *why);
-  stream.expires_never();
+    throw std::runtime_error("WebSocket handshake with " + shown + " failed: " + *why);
+  co_return beast::buffers_to_string(buffer.data());
+}
 
+WsAdoptOptions client_adopt_options(const WsClientOptions& opts, std::string already_read, const tcp::socket& socket) {
   WsAdoptOptions adopt;
   adopt.role = WsRole::client;
-  adopt.already_read = beast::buffers_to_string(buffer.data());
+  adopt.already_read = std::move(already_read);
   adopt.max_message_bytes = opts.max_message_bytes;
   adopt.max_queued_bytes = opts.max_queued_bytes;
   beast::error_code ec;
-  auto ep = stream.socket().remote_endpoint(ec);
+  auto ep = socket.remote_endpoint(ec);
   if (!ec) adopt.remote_ip = ep.address().to_string();
-  co_return adopt_websocket(stream.release_socket(), std::move(adopt));
+  return adopt;
+}
+
+}  // namespace
+
+asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClientOptions opts) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) throw std::runtime_error("invalid WebSocket URL");
+  const boost::urls::url_view u = *parsed;
+  const bool secure = u.scheme() == "wss";
+  const std::string shown = without_query(u);
+  if (!secure && u.scheme() != "ws") throw std::runtime_error("not a ws:// or wss:// URL: " + shown);
+  const std::string host = u.host();
+  const std::string port = u.has_port() ? std::string(u.port()) : secure ? "443" : "80";
+
+  auto ex = co_await asio::this_coro::executor;
+  tcp::resolver resolver(ex);
+  auto results = co_await resolver.async_resolve(host, port, asio::use_awaitable);
+
+  if (!secure) {
+    beast::tcp_stream stream(ex);
+    stream.expires_after(kHandshakeTimeout);
+    co_await stream.async_connect(results, asio::use_awaitable);
+    stream.socket().set_option(tcp::no_delay(true));
+    std::string already_read = co_await upgrade(stream, u, shown, opts);
+    stream.expires_never();
+    auto adopt = client_adopt_options(opts, std::move(already_read), stream.socket());
+    co_return adopt_websocket(stream.release_socket(), std::move(adopt));
+  }
+
+  auto tls = std::make_unique<TlsTransport>(ex, make_tls_client_context(opts.ca_file, opts.ca_pem, true));
+  if (!name_tls_peer(tls->stream, host, true)) throw std::runtime_error("cannot set the TLS server name for " + shown);
+  auto& tcp_stream = tls->stream.next_layer();
+  tcp_stream.expires_after(kHandshakeTimeout);
+  co_await tcp_stream.async_connect(results, asio::use_awaitable);
+  tcp_stream.socket().set_option(tcp::no_delay(true));
+  auto [hec] = co_await tls->stream.async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+  if (hec) throw std::runtime_error("TLS handshake with " + shown + " failed: " + hec.message());
+  std::string already_read = co_await upgrade(tls->stream, u, shown, opts);
+  tcp_stream.expires_never();
+  auto adopt = client_adopt_options(opts, std::move(already_read), tcp_stream.socket());
+  co_return std::make_shared<WebSocket>(std::make_shared<WebSocket::Impl>(std::move(tls), adopt));
 }
 
 }  // namespace xz::net

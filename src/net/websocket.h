@@ -71,12 +71,15 @@ using WebSocketHandler = std::function<void(std::shared_ptr<WebSocket>, HttpRequ
 
 struct WsClientOptions {
   std::map<std::string, std::string> headers;
+  // wss://: extra trusted CAs (a PEM file, or PEM text) besides the system store.
+  std::string ca_file;
+  std::string ca_pem;
   std::size_t max_message_bytes = 1024 * 1024;
   std::size_t max_queued_bytes = 4 * 1024 * 1024;
 };
 
-// Connects to ws://host:port/path (wss:// is not supported by this client yet: it is
-// used for local peers: tests, the simulator, LAN MCP endpoints). Throws on failure.
+// Connects to ws://host:port/path or wss:// (TLS, the certificate checked against the
+// host name). Throws on failure; messages never show the URL's query (it may hold a token).
 boost::asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url,
                                                               WsClientOptions opts = {});
 

@@ -22,7 +22,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <gtest/gtest.h>
 
 #include "core/async.h"
@@ -30,6 +32,7 @@
 #include "net/http_server.h"
 #include "net/websocket_impl.h"
 #include "net/ws_frame.h"
+#include "support/self_signed.h"
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
@@ -361,63 +364,160 @@ TEST(WebSocketClose, APeerThatStopsReadingCannotHoldAClosingConnection) {
 
 // ws_connect against a Beast server: Beast fails the connection on an unmasked client
 // frame, so an echo proves the masking.
-TEST(WebSocketClient, TalksToABeastServerAndClosesCleanly) {
-  asio::io_context server_io;
-  tcp::acceptor acceptor(server_io, {asio::ip::make_address("127.0.0.1"), 0});
-  const auto port = acceptor.local_endpoint().port();
-  std::promise<std::string> server_saw;  // the last message, then how it closed
-  std::thread server([&] {
-    try {
-      websocket::stream<tcp::socket> ws(acceptor.accept());
-      ws.accept();
-      ws.text(true);
-      ws.write(asio::buffer(std::string("welcome")));  // right after the 101
-      for (;;) {
-        beast::flat_buffer buf;
-        beast::error_code ec;
-        ws.read(buf, ec);
-        if (ec == websocket::error::closed) {
-          server_saw.set_value("closed " + std::to_string(ws.reason().code) + " " +
-                               std::string(ws.reason().reason.c_str()));
-          return;
-        }
-        if (ec) {
-          server_saw.set_value("error " + ec.message());
-          return;
-        }
-        ws.binary(ws.got_binary());
-        ws.write(buf.data());
-      }
-    } catch (const std::exception& e) {
-      server_saw.set_value(std::string("exception ") + e.what());
+// Serves one connection with Beast's websocket::stream on a thread of its own, over TCP
+// or TLS (a self-signed certificate for 127.0.0.1): sends "welcome" right after the 101,
+// echoes every message, and records how the connection ended.
+class BeastEchoPeer {
+ public:
+  explicit BeastEchoPeer(bool tls, const char* bind_address = "127.0.0.1")
+      : acceptor_(io_, {asio::ip::make_address(bind_address), 0}) {
+    if (tls) {
+      cert_ = xz::test::make_self_signed();
+      tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      tls_->use_certificate_chain(asio::buffer(cert_.cert_pem));
+      tls_->use_private_key(asio::buffer(cert_.key_pem), asio::ssl::context::pem);
     }
-  });
+    thread_ = std::thread([this] {
+      try {
+        if (tls_) {
+          websocket::stream<asio::ssl::stream<tcp::socket>> ws(acceptor_.accept(), *tls_);
+          ws.next_layer().handshake(asio::ssl::stream_base::server);
+          ended_.set_value(serve(ws));
+        } else {
+          websocket::stream<tcp::socket> ws(acceptor_.accept());
+          ended_.set_value(serve(ws));
+        }
+      } catch (const std::exception& e) {
+        ended_.set_value(std::string("exception ") + e.what());
+      }
+    });
+  }
+  ~BeastEchoPeer() {
+    if (thread_.joinable()) {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+      thread_.join();
+    }
+  }
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+  const std::string& ca_pem() const { return cert_.cert_pem; }
+  // How the connection ended: "closed <code> <reason>", "error ..." or "exception ...".
+  std::string ended() {
+    thread_.join();
+    return ended_.get_future().get();
+  }
 
+ private:
+  template <class Ws>
+  static std::string serve(Ws& ws) {
+    ws.accept();
+    ws.text(true);
+    ws.write(asio::buffer(std::string("welcome")));
+    for (;;) {
+      beast::flat_buffer buf;
+      beast::error_code ec;
+      ws.read(buf, ec);
+      if (ec == websocket::error::closed)
+        return "closed " + std::to_string(ws.reason().code) + " " + std::string(ws.reason().reason.c_str());
+      if (ec) return "error " + ec.message();
+      ws.binary(ws.got_binary());
+      ws.write(buf.data());
+    }
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  xz::test::SelfSigned cert_;
+  std::unique_ptr<asio::ssl::context> tls_;
+  std::promise<std::string> ended_;
+  std::thread thread_;
+};
+
+// Connects, reads the welcome, echoes a text and a binary message of `binary_bytes`,
+// closes, and tells what it saw.
+Task<std::string> talk(std::string url, xz::net::WsClientOptions opts, std::size_t binary_bytes) {
+  auto ws = co_await xz::net::ws_connect(url, std::move(opts));
+  std::string log;
+  auto first = co_await ws->read();
+  log += first ? first->data : "<none>";
+  ws->send_text("hi");
+  std::string bytes(binary_bytes, '\x5a');
+  for (std::size_t i = 0; i < bytes.size(); i += 7) bytes[i] = static_cast<char>(i);
+  ws->send_binary(bytes);
+  auto a = co_await ws->read();
+  auto b = co_await ws->read();
+  log += a && !a->binary ? " " + a->data : " <bad text>";
+  log += b && b->binary && b->data == bytes ? " " + std::to_string(bytes.size()) + " bytes" : " <bad binary>";
+  ws->close("done");
+  auto end = co_await ws->read();  // the server's answer to our close
+  log += end ? " <message after close>" : " ended";
+  co_return log;
+}
+
+// Runs a connect attempt that must fail, and returns its error message.
+Task<std::string> connect_error(std::string url, xz::net::WsClientOptions opts) {
+  try {
+    co_await xz::net::ws_connect(url, std::move(opts));
+  } catch (const std::exception& e) {
+    co_return e.what();
+  }
+  co_return "connected";
+}
+
+TEST(WebSocketClient, TalksToABeastServerAndClosesCleanly) {
+  BeastEchoPeer peer(false);
   xz::core::Runtime rt{1, 1};
   rt.start();
-  auto talk = [](std::string url) -> Task<std::string> {
-    auto ws = co_await xz::net::ws_connect(url);
-    std::string log;
-    auto first = co_await ws->read();
-    log += first ? first->data : "<none>";
-    ws->send_text("hi");
-    std::string bytes(1000, '\x5a');
-    ws->send_binary(bytes);
-    auto a = co_await ws->read();
-    auto b = co_await ws->read();
-    log += a && !a->binary ? " " + a->data : " <bad text>";
-    log += b && b->binary && b->data == bytes ? " 1000 bytes" : " <bad binary>";
-    ws->close("done");
-    auto end = co_await ws->read();  // the server's answer to our close
-    log += end ? " <message after close>" : " ended";
-    co_return log;
-  };
   auto started = std::chrono::steady_clock::now();
-  auto result = asio::co_spawn(rt.loop(0), talk("ws://127.0.0.1:" + std::to_string(port) + "/mcp?x=1"),
+  auto result = asio::co_spawn(rt.loop(0), talk("ws://127.0.0.1:" + std::to_string(peer.port()) + "/mcp?x=1", {}, 1000),
                                asio::use_future);
   ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(result.get(), "welcome hi 1000 bytes ended");
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);  // not the 2 s close bound
-  server.join();
-  EXPECT_EQ(server_saw.get_future().get(), "closed 1000 done");
+  EXPECT_EQ(peer.ended(), "closed 1000 done");
+}
+
+TEST(WebSocketClient, TalksToABeastServerOverTls) {
+  BeastEchoPeer peer(true);
+  xz::core::Runtime rt{1, 1};
+  rt.start();
+  xz::net::WsClientOptions opts;
+  opts.ca_pem = peer.ca_pem();
+  // 100 KB spans several TLS records each way.
+  auto result = asio::co_spawn(
+      rt.loop(0), talk("wss://127.0.0.1:" + std::to_string(peer.port()) + "/mcp/?token=secret", opts, 100'000),
+      asio::use_future);
+  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(result.get(), "welcome hi 100000 bytes ended");
+  EXPECT_EQ(peer.ended(), "closed 1000 done");
+}
+
+TEST(WebSocketClient, RefusesAnUntrustedCertificateWithoutShowingTheToken) {
+  BeastEchoPeer peer(true);
+  xz::core::Runtime rt{1, 1};
+  rt.start();
+  auto result = asio::co_spawn(
+      rt.loop(0), connect_error("wss://127.0.0.1:" + std::to_string(peer.port()) + "/mcp/?token=secret", {}),
+      asio::use_future);
+  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  auto error = result.get();
+  EXPECT_NE(error.find("TLS handshake with wss://127.0.0.1:"), std::string::npos) << error;
+  EXPECT_NE(error.find("certificate verify failed"), std::string::npos) << error;
+  EXPECT_EQ(error.find("secret"), std::string::npos) << "the token leaked into: " << error;
+  EXPECT_NE(peer.ended().find("exception"), std::string::npos) << "the server saw no WebSocket";
+}
+
+TEST(WebSocketClient, RefusesACertificateForAnotherAddress) {
+  // Trusted, but issued for 127.0.0.1: reached as 127.0.0.2 (also loopback) it must fail.
+  BeastEchoPeer peer(true, "0.0.0.0");
+  xz::core::Runtime rt{1, 1};
+  rt.start();
+  xz::net::WsClientOptions opts;
+  opts.ca_pem = peer.ca_pem();
+  auto result = asio::co_spawn(rt.loop(0), connect_error("wss://127.0.0.2:" + std::to_string(peer.port()) + "/", opts),
+                               asio::use_future);
+  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  auto error = result.get();
+  EXPECT_NE(error.find("TLS handshake"), std::string::npos) << error;
+  peer.ended();
 }
