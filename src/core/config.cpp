@@ -209,6 +209,28 @@ bool is_secret_key(std::string_view key) {
 }
 
 namespace {
+
+// A URL's query can carry a credential (mcp_endpoint's ?token=...): mask those values.
+void mask_query_secrets(std::string& s) {
+  const auto q = s.find('?');
+  if (q == std::string::npos || s.find("://") == std::string::npos) return;
+  std::string out = s.substr(0, q + 1);
+  for (std::size_t at = q + 1;;) {
+    const auto amp = s.find('&', at);
+    const std::string_view pair(s.data() + at, (amp == std::string::npos ? s.size() : amp) - at);
+    const auto eq = pair.find('=');
+    const std::string_view name = pair.substr(0, eq);
+    if (eq != std::string_view::npos && eq + 1 < pair.size() && (is_secret_key(name) || name == "key"))
+      out.append(name).append("=***");
+    else
+      out.append(pair);
+    if (amp == std::string::npos) break;
+    out += '&';
+    at = amp + 1;
+  }
+  s = std::move(out);
+}
+
 void mask(Json& node) {
   if (node.is_object()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
@@ -219,8 +241,11 @@ void mask(Json& node) {
     }
   } else if (node.is_array()) {
     for (auto& v : node) mask(v);
+  } else if (node.is_string()) {
+    mask_query_secrets(node.get_ref<std::string&>());
   }
 }
+
 }  // namespace
 
 Json Config::masked() const {

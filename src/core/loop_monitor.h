@@ -10,7 +10,8 @@
 
 namespace xz::core {
 
-// Starts one probe coroutine per loop (every `period`); they end when the loops stop.
+// Starts one probe coroutine per loop (every `period`); they end when the loops stop,
+// and write into `metrics` until then, so it must outlive the loops' running.
 void start_loop_monitor(Runtime& rt, Metrics& metrics, std::chrono::milliseconds period = std::chrono::milliseconds(50));
 
 }  // namespace xz::core

@@ -201,6 +201,16 @@ TEST(Config, SecretsAreMasked) {
   EXPECT_EQ(m["server"]["admin_token"], "") << "empty values show that nothing is set";
 }
 
+TEST(Config, CredentialsInAUrlQueryAreMasked) {
+  Config c(Json{{"mcp_endpoint", "wss://api.xiaozhi.me/mcp/?token=abc.def&lang=en"},
+                {"ASR", {{"X", {{"url", "https://h/v1?key=k1&model=m&access_token="}}}}},
+                {"prompt", "What is 2+2? Answer=4"}});
+  Json m = c.masked();
+  EXPECT_EQ(m["mcp_endpoint"], "wss://api.xiaozhi.me/mcp/?token=***&lang=en");
+  EXPECT_EQ(m["ASR"]["X"]["url"], "https://h/v1?key=***&model=m&access_token=") << "an empty value shows it is unset";
+  EXPECT_EQ(m["prompt"], "What is 2+2? Answer=4") << "not a URL";
+}
+
 TEST(Config, FindAndTypedGet) {
   Config c(Json{{"a", {{"b", {{"c", 5}}}}}, {"s", "x"}});
   EXPECT_EQ(c.get<int>("a.b.c", 0), 5);

@@ -69,8 +69,8 @@ Task<int> pause_on_loop(std::chrono::milliseconds d) {
 
 // A loop with the monitor running, and a way to read what it measured.
 struct MonitoredLoop {
+  Metrics metrics;  // declared first: the probes write into it until the loop stops
   Runtime rt{1, 1};
-  Metrics metrics;
 
   MonitoredLoop() {
     rt.start();
