@@ -568,6 +568,38 @@ WsAdoptOptions client_adopt_options(const WsClientOptions& opts, std::string alr
   return adopt;
 }
 
+using Endpoints = tcp::resolver::results_type;
+
+asio::awaitable<std::shared_ptr<WebSocket>> connect_plain(const Endpoints& endpoints, const boost::urls::url_view& u,
+                                                          const std::string& shown, const WsClientOptions& opts) {
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  stream.expires_after(kHandshakeTimeout);
+  co_await stream.async_connect(endpoints, asio::use_awaitable);
+  stream.socket().set_option(tcp::no_delay(true));
+  std::string already_read = co_await upgrade(stream, u, shown, opts);
+  stream.expires_never();
+  auto adopt = client_adopt_options(opts, std::move(already_read), stream.socket());
+  co_return adopt_websocket(stream.release_socket(), std::move(adopt));
+}
+
+asio::awaitable<std::shared_ptr<WebSocket>> connect_tls(const Endpoints& endpoints, const boost::urls::url_view& u,
+                                                        const std::string& shown, const WsClientOptions& opts) {
+  const std::string host = u.host();
+  auto tls = std::make_unique<TlsTransport>(co_await asio::this_coro::executor,
+                                            make_tls_client_context(opts.ca_file, opts.ca_pem, true));
+  if (!name_tls_peer(tls->stream, host, true)) throw std::runtime_error("cannot set the TLS server name for " + shown);
+  auto& tcp_stream = tls->stream.next_layer();
+  tcp_stream.expires_after(kHandshakeTimeout);
+  co_await tcp_stream.async_connect(endpoints, asio::use_awaitable);
+  tcp_stream.socket().set_option(tcp::no_delay(true));
+  auto [hec] = co_await tls->stream.async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+  if (hec) throw std::runtime_error("TLS handshake with " + shown + " failed: " + hec.message());
+  std::string already_read = co_await upgrade(tls->stream, u, shown, opts);
+  tcp_stream.expires_never();
+  auto adopt = client_adopt_options(opts, std::move(already_read), tcp_stream.socket());
+  co_return std::make_shared<WebSocket>(std::make_shared<WebSocket::Impl>(std::move(tls), adopt));
+}
+
 }  // namespace
 
 asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClientOptions opts) {
@@ -580,33 +612,14 @@ asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClient
   const std::string host = u.host();
   const std::string port = u.has_port() ? std::string(u.port()) : secure ? "443" : "80";
 
-  auto ex = co_await asio::this_coro::executor;
-  tcp::resolver resolver(ex);
-  auto results = co_await resolver.async_resolve(host, port, asio::use_awaitable);
-
-  if (!secure) {
-    beast::tcp_stream stream(ex);
-    stream.expires_after(kHandshakeTimeout);
-    co_await stream.async_connect(results, asio::use_awaitable);
-    stream.socket().set_option(tcp::no_delay(true));
-    std::string already_read = co_await upgrade(stream, u, shown, opts);
-    stream.expires_never();
-    auto adopt = client_adopt_options(opts, std::move(already_read), stream.socket());
-    co_return adopt_websocket(stream.release_socket(), std::move(adopt));
-  }
-
-  auto tls = std::make_unique<TlsTransport>(ex, make_tls_client_context(opts.ca_file, opts.ca_pem, true));
-  if (!name_tls_peer(tls->stream, host, true)) throw std::runtime_error("cannot set the TLS server name for " + shown);
-  auto& tcp_stream = tls->stream.next_layer();
-  tcp_stream.expires_after(kHandshakeTimeout);
-  co_await tcp_stream.async_connect(results, asio::use_awaitable);
-  tcp_stream.socket().set_option(tcp::no_delay(true));
-  auto [hec] = co_await tls->stream.async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
-  if (hec) throw std::runtime_error("TLS handshake with " + shown + " failed: " + hec.message());
-  std::string already_read = co_await upgrade(tls->stream, u, shown, opts);
-  tcp_stream.expires_never();
-  auto adopt = client_adopt_options(opts, std::move(already_read), tcp_stream.socket());
-  co_return std::make_shared<WebSocket>(std::make_shared<WebSocket::Impl>(std::move(tls), adopt));
+  tcp::resolver resolver(co_await asio::this_coro::executor);
+  auto endpoints = co_await resolver.async_resolve(host, port, asio::use_awaitable);
+  std::shared_ptr<WebSocket> ws;
+  if (secure)
+    ws = co_await connect_tls(endpoints, u, shown, opts);
+  else
+    ws = co_await connect_plain(endpoints, u, shown, opts);
+  co_return ws;
 }
 
 }  // namespace xz::net

@@ -80,7 +80,8 @@ struct WsClientOptions {
 
 // Connects to ws://host:port/path or wss:// (TLS, the certificate checked against the
 // host name). Throws on failure; messages never show the URL's query (it may hold a token).
-boost::asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url,
-                                                              WsClientOptions opts = {});
+// No default for opts, and pass a named object: g++ 12 mis-copied a `{}` argument of this
+// coroutine awaited inside another one (its strings still pointed into the caller's frame).
+boost::asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClientOptions opts);
 
 }  // namespace xz::net

@@ -116,7 +116,9 @@ TEST(DeviceEdge, MissingDeviceIdIsRefusedWithAReason) {
   TestServer server;
   ClientLoop loop;
   auto got = loop.run([&]() -> Task<std::pair<std::string, bool>> {
-    auto ws = co_await xz::net::ws_connect(server.ws_url());
+    std::string url = server.ws_url();
+    xz::net::WsClientOptions ws_options;
+    auto ws = co_await xz::net::ws_connect(url, ws_options);
     auto msg = co_await ws->read();
     std::string text = msg ? msg->data : "";
     auto next = co_await ws->read();
