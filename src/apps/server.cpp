@@ -26,6 +26,7 @@
 #include "memory/memory.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "net/tls_client.h"
 #include "protocol/vision_token.h"
 #include "session/device_server.h"
 #include "session/session_registry.h"
@@ -144,6 +145,10 @@ void Server::start() {
                  tools::mcp::mcp_server_settings_path(p_->data_dir));
   }
   std::string endpoint_url = tools::mcp::mcp_endpoint_call_url(cfg.str("mcp_endpoint")).value_or("");
+  // Made once here: each one reads the CA bundle (~25 ms), too long for a session's loop.
+  std::shared_ptr<boost::asio::ssl::context> endpoint_tls;
+  if (endpoint_url.starts_with("wss://"))
+    endpoint_tls = std::make_shared<boost::asio::ssl::context>(net::make_tls_client_context({}, {}, true));
 
   // Devices get the vision endpoint and a token for it in MCP initialize.
   p_->vision_tokens = std::make_unique<protocol::VisionTokenCodec>(p_->auth_key);
@@ -156,7 +161,7 @@ void Server::start() {
   p_->voice = std::make_unique<pipeline::VoiceServices>(pipeline::VoiceServices{
       *p_->vad, *p_->asr, *p_->llm, *p_->tts, p_->runtime.pool(), p_->conversation_settings, *p_->voice_metrics,
       *p_->greetings, std::move(builtin_tools), p_->server_mcp->server_count() > 0 ? p_->server_mcp.get() : nullptr,
-      std::move(endpoint_url), std::move(capabilities), p_->intent_llm.get(), p_->memory.get(), p_->history.get(),
+      std::move(endpoint_url), std::move(endpoint_tls), std::move(capabilities), p_->intent_llm.get(), p_->memory.get(), p_->history.get(),
       &p_->device_tool_lists});
   spdlog::info("tools: {} built-in function(s), intent mode {}", p_->voice->builtin_tools ? p_->voice->builtin_tools->size() : 0,
                p_->conversation_settings.intent);

@@ -38,10 +38,11 @@ using tcp = asio::ip::tcp;
 using ws::Opcode;
 
 // A wss:// client connection: TLS over a Beast tcp_stream (its timeouts bound the
-// handshakes), with the context the TLS state was made from.
+// handshakes), holding the context its TLS state was made from.
 struct TlsTransport {
-  TlsTransport(const asio::any_io_executor& ex, ssl::context ctx) : context(std::move(ctx)), stream(ex, context) {}
-  ssl::context context;
+  TlsTransport(const asio::any_io_executor& ex, std::shared_ptr<ssl::context> ctx)
+      : context(std::move(ctx)), stream(ex, *context) {}
+  std::shared_ptr<ssl::context> context;
   ssl::stream<beast::tcp_stream> stream;
 };
 
@@ -161,8 +162,8 @@ void arm_close_timer(const ImplPtr& s, std::chrono::steady_clock::duration bound
 asio::awaitable<void> say_tls_goodbye(ImplPtr s) {
   auto* tls = s->tls();
   tls->stream.next_layer().expires_after(kTlsGoodbyeTimeout);
-  auto [ec] = co_await tls->stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
-  (void)ec;  // a peer that closed without close_notify changes nothing here
+  // A peer that closes without its own close_notify changes nothing here.
+  co_await tls->stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
   beast::error_code ignored;
   s->socket().close(ignored);
 }
@@ -583,10 +584,11 @@ asio::awaitable<std::shared_ptr<WebSocket>> connect_plain(const Endpoints& endpo
 }
 
 asio::awaitable<std::shared_ptr<WebSocket>> connect_tls(const Endpoints& endpoints, const boost::urls::url_view& u,
-                                                        const std::string& shown, const WsClientOptions& opts) {
-  const std::string host = u.host();
-  auto tls = std::make_unique<TlsTransport>(co_await asio::this_coro::executor,
-                                            make_tls_client_context(opts.ca_file, opts.ca_pem, true));
+                                                        const std::string& host, const std::string& shown,
+                                                        const WsClientOptions& opts) {
+  auto context = opts.tls_context ? opts.tls_context
+                                  : std::make_shared<ssl::context>(make_tls_client_context({}, {}, true));
+  auto tls = std::make_unique<TlsTransport>(co_await asio::this_coro::executor, std::move(context));
   if (!name_tls_peer(tls->stream, host, true)) throw std::runtime_error("cannot set the TLS server name for " + shown);
   auto& tcp_stream = tls->stream.next_layer();
   tcp_stream.expires_after(kHandshakeTimeout);
@@ -616,7 +618,7 @@ asio::awaitable<std::shared_ptr<WebSocket>> ws_connect(std::string url, WsClient
   auto endpoints = co_await resolver.async_resolve(host, port, asio::use_awaitable);
   std::shared_ptr<WebSocket> ws;
   if (secure)
-    ws = co_await connect_tls(endpoints, u, shown, opts);
+    ws = co_await connect_tls(endpoints, u, host, shown, opts);
   else
     ws = co_await connect_plain(endpoints, u, shown, opts);
   co_return ws;

@@ -145,6 +145,7 @@ void Conversation::connect_tool_sources() {
   if (!svc_.mcp_endpoint_url.empty()) {
     tools::mcp::McpEndpointOptions eo;
     eo.url = svc_.mcp_endpoint_url;
+    eo.tls_context = svc_.mcp_endpoint_tls;
     eo.call_timeout = svc_.settings.tool_call_timeout;
     endpoint_ = std::make_unique<tools::mcp::McpEndpointClient>(ex_, std::move(eo), log_);
     endpoint_->set_tools_handler([this](std::vector<tools::ToolPtr> t) {

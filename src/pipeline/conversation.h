@@ -40,6 +40,10 @@ class McpEndpointClient;
 class SharedToolLists;
 }  // namespace xz::tools::mcp
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace xz::pipeline {
 
 class SpeechQueue;
@@ -57,6 +61,7 @@ struct VoiceServices {
   tools::ToolList builtin_tools;  // shared; sessions add their own sources
   tools::mcp::ServerMcpHub* server_mcp;         // null: no server-side MCP servers
   std::string mcp_endpoint_url;                 // "" = no MCP endpoint (else per device)
+  std::shared_ptr<boost::asio::ssl::context> mcp_endpoint_tls;  // wss://: shared by every device
   // initialize's capabilities for a device (its vision URL and token).
   std::function<nlohmann::json(const std::string& device_id)> device_capabilities;
   providers::LlmEngine* intent_llm;  // intent_llm mode's classifier; null = the main LLM

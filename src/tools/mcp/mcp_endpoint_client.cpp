@@ -88,6 +88,7 @@ McpEndpointClient::McpEndpointClient(asio::any_io_executor session_ex, McpEndpoi
   WebSocketTransportOptions wo;
   wo.name = "endpoint";
   wo.url = c.opts.url;
+  wo.tls_context = c.opts.tls_context;
   auto ex = c.ex;
   McpTransportFactory factory = [ex, wo]() -> std::shared_ptr<McpTransport> {
     return std::make_shared<WebSocketTransport>(ex, wo);

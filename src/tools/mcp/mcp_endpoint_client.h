@@ -25,6 +25,10 @@
 #include "providers/tts/tts.h"  // tools/tool.h names providers::PcmChunk without including it
 #include "tools/tool.h"
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace xz::tools::mcp {
 
 // The URL to connect to for a configured mcp_endpoint value: "/mcp/" becomes "/call/"
@@ -35,6 +39,8 @@ std::optional<std::string> mcp_endpoint_call_url(std::string_view configured);
 
 struct McpEndpointOptions {
   std::string url;  // as returned by mcp_endpoint_call_url()
+  // wss://: one context shared by every session (see net::WsClientOptions).
+  std::shared_ptr<boost::asio::ssl::context> tls_context;
   std::chrono::milliseconds init_timeout{10000};  // connect, initialize, tools/list
   std::chrono::milliseconds call_timeout{30000};
   std::chrono::milliseconds backoff_min{1000};

@@ -22,6 +22,7 @@ asio::awaitable<void> WebSocketTransport::open(McpTransportHandlers handlers) {
   net::WsClientOptions wo;
   wo.headers = opts_.headers;
   wo.max_message_bytes = opts_.max_message_bytes;
+  wo.tls_context = opts_.tls_context;
   try {
     ws_ = co_await net::ws_connect(opts_.url, std::move(wo));
   } catch (const boost::system::system_error& e) {

@@ -20,6 +20,7 @@ struct WebSocketTransportOptions {
   std::string url;   // ws://...
   std::map<std::string, std::string> headers;
   std::size_t max_message_bytes = 4 * 1024 * 1024;  // larger messages are skipped
+  std::shared_ptr<boost::asio::ssl::context> tls_context;  // wss://; see net::WsClientOptions
 };
 
 class WebSocketTransport final : public McpTransport, public std::enable_shared_from_this<WebSocketTransport> {

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -35,14 +36,17 @@ std::chrono::nanoseconds thread_cpu_time() {
 
 // Moves the calling thread to one CPU at the lowest priority there is (SCHED_IDLE), so
 // any busy thread on that CPU keeps it waiting. Returns the CPU, or -1 if not allowed.
-int pin_at_idle_priority() {
-  int cpu = sched_getcpu();
+bool pin_to_cpu(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
+
+int pin_at_idle_priority() {
+  int cpu = sched_getcpu();
   sched_param idle{};
-  bool ok = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0 &&
-            pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) == 0;
+  bool ok = pin_to_cpu(cpu) && pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) == 0;
   return ok ? cpu : -1;
 }
 
@@ -51,10 +55,7 @@ void hold_cpu(int cpu, std::chrono::milliseconds d) {
   std::vector<std::thread> hogs;
   for (int i = 0; i < 3; ++i)
     hogs.emplace_back([cpu, d] {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(cpu, &set);
-      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      pin_to_cpu(cpu);
       auto until = std::chrono::steady_clock::now() + d;
       while (std::chrono::steady_clock::now() < until) {
       }
@@ -82,11 +83,7 @@ struct MonitoredLoop {
   // before ours, so the loop runs its completion first.
   void settle() { asio::co_spawn(rt.loop(0), pause_on_loop(3 * kPeriod), asio::use_future).get(); }
 
-  void run_on_loop(std::function<void()> fn) {
-    asio::co_spawn(rt.loop(0), [](std::function<void()> f) -> Task<int> { f(); co_return 0; }(std::move(fn)),
-                   asio::use_future)
-        .get();
-  }
+  void run_on_loop(std::function<void()> fn) { asio::post(rt.loop(0), asio::use_future(std::move(fn))).get(); }
 
   double worst(const std::string& name) { return metrics.gauge(name, "").value(); }
   double worst_lag() { return worst("xiaozhi_event_loop_lag_max_ms"); }

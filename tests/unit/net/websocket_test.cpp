@@ -30,6 +30,7 @@
 #include "core/async.h"
 #include "core/runtime.h"
 #include "net/http_server.h"
+#include "net/tls_client.h"
 #include "net/websocket_impl.h"
 #include "net/ws_frame.h"
 #include "support/self_signed.h"
@@ -482,7 +483,7 @@ TEST(WebSocketClient, TalksToABeastServerOverTls) {
   xz::core::Runtime rt{1, 1};
   rt.start();
   xz::net::WsClientOptions opts;
-  opts.ca_pem = peer.ca_pem();
+  opts.tls_context = std::make_shared<asio::ssl::context>(xz::net::make_tls_client_context({}, peer.ca_pem(), true));
   // 100 KB spans several TLS records each way.
   auto result = asio::co_spawn(
       rt.loop(0), talk("wss://127.0.0.1:" + std::to_string(peer.port()) + "/mcp/?token=secret", opts, 100'000),
@@ -513,7 +514,7 @@ TEST(WebSocketClient, RefusesACertificateForAnotherAddress) {
   xz::core::Runtime rt{1, 1};
   rt.start();
   xz::net::WsClientOptions opts;
-  opts.ca_pem = peer.ca_pem();
+  opts.tls_context = std::make_shared<asio::ssl::context>(xz::net::make_tls_client_context({}, peer.ca_pem(), true));
   auto result = asio::co_spawn(rt.loop(0), connect_error("wss://127.0.0.2:" + std::to_string(peer.port()) + "/", opts),
                                asio::use_future);
   ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
