@@ -26,22 +26,22 @@ PACKAGES=(
 )
 
 CURRENT="debian packages"
-missing=()
-# One dpkg-query for all packages keeps the no-op run fast.
-installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null | awk '$2 ~ /^ii/ {print $1}' || true)
-for p in "${PACKAGES[@]}"; do
-  grep -qx "$p" <<<"$installed" || missing+=("$p")
-done
+# shellcheck source=lib/packages.sh
+. "$ROOT/scripts/lib/packages.sh"
+mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
 if ((${#missing[@]})); then
   step "installing ${#missing[@]} Debian packages: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then fail "need root to install packages (run as root, or install: ${missing[*]})"; fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null || fail "apt-get update failed (is the Debian mirror reachable?)"
   apt-get install -y -qq "${missing[@]}" >/dev/null || fail "apt-get install failed for: ${missing[*]}"
-  dpkg-query -W libboost1.74-dev >/dev/null 2>&1 && fail "Boost 1.74 dev headers are installed; they conflict with Boost 1.81"
   step "Debian packages installed"
 else
   step "Debian packages: all ${#PACKAGES[@]} present"
+fi
+# Checked on every run, not only after an install: a conflicting Boost can arrive later.
+if package_installed libboost1.74-dev; then
+  fail "Boost 1.74 dev headers (libboost1.74-dev) are installed; they conflict with Boost 1.81 (apt-get remove libboost1.74-dev)"
 fi
 
 CURRENT="npm assets"

@@ -16,6 +16,7 @@
 #include "support/child_process.h"
 #include "support/fake_openai.h"
 #include "support/test_server.h"
+#include "build_paths.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;

@@ -22,6 +22,7 @@
 #include "support/fake_openai.h"
 #include "support/speech.h"
 #include "support/test_server.h"
+#include "build_paths.h"
 
 using namespace std::chrono_literals;
 using nlohmann::json;

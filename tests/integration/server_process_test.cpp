@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child_process.h"
+#include "build_paths.h"
 
 using namespace std::chrono_literals;
 using xz::test::ChildProcess;

@@ -1,4 +1,5 @@
 #include "support/tiny_gguf.h"
+#include "build_paths.h"
 
 #include <ggml.h>
 #include <gguf.h>

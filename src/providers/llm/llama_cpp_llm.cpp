@@ -24,6 +24,7 @@
 #include "providers/llm/think_filter.h"
 #include "providers/llm/tool_call_text.h"
 #include "providers/llm/utf8_stream.h"
+#include "build_paths.h"
 
 namespace xz::providers {
 

@@ -11,6 +11,7 @@
 #include "providers/vad/silero_model.h"
 #include "providers/vad/vad_config.h"
 #include "providers/vad/vad_smoother.h"
+#include "build_paths.h"
 
 namespace xz::providers {
 

@@ -24,6 +24,7 @@
 #include "core/async.h"
 #include "providers/tts/tts.h"
 #include "tools/tool.h"
+#include "build_paths.h"
 
 namespace xz::test {
 

@@ -19,6 +19,7 @@
 #include "providers/vad/silero_vad.h"
 #include "support/speech.h"
 #include "unit/vad/vad_test_util.h"
+#include "build_paths.h"
 
 using namespace std::chrono_literals;
 using xz::core::Runtime;
