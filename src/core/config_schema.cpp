@@ -53,6 +53,7 @@ const std::vector<Rule>& rules() {
       {"server.hello_timeout_seconds", Kind::Number, 0.1, 3600},
       {"server.handshake_timeout_seconds", Kind::Number, 0.1, 3600},
       {"server.shutdown_grace_seconds", Kind::Number, 0, 600},
+      {"server.shutdown_memory_seconds", Kind::Number, 0, 600},
       {"log", Kind::Map},
       {"log.log_level", Kind::LogLevel},
       {"log.log_dir", Kind::String},
