@@ -66,6 +66,8 @@ const std::vector<Rule>& rules() {
       {"close_connection_after_goodbye_seconds", Kind::Number, 0},
       {"tool_call_timeout", Kind::Number, 0.1},
       {"max_tool_rounds", Kind::Int, 0, 20},
+      {"max_tool_calls_per_round", Kind::Int, 1, 128},
+      {"tool_limit_response", Kind::String},
       {"enable_greeting", Kind::Bool},
       {"enable_wakeup_words_response_cache", Kind::Bool},
       {"enable_websocket_ping", Kind::Bool},

@@ -373,13 +373,22 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
 
 namespace {
 // Tool-call deltas arrive in pieces, keyed by index: id and name once, arguments in fragments.
-void merge_tool_calls(std::map<int, providers::ToolCall>& calls, const std::vector<providers::ToolCallDelta>& deltas) {
+// A model listing more than `max_listed` calls has the rest ignored (they are never in the
+// dialogue, so they need no answer); false when that happened.
+bool merge_tool_calls(std::map<int, providers::ToolCall>& calls, const std::vector<providers::ToolCallDelta>& deltas,
+                      std::size_t max_listed) {
+  bool all_kept = true;
   for (const auto& d : deltas) {
+    if (!calls.contains(d.index) && calls.size() >= max_listed) {
+      all_kept = false;
+      continue;
+    }
     auto& c = calls[d.index];
     if (!d.id.empty()) c.id = d.id;
     if (!d.name.empty()) c.name = d.name;
     c.arguments += d.arguments;
   }
+  return all_kept;
 }
 }  // namespace
 
@@ -446,6 +455,8 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
                                 {}, {}});
       }
       std::optional<providers::ToolCallTextParser> text_calls;
+      // Past the round limit too: a <tool_call> the model still writes is caught, not spoken.
+      if (use_tools && !native_tools) text_calls.emplace();
       if (tools_now) {
         auto schemas = registry_.schemas();
         if (native_tools) {
@@ -455,17 +466,18 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
             req.messages.front().content += "\n\n" + providers::tool_call_prompt(schemas);
           else
             req.messages.insert(req.messages.begin(), {"system", providers::tool_call_prompt(schemas), {}, {}});
-          text_calls.emplace();
         }
       }
       SentenceSegmenter segmenter(SentenceSegmenter::Options{});
       std::map<int, providers::ToolCall> calls;
+      const std::size_t max_listed = 4 * s.max_tool_calls_per_round;
+      bool calls_cut = false;
       t.reply.clear();
       t.played_before_round = speaker().played().size();
       if (!timings.llm_request) timings.llm_request = Clock::now();
       auto on_delta = [&](const providers::ChatDelta& d) {
         if (t.cancelled) return;
-        if (!d.tool_calls.empty()) merge_tool_calls(calls, d.tool_calls);
+        if (!d.tool_calls.empty() && !merge_tool_calls(calls, d.tool_calls, max_listed)) calls_cut = true;
         if (d.text.empty()) return;
         if (!timings.llm_first_token) {
           timings.llm_first_token = Clock::now();
@@ -503,6 +515,16 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
         break;
       }
       if (calls.empty()) break;
+      if (calls_cut) log_.warn("the model listed more than {} tool calls in one round; the rest are ignored", max_listed);
+      if (!tools_now) {
+        // Past max_tool_rounds (or never offered tools) and still calling: nothing runs,
+        // and the reply ends with an apology rather than another round.
+        log_.warn("the model still calls tools ({}) after {} round(s); ending the reply", calls.begin()->second.name,
+                  round);
+        speech.push_text(s.tool_limit_response);
+        t.reply += (t.reply.empty() ? "" : " ") + s.tool_limit_response;
+        break;
+      }
       std::vector<providers::ToolCall> list;
       for (auto& [i, c] : calls) list.push_back(std::move(c));
       const bool ask_llm = co_await run_tool_round(t, std::move(list), round, speech);
@@ -533,15 +555,29 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
 
 asio::awaitable<bool> Conversation::run_tool_round(Turn& t, std::vector<providers::ToolCall> list, int round,
                                                    SpeechQueue& speech) {
-  // The model called tools: record the call, run them all at once, and decide.
+  // The model called tools: record the call, run them all at once, and decide. Calls
+  // past the per-round cap are answered with an error and not run.
+  const std::size_t cap = svc_.settings.max_tool_calls_per_round;
   for (std::size_t i = 0; i < list.size(); ++i) {
     auto& c = list[i];
     if (c.id.empty()) c.id = "call_" + std::to_string(t.id) + "_" + std::to_string(round) + "_" + std::to_string(i);
-    link_.send_text(protocol::make_stt(session_id_, "% " + c.name));
+    if (i < cap) link_.send_text(protocol::make_stt(session_id_, "% " + c.name));
   }
   dialogue_.add({"assistant", t.reply, list, {}});
   t.reply.clear();
+  std::vector<providers::ToolCall> excess;
+  if (list.size() > cap) {
+    log_.warn("the model made {} tool calls in one round; running the first {}", list.size(), cap);
+    excess.assign(std::make_move_iterator(list.begin() + static_cast<std::ptrdiff_t>(cap)),
+                  std::make_move_iterator(list.end()));
+    list.resize(cap);
+  }
   auto outcomes = co_await tools::run_tool_calls(std::move(list), registry_, *this, svc_.settings.tool_call_timeout);
+  for (auto& c : excess)
+    outcomes.push_back({std::move(c),
+                        tools::ToolResult::llm("error: not run: at most " + std::to_string(cap) +
+                                               " tool calls per round; call it again in the next round if needed"),
+                        std::chrono::milliseconds(0)});
   bool ask_llm = false;
   for (auto& o : outcomes) {
     const auto& r = o.result;

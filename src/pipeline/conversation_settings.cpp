@@ -46,6 +46,8 @@ ConversationSettings ConversationSettings::from_config(const core::Config& cfg) 
   s.tool_call_timeout =
       std::chrono::milliseconds(static_cast<long long>(cfg.get<double>("tool_call_timeout", 30.0) * 1000));
   s.max_tool_rounds = cfg.get<int>("max_tool_rounds", 5);
+  s.max_tool_calls_per_round = cfg.get<std::size_t>("max_tool_calls_per_round", 8);
+  s.tool_limit_response = cfg.str("tool_limit_response", "Sorry, I could not finish that. Please ask me again.");
 
   s.listener.pre_roll = std::chrono::milliseconds(cfg.get<int>("asr_pre_roll_ms", 600));
   s.listener.min_utterance = std::chrono::milliseconds(cfg.get<int>("min_utterance_ms", 300));

@@ -29,6 +29,8 @@ struct ConversationSettings {
   std::string intent = "function_call";  // type of the selected Intent: function_call, nointent, intent_llm
   std::chrono::milliseconds tool_call_timeout{30000};
   int max_tool_rounds = 5;
+  std::size_t max_tool_calls_per_round = 8;  // more are answered with an error, not run
+  std::string tool_limit_response;           // said when the model still calls after max_tool_rounds
   ListenerSettings listener;
   DownlinkFormat downlink;
   Pacer::Options pacer;
