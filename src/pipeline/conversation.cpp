@@ -101,15 +101,18 @@ Conversation::Conversation(const session::ConversationContext& ctx, VoiceService
       ex_(ctx.executor),
       dialogue_(services.settings.dialogue_max_chars),
       registry_(ctx.log),
-      iot_([this](nlohmann::json commands) {
-        link_.send_text(protocol::make_iot_commands(session_id_, commands));
-      }),
+      iot_([this](nlohmann::json commands) { link_.send_text(protocol::make_iot_commands(session_id_, commands)); },
+           tools::IotLimits{services.settings.max_iot_things, services.settings.max_device_tools,
+                            services.settings.max_device_tool_bytes}),
       device_mcp_(ctx.executor, ctx.link, ctx.session_id,
                   DeviceMcpOptions{std::chrono::milliseconds(10000), services.settings.tool_call_timeout,
                                    services.device_capabilities ? services.device_capabilities(device_id_)
                                                                 : nlohmann::json::object(),
-                                   services.device_tool_lists},
-                  ctx.log) {
+                                   services.device_tool_lists, services.settings.max_device_tools,
+                                   services.settings.max_device_tool_bytes},
+                  ctx.log),
+      turn_budget_(services.settings.max_turns_per_minute / 60.0, services.settings.max_turns_per_minute,
+                   Clock::now()) {
   if (services.settings.intent != "nointent") connect_tool_sources();
 }
 
@@ -118,7 +121,14 @@ Listener& Conversation::listener() {
     listener_ = std::make_unique<Listener>(
         ex_, listener_settings(svc_), svc_.vad, svc_.asr, log_,
         ListenerEvents{[this] { on_speech_started(); }, [this](Utterance u) { on_utterance(std::move(u)); },
-                       [this](std::string) { svc_.metrics.asr_errors.inc(); }});
+                       [this](std::string) { svc_.metrics.asr_errors.inc(); },
+                       [this](ListenerDrop what) {
+                         switch (what) {
+                           case ListenerDrop::over_speed: svc_.metrics.uplink_dropped_over_speed.inc(); break;
+                           case ListenerDrop::overload: svc_.metrics.uplink_dropped_overload.inc(); break;
+                           case ListenerDrop::listen_message: svc_.metrics.listen_messages_dropped.inc(); break;
+                         }
+                       }});
   }
   return *listener_;
 }
@@ -204,9 +214,14 @@ void Conversation::on_mcp(const nlohmann::json& payload) { device_mcp_.on_messag
 void Conversation::on_iot(const protocol::IotMsg& msg) {
   if (!msg.descriptors.is_null()) {
     std::string error;
-    if (!iot_.add_descriptors(msg.descriptors, &error)) log_.warn("iot descriptors: {}", error);
-    if (svc_.settings.intent != "nointent") registry_.set_source(tools::ToolSource::iot, tools::share_tools(iot_.tools()));
-    log_.info("iot: {} tool(s) from the device's things", iot_.tools().size());
+    if (!iot_.add_descriptors(msg.descriptors, &error)) log_.warn("iot: {}", error);
+    auto tools = iot_.tools();
+    // Logged when the count changes: a device repeating its descriptors adds no lines.
+    if (tools.size() != iot_tools_logged_) {
+      iot_tools_logged_ = tools.size();
+      log_.info("iot: {} tool(s) from the device's {} thing(s)", tools.size(), iot_.thing_count());
+    }
+    if (svc_.settings.intent != "nointent") registry_.set_source(tools::ToolSource::iot, tools::share_tools(std::move(tools)));
   }
   if (!msg.states.is_null()) iot_.update_states(msg.states);
 }
@@ -232,9 +247,23 @@ void Conversation::on_speech_started() {
   if (turn_ && (mode_ == protocol::ListenMode::realtime || aec_)) cancel_turn("barge-in (voice onset)", true);
 }
 
+bool Conversation::admit_turn(std::string_view what) {
+  const auto now = Clock::now();
+  if (turn_budget_.take(1, now)) return true;
+  svc_.metrics.turns_refused.inc();
+  // Logged at the first refusal, then at most every 10 s: the device is looping.
+  if (++turns_refused_ == 1 || now - refusal_logged_ >= std::chrono::seconds(10)) {
+    refusal_logged_ = now;
+    log_.warn("refusing a new turn ({}): more than {} turns a minute ({} refused so far)", what,
+              svc_.settings.max_turns_per_minute, turns_refused_);
+  }
+  return false;
+}
+
 void Conversation::on_utterance(Utterance u) {
   if (stopping_) return;
   hooks_.note_activity();
+  if (!admit_turn("utterance")) return;
   TurnRequest req;
   req.kind = TurnKind::user;
   req.text = std::move(u.text);
@@ -257,6 +286,7 @@ void Conversation::on_detect(const std::string& text) {
       link_.send_text(protocol::make_tts_stop(session_id_));
       return;
     }
+    if (!admit_turn("wake word")) return;
     if (turn_) cancel_turn("wake word", true);
     TurnRequest req;
     req.kind = TurnKind::greeting;
@@ -266,6 +296,7 @@ void Conversation::on_detect(const std::string& text) {
     return;
   }
   // Not a wake word: text typed on the device or a test client is a user utterance.
+  if (!admit_turn("typed text")) return;
   if (turn_) cancel_turn("typed text", true);
   TurnRequest req;
   req.kind = TurnKind::typed;
