@@ -324,7 +324,7 @@ TEST(HostileDevice, AListenMessageBurstIsBounded) {
   }
   const double dropped = metric(server, "xiaozhi_listen_messages_dropped_total");
   EXPECT_GE(dropped, 100) << "listen messages piled up in the listener's queue";
-  EXPECT_LE(dropped, 1000 - 16);
+  EXPECT_LE(dropped, 1001 - 16) << "the burst and the detect's reset, less what waited";
 }
 
 // Push-to-talk held down: the utterance is cut at max_utterance_ms and recognised, as in
