@@ -48,10 +48,12 @@ struct Server::Parts {
                 config.get<std::size_t>("server.workers", 0)) {}
 
   core::Config config;
+  // Before the runtime: a session coroutine still suspended when the loops are destroyed
+  // leaves the registry as its frame goes, so the registry must outlive them.
+  session::SessionRegistry registry;
   core::Runtime runtime;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   session::SessionSettings session_settings = session::SessionSettings::from_config(config);
-  session::SessionRegistry registry;
   core::Metrics metrics;
   std::string data_dir = config.str("log.data_dir", "data");
   std::string auth_key;
@@ -215,7 +217,17 @@ void Server::start() {
 void Server::shutdown(std::chrono::milliseconds grace) {
   if (p_->stopped) return;
   p_->stopping = true;
-  auto deadline = std::chrono::steady_clock::now() + grace;
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + grace;
+  // The end of the grace is kept for memory summaries (an LLM call each, started as
+  // sessions end): sessions get the rest, so the whole shutdown fits in the grace.
+  std::chrono::milliseconds memory_share{0};
+  if (p_->memory && p_->memory->summarises()) {
+    const std::chrono::milliseconds wanted(
+        static_cast<long long>(p_->config.get<double>("server.shutdown_memory_seconds", 2.0) * 1000));
+    memory_share = wanted < grace / 2 ? wanted : grace / 2;
+  }
+  const auto sessions_deadline = deadline - memory_share;
   if (p_->devices) p_->devices->stop_accepting();
   if (p_->http) p_->http->stop_accepting();
   // Sessions finish the reply they are speaking, then close.
@@ -223,8 +235,7 @@ void Server::shutdown(std::chrono::milliseconds grace) {
 
   auto busy = [&] { return (p_->http && p_->http->open_connections() > 0) || live_sessions() > 0; };
   // Live work finishes on its own loops; this thread only watches the counters.
-  while (busy() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  while (busy() && Clock::now() < sessions_deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (busy()) {
     spdlog::warn("shutdown: grace period over with {} session(s) still open; dropping them", live_sessions());
     for (auto& s : p_->registry.all()) s->request_abort("server shutting down");
@@ -234,8 +245,10 @@ void Server::shutdown(std::chrono::milliseconds grace) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 
-  // Memory summaries of the sessions that just closed, and chat history still queued,
-  // are written before the store closes: a SIGTERM right after a conversation loses nothing.
+  // Chat history still queued, then the memory summaries of the sessions that just
+  // closed, are written before the store closes: a SIGTERM right after a conversation
+  // loses nothing. History first: it is what was said, and a summary may wait on an LLM
+  // until the deadline (what it leaves is logged; those turns are in the history).
   auto drain = [&](const char* what, boost::asio::awaitable<void> work) {
     try {
       boost::asio::co_spawn(p_->runtime.loop(0), std::move(work), boost::asio::use_future).get();
@@ -243,8 +256,8 @@ void Server::shutdown(std::chrono::milliseconds grace) {
       spdlog::error("shutdown: {} failed: {}", what, e.what());
     }
   };
-  if (p_->memory) drain("memory summaries", p_->memory->drain());
   if (p_->history) drain("chat history", p_->history->drain());
+  if (p_->memory) drain("memory summaries", p_->memory->drain(deadline));
   // Server-side MCP children are terminated and reaped.
   if (p_->server_mcp) {
     try {
