@@ -17,11 +17,85 @@
 
 namespace xz::tools::builtin {
 
+namespace {
+
+// What a function's constructor may need besides its own settings.
+struct BuildContext {
+  BuiltinDeps& deps;
+  WallClock clock;
+  std::vector<std::string>& problems;
+  const core::Config& cfg;
+  std::shared_ptr<HomeAssistant> ha;  // shared by the hass_* functions
+
+  std::shared_ptr<net::HttpClient> http() {
+    if (!deps.http) deps.http = std::make_shared<net::HttpClient>();
+    return deps.http;
+  }
+  std::shared_ptr<HomeAssistant> home_assistant() {
+    if (!ha) ha = std::make_shared<HomeAssistant>(HomeAssistantSettings::from(cfg, problems), http());
+    return ha;
+  }
+};
+
+struct Builtin {
+  const char* name;
+  ToolPtr (*build)(PluginConfig&, BuildContext&);
+};
+
+// Every function this server implements: the one list of their names.
+const std::vector<Builtin>& builtins() {
+  static const std::vector<Builtin> k = {
+      {"handle_exit_intent",
+       [](PluginConfig& pc, BuildContext&) -> ToolPtr { return std::make_shared<HandleExitIntent>(pc.description("")); }},
+      {"get_lunar",
+       [](PluginConfig& pc, BuildContext& b) -> ToolPtr { return std::make_shared<GetLunar>(b.clock, pc.description("")); }},
+      {"get_time",
+       [](PluginConfig& pc, BuildContext& b) -> ToolPtr { return std::make_shared<GetTime>(b.clock, pc.description("")); }},
+      {"change_role",
+       [](PluginConfig& pc, BuildContext&) -> ToolPtr { return std::make_shared<ChangeRole>(ChangeRoleSettings::from(pc)); }},
+      {"get_weather",
+       [](PluginConfig& pc, BuildContext& b) -> ToolPtr {
+         return std::make_shared<GetWeather>(WeatherSettings::from(pc), b.http());
+       }},
+      {"web_search",
+       [](PluginConfig& pc, BuildContext& b) -> ToolPtr {
+         return std::make_shared<WebSearch>(WebSearchSettings::from(pc), b.http());
+       }},
+      {"hass_get_state",
+       [](PluginConfig& pc, BuildContext& b) -> ToolPtr {
+         return std::make_shared<HassGetState>(b.home_assistant(), pc.description(""));
+       }},
+      {"hass_set_state",
+       [](PluginConfig& pc, BuildContext& b) -> ToolPtr {
+         return std::make_shared<HassSetState>(b.home_assistant(), pc.description(""));
+       }},
+      {"hass_play_music",
+       [](PluginConfig& pc, BuildContext& b) -> ToolPtr {
+         return std::make_shared<HassPlayMusic>(b.home_assistant(), pc.description(""));
+       }},
+      {"play_music",
+       [](PluginConfig& pc, BuildContext& b) -> ToolPtr {
+         return std::make_shared<PlayMusic>(PlayMusicSettings::from(pc), b.deps.pool);
+       }},
+  };
+  return k;
+}
+
+const Builtin* find_builtin(const std::string& name) {
+  for (const auto& b : builtins())
+    if (name == b.name) return &b;
+  return nullptr;
+}
+
+}  // namespace
+
 const std::vector<std::string>& builtin_function_names() {
-  static const std::vector<std::string> kNames = {
-      "handle_exit_intent", "get_lunar",      "get_time",       "change_role",    "get_weather",
-      "web_search",         "hass_get_state", "hass_set_state", "hass_play_music", "play_music"};
-  return kNames;
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& b : builtins()) out.emplace_back(b.name);
+    return out;
+  }();
+  return names;
 }
 
 namespace {
@@ -37,7 +111,6 @@ std::vector<std::string> enabled_functions(const core::Config& cfg, std::vector<
     problems.push_back(list_path + ": expected a list of function names");
     return names;
   }
-  const auto& known = builtin_function_names();
   for (std::size_t i = 0; i < list->size(); ++i) {
     const auto& item = (*list)[i];
     const std::string where = fmt::format("{}[{}]", list_path, i);
@@ -46,9 +119,9 @@ std::vector<std::string> enabled_functions(const core::Config& cfg, std::vector<
       continue;
     }
     const std::string name = item.get<std::string>();
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
+    if (!find_builtin(name)) {
       std::string all;
-      for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
+      for (const auto& k : builtin_function_names()) all += (all.empty() ? "" : ", ") + k;
       problems.push_back(fmt::format("{}: unknown function '{}' (this server has: {})", where, name, all));
       continue;
     }
@@ -63,37 +136,15 @@ std::vector<ToolPtr> make_builtin_tools(const core::Config& cfg, BuiltinDeps dep
   std::vector<std::string> problems;
   const auto names = enabled_functions(cfg, problems);
 
-  WallClock clock;
-  clock.utc_offset_hours = deps.utc_offset_hours ? *deps.utc_offset_hours : cfg.get<double>("server.timezone_offset", 8);
-  if (deps.now) clock.now = deps.now;
-  const bool needs_http = std::any_of(names.begin(), names.end(), [](const std::string& n) {
-    return n == "get_weather" || n == "web_search" || n.rfind("hass_", 0) == 0;
-  });
-  if (needs_http && !deps.http) deps.http = std::make_shared<net::HttpClient>();
-
-  std::shared_ptr<HomeAssistant> ha;  // shared by the hass_* functions
-  auto home_assistant = [&] {
-    if (!ha) ha = std::make_shared<HomeAssistant>(HomeAssistantSettings::from(cfg, problems), deps.http);
-    return ha;
-  };
+  BuildContext ctx{deps, WallClock{}, problems, cfg, nullptr};
+  ctx.clock.utc_offset_hours =
+      deps.utc_offset_hours ? *deps.utc_offset_hours : cfg.get<double>("server.timezone_offset", 8);
+  if (deps.now) ctx.clock.now = deps.now;
 
   std::vector<ToolPtr> tools;
   for (const auto& name : names) {
     PluginConfig pc(cfg, name, problems);
-    if (name == "handle_exit_intent") tools.push_back(std::make_shared<HandleExitIntent>(pc.description("")));
-    else if (name == "get_lunar") tools.push_back(std::make_shared<GetLunar>(clock, pc.description("")));
-    else if (name == "get_time") tools.push_back(std::make_shared<GetTime>(clock, pc.description("")));
-    else if (name == "change_role") tools.push_back(std::make_shared<ChangeRole>(ChangeRoleSettings::from(pc)));
-    else if (name == "get_weather")
-      tools.push_back(std::make_shared<GetWeather>(WeatherSettings::from(pc), deps.http));
-    else if (name == "web_search")
-      tools.push_back(std::make_shared<WebSearch>(WebSearchSettings::from(pc), deps.http));
-    else if (name == "hass_get_state") tools.push_back(std::make_shared<HassGetState>(home_assistant(), pc.description("")));
-    else if (name == "hass_set_state") tools.push_back(std::make_shared<HassSetState>(home_assistant(), pc.description("")));
-    else if (name == "hass_play_music")
-      tools.push_back(std::make_shared<HassPlayMusic>(home_assistant(), pc.description("")));
-    else if (name == "play_music")
-      tools.push_back(std::make_shared<PlayMusic>(PlayMusicSettings::from(pc), deps.pool));
+    tools.push_back(find_builtin(name)->build(pc, ctx));
   }
   if (!problems.empty()) throw core::ConfigError(std::move(problems));
   return tools;
