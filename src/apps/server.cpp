@@ -71,6 +71,17 @@ struct BuildResources {
   std::shared_ptr<net::HttpClient> http;  // built-in functions' remote APIs; null = their own
 };
 
+// The reference logs the URLs it works out from placeholders; so does this server.
+void log_chosen_url(const char* what, const char* key, const core::Config& cfg, const std::string& url) {
+  const std::string configured = cfg.str(key);
+  if (configured.empty())
+    spdlog::info("{}: {} ({} is empty: this host's address)", what, url, key);
+  else if (core::is_placeholder(configured))
+    spdlog::info("{}: {} ({} holds the placeholder \"{}\": this host's address)", what, url, key, configured);
+  else
+    spdlog::info("{}: {}", what, url);
+}
+
 // Builds every part, collecting every problem before throwing core::ConfigError, so a
 // file with several mistakes is fixed in one round.
 BuiltFromConfig build_from_config(const core::Config& cfg, BuildResources r) {
@@ -245,7 +256,9 @@ void Server::start() {
 
   // Devices get the vision endpoint and a token for it in MCP initialize.
   p_->vision_tokens = std::make_unique<protocol::VisionTokenCodec>(p_->auth_key);
-  p_->vision_settings = http::vision_settings_from_config(cfg, http::detect_lan_ip());
+  const std::string lan_ip = http::detect_lan_ip();
+  p_->vision_settings = http::vision_settings_from_config(cfg, lan_ip);
+  log_chosen_url("vision explain URL handed to devices", "server.vision_explain", cfg, p_->vision_settings.explain_url);
   auto capabilities = [codec = p_->vision_tokens.get(), settings = &p_->vision_settings](const std::string& device) {
     return nlohmann::json{{"vision",
                            {{"url", settings->explain_url},
@@ -279,8 +292,9 @@ void Server::start() {
   p_->devices = std::make_unique<session::DeviceServer>(
       p_->runtime, dopts, session::SessionDeps{p_->session_settings, p_->registry, make_conversation}, auth);
   p_->devices->start();
-  spdlog::info("WebSocket listening on {}:{} (devices connect to ws://<host>:{}/xiaozhi/v1/)",
-               dopts.address, p_->devices->port(), p_->devices->port());
+  spdlog::info("WebSocket listening on {}:{}", dopts.address, p_->devices->port());
+  log_chosen_url("WebSocket URL handed to devices", "server.websocket", cfg,
+                 http::websocket_url_for(cfg.str("server.websocket"), lan_ip, cfg.get<int>("server.port", 8000)));
 
   const int http_port = cfg.get<int>("server.http_port", 8003);
   if (http_port != 0) {
@@ -288,7 +302,7 @@ void Server::start() {
     http::add_health_routes(*router, {p_->started, [this] { return live_sessions(); },
                                       [this] { return shutting_down(); }});
     http::add_metrics_route(*router, p_->metrics);
-    http::add_ota_routes(*router, {http::ota_settings_from_config(cfg, p_->auth_key, http::detect_lan_ip()),
+    http::add_ota_routes(*router, {http::ota_settings_from_config(cfg, p_->auth_key, lan_ip),
                                    *p_->store, p_->runtime.pool()});
     http::add_admin_routes(*router, {*p_->store, cfg.str("server.admin_token")});
     http::add_push_routes(*router, {p_->registry, cfg.str("server.admin_token")});
@@ -300,8 +314,8 @@ void Server::start() {
     o.max_body_bytes = cfg.get<std::size_t>("server.max_http_body_bytes", 6 * 1024 * 1024);
     p_->http = std::make_unique<net::HttpServer>(p_->runtime, o, router);
     p_->http->start();
-    spdlog::info("HTTP listening on {}:{} (OTA http://<host>:{}/xiaozhi/ota/, /health, /metrics)", o.address,
-                 p_->http->port(), p_->http->port());
+    spdlog::info("HTTP listening on {}:{} (OTA, vision, /health, /metrics)", o.address, p_->http->port());
+    spdlog::info("OTA URL for devices: http://{}:{}/xiaozhi/ota/", lan_ip, p_->http->port());
   }
 }
 
