@@ -23,7 +23,7 @@ DeviceServer::DeviceServer(core::Runtime& rt, DeviceServerOptions opts, SessionD
   h.port = opts.port;
   h.max_body_bytes = 64 * 1024;
   h.max_ws_message_bytes = opts.max_message_bytes;
-  h.idle_timeout = opts.handshake_timeout;
+  h.header_timeout = opts.handshake_timeout;
   http_ = std::make_unique<net::HttpServer>(rt, h, router);
   http_->set_websocket_handler(
       [this](std::shared_ptr<net::WebSocket> ws, net::HttpRequest req) { accept(std::move(ws), std::move(req)); });
