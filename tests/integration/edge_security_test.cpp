@@ -172,35 +172,53 @@ TEST(EdgeActivation, UnboundDeviceHearsAndSeesItsCodeThenTheSessionCloses) {
   FakeOpenAi fake;
   TestServer server(with_llm(fake, {{"server.activation.enabled", true}}));
   ClientLoop loop;
-  auto r = loop.run([&]() -> Task<std::tuple<std::string, bool, std::vector<xz::sim::TurnRecord>, int>> {
+  struct Seen {
+    std::string code;
+    bool hello_then_closed = false;
+    std::vector<json> messages;
+    std::vector<xz::sim::TurnRecord> turns;
+    int rate = 0;
+  };
+  auto r = loop.run([&]() -> Task<Seen> {
     auto ex = co_await boost::asio::this_coro::executor;
     SimDevice dev(ex, profile("02:00:00:00:0e:11"));
+    Seen seen;
     json ota = co_await dev.check_ota(server.http_url("/xiaozhi/ota/"));
+    seen.code = ota["activation"].value("code", "");
     co_await dev.connect(opts(server));
     bool hello = (co_await dev.wait_hello(3s)).has_value();
     // Everything it says is ignored: a typed question, a wake word, audio.
     dev.listen_detect("what is the weather like today");
     dev.listen_detect("hello xiaozhi");
-    dev.listen_start("auto");
     dev.send_opus(std::string("\x78\x01\x02\x03", 4));
-    bool closed = co_await dev.wait_closed(30s);
-    co_return std::make_tuple(ota["activation"].value("code", ""), hello && closed, dev.turns(), dev.downlink_rate());
+    seen.hello_then_closed = hello && co_await dev.wait_closed(30s);
+    for (const auto& m : dev.messages()) seen.messages.push_back(m.json);
+    seen.turns = dev.turns();
+    seen.rate = dev.downlink_rate();
+    co_return seen;
   }());
-  const std::string& code = std::get<0>(r);
-  ASSERT_EQ(code.size(), 6u);
-  EXPECT_TRUE(std::get<1>(r)) << "hello answered, then closed after the prompt";
-  const auto& turns = std::get<2>(r);
-  ASSERT_EQ(turns.size(), 1u) << "one prompt, nothing else";
-  const auto& t = turns[0];
-  EXPECT_EQ(t.stt_text, "Open the control panel and enter this code " + code);
-  ASSERT_EQ(t.sentences.size(), 1u);
-  EXPECT_EQ(t.sentences[0], t.stt_text) << "the subtitle shows the code too";
-  EXPECT_TRUE(t.tts_stop_at.has_value()) << "tts stop before the close";
-  EXPECT_EQ(t.undecodable_frames, 0);
-  // The message, then six digits each on its own: seconds of audio, not a blip.
-  const double seconds = static_cast<double>(t.samples) / std::get<3>(r);
-  EXPECT_GT(seconds, 3.0) << t.frames << " frames";
-  std::printf("activation prompt: %d frames, %.1f s of audio\n", t.frames, seconds);
+  ASSERT_EQ(r.code.size(), 6u);
+  EXPECT_TRUE(r.hello_then_closed) << "hello answered, then closed after the prompt";
+  // Exactly the prompt: no reply to the question, no greeting for the wake word.
+  const std::string shown = "Open the control panel and enter this code " + r.code;
+  std::vector<std::string> got;
+  for (const auto& m : r.messages) {
+    std::string t = m.value("type", "") + ":" + m.value("state", "");
+    if (m.contains("text")) t += ":" + m.value("text", "");
+    got.push_back(t);
+  }
+  const std::vector<std::string> expected = {"hello:", "stt::" + shown, "tts:start", "tts:sentence_start:" + shown,
+                                             "tts:stop"};
+  EXPECT_EQ(got, expected);
+  // The audio: the message, then six digits each on its own, seconds of it.
+  const xz::sim::TurnRecord* spoken = nullptr;
+  for (const auto& t : r.turns)
+    if (t.tts_start_at) spoken = &t;
+  ASSERT_NE(spoken, nullptr);
+  EXPECT_EQ(spoken->undecodable_frames, 0);
+  const double seconds = static_cast<double>(spoken->samples) / r.rate;
+  EXPECT_GT(seconds, 3.0) << spoken->frames << " frames";
+  std::printf("activation prompt: %d frames, %.1f s of audio\n", spoken->frames, seconds);
   EXPECT_EQ(fake.request_count(), 0u);
 }
 
