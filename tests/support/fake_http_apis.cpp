@@ -40,6 +40,8 @@ struct FakeHttpApis::Impl {
   std::map<std::string, Page> pages;
   std::string ragflow_key = "ragflow-test";
   std::map<std::string, std::vector<std::string>> ragflow;
+  std::string manager_secret = "manager-secret";
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> address_book;
   std::optional<std::pair<int, std::string>> fail;
   std::optional<std::chrono::milliseconds> delay;
 
@@ -293,6 +295,16 @@ struct FakeHttpApis::Impl {
                                       {"total", total}}}});
   }
 
+  // ---------------------------------------------------------------- manager-api
+  HttpResponse address_book_call(HttpRequest& req) {
+    if (req.header("authorization") != "Bearer " + manager_secret)
+      return HttpResponse::json(200, {{"code", 401}, {"msg", "未授权"}});
+    auto it = address_book.find({req.query["callerMac"], req.query["nickname"]});
+    if (it == address_book.end()) return HttpResponse::json(200, {{"code", 500}, {"msg", "未找到对应设备"}});
+    return HttpResponse::json(
+        200, {{"code", 0}, {"msg", "success"}, {"data", {{"status", it->second.first}, {"message", it->second.second}}}});
+  }
+
   // ---------------------------------------------------------------- Home Assistant
   bool authorized(const HttpRequest& req) const { return req.header("authorization") == "Bearer " + hass_token; }
 
@@ -374,6 +386,7 @@ FakeHttpApis::FakeHttpApis() : impl_(std::make_unique<Impl>()) {
   router->add("GET", "/pages/{name}", impl_->wrap(&Impl::page));
   router->add("GET", "/rss/{name}", impl_->wrap(&Impl::page));
   router->add("POST", "/api/v1/retrieval", impl_->wrap(&Impl::retrieval));
+  router->add("GET", "/device/address-book/call", impl_->wrap(&Impl::address_book_call));
   router->add("GET", "/api/states/{id}", impl_->wrap(&Impl::hass_state));
   router->add("POST", "/api/services/{domain}/{service}", impl_->wrap(&Impl::hass_service));
   impl_->rt.start();
@@ -437,6 +450,16 @@ void FakeHttpApis::set_ragflow_key(std::string key) {
 void FakeHttpApis::set_ragflow_chunks(std::string dataset_id, std::vector<std::string> contents) {
   std::lock_guard lk(impl_->mu);
   impl_->ragflow[std::move(dataset_id)] = std::move(contents);
+}
+void FakeHttpApis::set_manager_secret(std::string secret) {
+  std::lock_guard lk(impl_->mu);
+  impl_->manager_secret = std::move(secret);
+}
+void FakeHttpApis::add_address_book_entry(std::string caller_mac, std::string nickname, std::string gateway_status,
+                                          std::string gateway_message) {
+  std::lock_guard lk(impl_->mu);
+  impl_->address_book[{std::move(caller_mac), std::move(nickname)}] = {std::move(gateway_status),
+                                                                        std::move(gateway_message)};
 }
 void FakeHttpApis::set_hass_token(std::string token) {
   std::lock_guard lk(impl_->mu);

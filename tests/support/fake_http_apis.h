@@ -5,7 +5,8 @@
 // (GET /search?format=json), Metaso (POST /api/v1/search), Home Assistant
 // (GET /api/states/{id}, POST /api/services/{domain}/{service}, which also change the
 // fake's entity states), newsnow (GET /api/s?id=), RAGFlow (POST /api/v1/retrieval) and
-// plain pages for RSS feeds and news articles (GET /rss/{name}, GET /pages/{name}).
+// plain pages for RSS feeds and news articles (GET /rss/{name}, GET /pages/{name}) and
+// the manager-api's address book (GET /device/address-book/call).
 // Every request is recorded; failures can be injected.
 //
 //   FakeHttpApis fake;
@@ -94,6 +95,13 @@ class FakeHttpApis {
   // chunks (in order) for any question; an unknown dataset id is error code 102.
   void set_ragflow_key(std::string key);  // default "ragflow-test"
   void set_ragflow_chunks(std::string dataset_id, std::vector<std::string> contents);
+
+  // The manager-api's address book (GET /device/address-book/call?callerMac=&nickname=),
+  // in its envelope {"code","msg","data"} with HTTP 200 even on errors. A known pair
+  // answers data {status, message} as the MQTT gateway would.
+  void set_manager_secret(std::string secret);  // default "manager-secret"
+  void add_address_book_entry(std::string caller_mac, std::string nickname, std::string gateway_status = "success",
+                              std::string gateway_message = "呼叫已发起");
 
   // Home Assistant. Requests need "Authorization: Bearer <token>".
   void set_hass_token(std::string token);  // default "ha-test-token"

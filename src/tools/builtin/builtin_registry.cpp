@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "tools/builtin/call_device.h"
 #include "tools/builtin/change_role.h"
 #include "tools/builtin/get_lunar.h"
 #include "tools/builtin/get_news_from_chinanews.h"
@@ -27,6 +28,7 @@ struct BuildContext {
   const core::Config& cfg;
   BuiltinDeps& deps;
   const WallClock& clock;
+  std::vector<std::string>& problems;
   std::function<std::shared_ptr<HomeAssistant>()> home_assistant;  // one client shared by the hass_* functions
 };
 
@@ -84,6 +86,10 @@ constexpr FunctionEntry kFunctions[] = {
     {"search_from_ragflow", true,
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
        return std::make_shared<SearchFromRagflow>(RagflowSettings::from(pc), c.deps.http);
+     }},
+    {"call_device", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<CallDevice>(CallDeviceSettings::from(c.cfg, pc, c.problems), c.deps.http);
      }},
 };
 
@@ -148,7 +154,7 @@ std::vector<ToolPtr> make_builtin_tools(const core::Config& cfg, BuiltinDeps dep
   if (needs_http && !deps.http) deps.http = std::make_shared<net::HttpClient>();
 
   std::shared_ptr<HomeAssistant> ha;
-  BuildContext ctx{cfg, deps, clock, [&] {
+  BuildContext ctx{cfg, deps, clock, problems, [&] {
                      if (!ha) ha = std::make_shared<HomeAssistant>(HomeAssistantSettings::from(cfg, problems), deps.http);
                      return ha;
                    }};

@@ -103,7 +103,7 @@ TEST(BuiltinRegistry, TheReferencesFunctionsAreKnown) {
   const auto& names = builtin_function_names();
   for (const char* name : {"handle_exit_intent", "get_lunar", "get_time", "change_role", "get_weather", "web_search",
                            "play_music", "get_news_from_newsnow", "get_news_from_chinanews", "search_from_ragflow",
-                           "hass_get_state", "hass_set_state", "hass_play_music"})
+                           "call_device", "hass_get_state", "hass_set_state", "hass_play_music"})
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
 }
 
