@@ -42,6 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(!it.title.empty() && it.title.size() <= 500 && valid_utf8_text(it.title));
       FUZZ_CHECK(it.description.size() <= 2000 && valid_utf8_text(it.description));
       FUZZ_CHECK(it.link.empty() || it.link.rfind("http://", 0) == 0 || it.link.rfind("https://", 0) == 0);
+      FUZZ_CHECK(it.link.size() <= 2048);
       FUZZ_CHECK(it.published.size() <= 100);
     }
   } catch (const XmlError&) {

@@ -178,7 +178,8 @@ boost::asio::awaitable<ToolResult> GetNewsFromNewsnow::headline(const NewsnowSou
       if (n.title.find_first_not_of(" \t\r\n") == std::string::npos) continue;
       for (const char* key : {"url", "mobileUrl"})
         if (n.link.empty() && it.contains(key) && it[key].is_string()) n.link = it[key].get<std::string>();
-      if (n.link.rfind("http://", 0) != 0 && n.link.rfind("https://", 0) != 0) n.link.clear();
+      if ((n.link.rfind("http://", 0) != 0 && n.link.rfind("https://", 0) != 0) || n.link.size() > 2048)
+        n.link.clear();
       items.push_back(std::move(n));
       if (items.size() >= 200) break;
     }

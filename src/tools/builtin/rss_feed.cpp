@@ -43,7 +43,7 @@ FeedItem item_of(const XmlElement& el, bool atom) {
   FeedItem it;
   it.title = html_inline_text(child_text(el, {"title"}), 500);
   it.link = trimmed(atom ? atom_link(el) : child_text(el, {"link", "guid"}));
-  if (it.link.rfind("http://", 0) != 0 && it.link.rfind("https://", 0) != 0) it.link.clear();
+  if ((it.link.rfind("http://", 0) != 0 && it.link.rfind("https://", 0) != 0) || it.link.size() > 2048) it.link.clear();
   it.description = html_inline_text(child_text(el, {"description", "summary", "content", "encoded"}), 2000);
   it.published = trimmed(child_text(el, {"pubDate", "published", "updated", "date"}));
   if (it.published.size() > 100) it.published.clear();
