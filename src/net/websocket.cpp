@@ -60,6 +60,7 @@ struct WebSocket::Impl {
         max_message_bytes(o.max_message_bytes),
         max_queued_bytes(o.max_queued_bytes),
         close_flush_timeout(o.close_flush_timeout),
+        connection_slot(std::move(o.connection_slot)),
         client(o.role == WsRole::client) {}
 
   // The bare socket (devices, ws:// clients) or TLS over one (wss:// clients).
@@ -100,6 +101,7 @@ struct WebSocket::Impl {
   std::size_t max_message_bytes;
   std::size_t max_queued_bytes;
   std::chrono::milliseconds close_flush_timeout;
+  std::shared_ptr<void> connection_slot;  // counts against the connection caps while open
   bool client;  // masks what it sends, expects unmasked frames
   bool writing = false;
   bool close_requested = false;  // a close frame follows the queued messages
@@ -165,6 +167,7 @@ void shut(WebSocket::Impl& s) {
   beast::error_code ignored;
   s.socket().shutdown(tcp::socket::shutdown_both, ignored);
   s.socket().close(ignored);
+  s.connection_slot.reset();
   if (s.close_timer) s.close_timer->cancel();
 }
 
