@@ -29,6 +29,12 @@
 #include "http/ota_routes.h"
 #include "http/ota_settings.h"
 #include "http/metrics_route.h"
+#include "agents/engine_cache.h"
+#include "agents/profile_builder.h"
+#include "agents/manager_client.h"
+#include "agents/manager_profile_source.h"
+#include "agents/static_profile_source.h"
+#include "apps/manager_mode.h"
 #include "pipeline/activation_conversation.h"
 #include "pipeline/conversation.h"
 #include "providers/registry.h"
@@ -56,24 +62,8 @@ namespace {
 
 // Everything start-up builds from the configuration before it listens.
 struct BuiltFromConfig {
-  std::unique_ptr<providers::VadEngine> vad;
-  std::unique_ptr<providers::AsrEngine> asr;
-  std::unique_ptr<providers::LlmEngine> llm;
-  std::unique_ptr<providers::TtsEngine> tts;
-  std::unique_ptr<providers::VllmEngine> vllm;
-  std::unique_ptr<providers::LlmEngine> intent_llm;  // intent_llm mode with its own `llm` entry
-  std::unique_ptr<memory::Memory> memory;
-  tools::ToolList builtin_tools;
-  std::string endpoint_url;  // mcp_endpoint with /call/; "" = none
+  pipeline::ProfilePtr profile;  // the config file's agent: every device's, or the fallback
   std::vector<tools::mcp::McpServerSpec> mcp_servers;
-};
-
-struct BuildResources {
-  providers::ProviderContext& ctx;
-  store::Store& store;
-  boost::asio::any_io_executor executor;
-  core::Metrics* metrics;
-  std::shared_ptr<net::HttpClient> http;  // built-in functions' remote APIs; null = their own
 };
 
 // The reference logs the URLs it works out from placeholders; so does this server.
@@ -89,44 +79,22 @@ void log_chosen_url(const char* what, const char* key, const core::Config& cfg, 
 
 // Builds every part, collecting every problem before throwing core::ConfigError, so a
 // file with several mistakes is fixed in one round.
-BuiltFromConfig build_from_config(const core::Config& cfg, BuildResources r) {
+BuiltFromConfig build_from_config(const core::Config& cfg, agents::ProfileBuilder& builder) {
   BuiltFromConfig b;
   std::vector<std::string> problems;
-  auto attempt = [&](const char* what, auto&& build) {
-    try {
-      build();
-    } catch (const core::ConfigError& e) {
-      problems.insert(problems.end(), e.problems().begin(), e.problems().end());
-    } catch (const providers::EngineConfigError& e) {
-      problems.emplace_back(e.what());
-    } catch (const std::exception& e) {
-      problems.push_back(fmt::format("{}: {}", what, e.what()));
-    }
-  };
-  attempt("VAD", [&] { b.vad = providers::make_vad(cfg, r.ctx); });
-  attempt("ASR", [&] { b.asr = providers::make_asr(cfg, r.ctx); });
-  attempt("LLM", [&] { b.llm = providers::make_llm(cfg, r.ctx); });
-  attempt("TTS", [&] { b.tts = providers::make_tts(cfg, r.ctx); });
-  attempt("VLLM", [&] { b.vllm = providers::make_vllm(cfg, r.ctx); });
-  attempt("Intent", [&] {
-    if (core::selected_provider_type(cfg.root(), "Intent") != "intent_llm") return;
-    const std::string entry = cfg.str("selected_module.Intent");
-    const std::string llm_entry = cfg.str("Intent." + entry + ".llm");
-    if (!llm_entry.empty() && llm_entry != cfg.str("selected_module.LLM"))
-      b.intent_llm = providers::make_llm_entry(cfg, llm_entry, r.ctx);
-  });
-  attempt("Memory", [&] {
-    if (b.llm) b.memory = memory::make_memory(cfg, r.store, *b.llm, r.ctx, r.executor, r.metrics);
-  });
-  attempt("Intent functions", [&] {
-    if (core::selected_provider_type(cfg.root(), "Intent") != "nointent")
-      b.builtin_tools = tools::share_tools(tools::builtin::make_builtin_tools(cfg, {r.ctx.pool, r.http}));
-  });
-  attempt("mcp_endpoint", [&] { b.endpoint_url = tools::mcp::mcp_endpoint_call_url(cfg.str("mcp_endpoint")).value_or(""); });
-  attempt("server MCP", [&] {
+  try {
+    b.profile = builder.build(cfg, "config file");
+  } catch (const core::ConfigError& e) {
+    problems = e.problems();
+  }
+  try {
     b.mcp_servers = tools::mcp::load_mcp_server_settings(
         tools::mcp::mcp_server_settings_path(cfg.str("log.data_dir", "data")));
-  });
+  } catch (const core::ConfigError& e) {
+    problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+  } catch (const std::exception& e) {
+    problems.push_back(fmt::format("server MCP: {}", e.what()));
+  }
   if (!problems.empty()) throw core::ConfigError(std::move(problems));
   return b;
 }
@@ -151,24 +119,23 @@ struct Server::Parts {
   std::string auth_key;
   std::unique_ptr<store::Store> store;
 
-  // Engines are loaded once and shared by every session.
+  // Engines are built once per distinct configuration and shared by every session.
   providers::ProviderContext provider_ctx{runtime.pool(), config.str("log.data_dir", "data")};
-  std::unique_ptr<providers::VadEngine> vad;
-  std::unique_ptr<providers::AsrEngine> asr;
-  std::unique_ptr<providers::LlmEngine> llm;
-  std::unique_ptr<providers::TtsEngine> tts;
-  std::unique_ptr<providers::VllmEngine> vllm;
-  std::unique_ptr<providers::LlmEngine> intent_llm;  // intent_llm mode with its own `llm` entry
+  agents::EngineCache engines;
+  std::unique_ptr<agents::ProfileBuilder> profile_builder;
+  std::unique_ptr<agents::StaticProfileSource> profiles;  // the config file's agent for every device
+  // Manager mode (manager-api.url and .secret set): each device's agent from the manager.
+  std::unique_ptr<agents::ManagerClient> manager_client;
+  std::unique_ptr<agents::ManagerProfileSource> manager_profiles;
+  std::shared_ptr<ManagerMode> manager;
+  std::function<void()> restart;  // set by main: restarts the process
   std::shared_ptr<net::HttpClient> tool_http;         // built-in functions' remote APIs
   std::unique_ptr<protocol::VisionTokenCodec> vision_tokens;
   http::VisionSettings vision_settings;
   std::unique_ptr<tools::mcp::ServerMcpHub> server_mcp;
   tools::mcp::SharedToolLists device_tool_lists;
-  std::unique_ptr<memory::Memory> memory;
   std::unique_ptr<history::ChatHistory> history;
-  pipeline::ConversationSettings conversation_settings = pipeline::ConversationSettings::from_config(config);
   std::unique_ptr<pipeline::VoiceMetrics> voice_metrics;
-  std::unique_ptr<pipeline::GreetingCache> greetings;
   std::unique_ptr<pipeline::VoiceServices> voice;
   std::shared_ptr<net::ConnectionLimiter> connection_limiter;  // both listeners' caps
   std::unique_ptr<session::DeviceServer> devices;
@@ -229,7 +196,6 @@ void Server::check_config(const core::Config& cfg) {
   // What the constructor reads.
   try {
     (void)session::SessionSettings::from_config(cfg);
-    (void)pipeline::ConversationSettings::from_config(cfg);
   } catch (const core::ConfigError& e) {
     problems = e.problems();
   }
@@ -242,8 +208,10 @@ void Server::check_config(const core::Config& cfg) {
   try {
     providers::ProviderContext ctx{pool, cfg.str("log.data_dir", "data")};
     store::Store store(pool, (scratch / "check.db").string());
+    agents::EngineCache engines;
+    agents::ProfileBuilder builder({ctx, store, io.get_executor(), nullptr, nullptr}, engines);
     // Dropped at once (the memory before the LLM it uses), before the store.
-    (void)build_from_config(cfg, {ctx, store, io.get_executor(), nullptr, nullptr});
+    (void)build_from_config(cfg, builder);
   } catch (const core::ConfigError& e) {
     problems.insert(problems.end(), e.problems().begin(), e.problems().end());
   }
@@ -255,6 +223,10 @@ void Server::check_config(const core::Config& cfg) {
 
 Server::~Server() { shutdown(std::chrono::milliseconds(0)); }
 
+void Server::set_restart_handler(std::function<void()> restart) { p_->restart = std::move(restart); }
+
+std::uint64_t Server::engines_built() const { return p_->engines.builds(); }
+
 void Server::start() {
   auto& cfg = p_->config;
   p_->runtime.start();
@@ -264,30 +236,70 @@ void Server::start() {
   p_->metrics.gauge_fn("xiaozhi_live_sessions", "Device sessions connected now",
                        [this] { return static_cast<double>(live_sessions()); });
 
-  // State first: the auth key signs tokens, the store remembers devices.
-  p_->auth_key = store::load_or_create_auth_key(p_->data_dir, cfg.str("server.auth_key"));
+  // Manager mode: server-base over the local file before anything is built from it.
+  const core::Json local_config = cfg.root();
+  std::string server_base_origin;
+  if (manager_mode_configured(cfg)) {
+    const auto hs = history::HistorySettings::from_config(cfg);
+    p_->manager_client = std::make_unique<agents::ManagerClient>(
+        hs.manager, cfg.get<std::size_t>("manager-api.max_response_bytes", 2u << 20));
+    ServerBase base = fetch_server_base(*p_->manager_client, local_config, p_->data_dir, p_->runtime.loop(0).get_executor());
+    server_base_origin = base.origin;
+    if (!base.origin.empty()) {
+      p_->config = core::Config(std::move(base.config));
+      p_->session_settings = session::SessionSettings::from_config(p_->config);
+    }
+  }
+
+  // State first: the auth key signs tokens, the store remembers devices. With a manager,
+  // its secret signs them when no key is set (the reference's order), so the tokens in
+  // the manager's OTA answers verify here.
+  std::string configured_key = cfg.str("server.auth_key");
+  if (p_->manager_client && (configured_key.empty() || configured_key.find("你") != std::string::npos))
+    configured_key = p_->manager_client->settings().secret;
+  p_->auth_key = store::load_or_create_auth_key(p_->data_dir, configured_key);
   p_->store = std::make_unique<store::Store>(p_->runtime.pool(), store::database_path(p_->data_dir));
 
   auto t0 = std::chrono::steady_clock::now();
   p_->tool_http = std::make_shared<net::HttpClient>();
-  // The same build --check-config runs: what fails here fails there.
-  BuiltFromConfig built =
-      build_from_config(cfg, {p_->provider_ctx, *p_->store, p_->runtime.loop(0).get_executor(), &p_->metrics, p_->tool_http});
-  p_->vad = std::move(built.vad);
-  p_->asr = std::move(built.asr);
-  p_->llm = std::move(built.llm);
-  p_->tts = std::move(built.tts);
-  p_->vllm = std::move(built.vllm);
-  p_->intent_llm = std::move(built.intent_llm);
-  p_->memory = std::move(built.memory);
-  tools::ToolList builtin_tools = std::move(built.builtin_tools);
+  p_->profile_builder = std::make_unique<agents::ProfileBuilder>(
+      agents::ProfileBuildResources{p_->provider_ctx, *p_->store, p_->runtime.loop(0).get_executor(), &p_->metrics,
+                                    p_->tool_http},
+      p_->engines);
+  // The same build --check-config runs: what fails here fails there. With a manager, the
+  // local file's agent is what a part the manager's configuration cannot build falls back to.
+  const core::Config local_cfg(local_config);
+  BuiltFromConfig built = build_from_config(p_->manager_client ? local_cfg : cfg, *p_->profile_builder);
+  pipeline::ProfilePtr default_profile = built.profile;
+  if (p_->manager_client && !server_base_origin.empty())
+    default_profile = ManagerMode::build_server_profile(*p_->profile_builder, cfg, built.profile);
+  p_->profiles = std::make_unique<agents::StaticProfileSource>(default_profile);
+  pipeline::ProfileSource* profile_source = p_->profiles.get();
+  if (p_->manager_client) {
+    agents::ManagerSourceOptions mo;
+    mo.connect_deadline = seconds_key(cfg, "manager-api.connect_timeout", 5.0);
+    mo.max_concurrent = std::max<std::size_t>(1, cfg.get<std::size_t>("manager-api.max_concurrent_requests", 16));
+    mo.remember_devices = cfg.get<std::size_t>("manager-api.remember_devices", 10000);
+    mo.keep_idle = seconds_key(cfg, "manager-api.keep_idle_agent_seconds", 600.0);
+    mo.bind_message = cfg.str("server.activation.message", mo.bind_message);
+    mo.not_found_message = cfg.str("manager-api.device_not_found_message");
+    p_->manager_profiles = std::make_unique<agents::ManagerProfileSource>(*p_->manager_client, *p_->profile_builder,
+                                                                          p_->runtime.pool(), std::move(mo));
+    p_->manager_profiles->set_base(std::make_shared<const core::Config>(cfg.root()), default_profile);
+    profile_source = p_->manager_profiles.get();
+    spdlog::info("manager-api: each device's agent comes from {} (server configuration: {})",
+                 p_->manager_client->url("/config/agent-models"),
+                 server_base_origin.empty() ? std::string("the local file alone") : server_base_origin);
+  }
+  p_->metrics.gauge_fn("xiaozhi_engines_built_total", "Engines constructed (one per distinct configuration)",
+                       [this] { return static_cast<double>(p_->engines.builds()); });
+  p_->metrics.gauge_fn("xiaozhi_engines_live", "Engines alive, shared by the profiles that use them",
+                       [this] { return static_cast<double>(p_->engines.live()); });
   spdlog::info("engines: VAD {}, ASR {}, LLM {}, TTS {} (loaded in {} ms)", core::selected_provider_type(cfg.root(), "VAD"),
                core::selected_provider_type(cfg.root(), "ASR"), core::selected_provider_type(cfg.root(), "LLM"),
                core::selected_provider_type(cfg.root(), "TTS"),
                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
   p_->voice_metrics = std::make_unique<pipeline::VoiceMetrics>(p_->metrics);
-  p_->greetings = std::make_unique<pipeline::GreetingCache>(*p_->tts, p_->runtime.pool(),
-                                                            p_->conversation_settings.downlink);
   std::string history_warning;
   p_->history = std::make_unique<history::ChatHistory>(history::HistorySettings::from_config(cfg, &history_warning),
                                                        *p_->store, p_->runtime.pool(), &p_->metrics);
@@ -299,11 +311,6 @@ void Server::start() {
     spdlog::info("server MCP: connecting {} server(s) from {}", p_->server_mcp->server_count(),
                  tools::mcp::mcp_server_settings_path(p_->data_dir));
   }
-  std::string endpoint_url = std::move(built.endpoint_url);
-  // Made once here: each one reads the CA bundle (~25 ms), too long for a session's loop.
-  std::shared_ptr<boost::asio::ssl::context> endpoint_tls;
-  if (endpoint_url.starts_with("wss://"))
-    endpoint_tls = std::make_shared<boost::asio::ssl::context>(net::make_tls_client_context({}, {}, true));
 
   // Devices get the vision endpoint and a token for it in MCP initialize.
   p_->vision_tokens = std::make_unique<protocol::VisionTokenCodec>(p_->auth_key);
@@ -316,14 +323,15 @@ void Server::start() {
                             {"token", http::make_vision_token(*codec, device, settings->token_lifetime)}}}};
   };
   p_->voice = std::make_unique<pipeline::VoiceServices>(pipeline::VoiceServices{
-      *p_->vad, *p_->asr, *p_->llm, *p_->tts, p_->runtime.pool(), p_->conversation_settings, *p_->voice_metrics,
-      *p_->greetings, std::move(builtin_tools), p_->server_mcp->server_count() > 0 ? p_->server_mcp.get() : nullptr,
-      std::move(endpoint_url), std::move(endpoint_tls), std::move(capabilities), p_->intent_llm.get(), p_->memory.get(), p_->history.get(),
-      &p_->device_tool_lists});
-  spdlog::info("tools: {} built-in function(s), intent mode {}", p_->voice->builtin_tools ? p_->voice->builtin_tools->size() : 0,
-               p_->conversation_settings.intent);
-  session::ConversationFactory make_conversation = [voice = p_->voice.get()](const session::ConversationContext& ctx) {
-    return std::make_unique<pipeline::Conversation>(ctx, *voice);
+      p_->runtime.pool(), *p_->voice_metrics, p_->server_mcp->server_count() > 0 ? p_->server_mcp.get() : nullptr,
+      std::move(capabilities), p_->history.get(), &p_->device_tool_lists, profile_source});
+  spdlog::info("tools: {} built-in function(s), intent mode {}",
+               default_profile->builtin_tools ? default_profile->builtin_tools->size() : 0,
+               default_profile->settings->intent);
+  // The config file's agent: every device gets the same profile, at no cost per connection.
+  session::ConversationFactory make_conversation = [voice = p_->voice.get(),
+                                                    profile = default_profile](const session::ConversationContext& ctx) {
+    return std::make_unique<pipeline::Conversation>(ctx, *voice, profile);
   };
 
   session::AuthPolicy auth;
@@ -342,10 +350,11 @@ void Server::start() {
   gate_settings.code_ttl_seconds =
       std::max<std::int64_t>(60, cfg.get<std::int64_t>("server.activation.code_ttl_seconds", 86400));
   auto gate = std::make_shared<const session::ActivationGate>(*p_->store, gate_settings);
-  session::ActivationConversationFactory tell_activation = [voice = p_->voice.get()](
+  session::ActivationConversationFactory tell_activation = [voice = p_->voice.get(), profile = default_profile](
                                                                const session::ConversationContext& ctx,
                                                                const session::ActivationPrompt& prompt) {
-    pipeline::ActivationVoice v{voice->settings, voice->greetings, voice->tts, voice->pool, voice->metrics};
+    pipeline::ActivationVoice v{*profile->settings, *profile->greetings, *profile->tts, voice->pool, voice->metrics,
+                                profile};
     return std::make_unique<pipeline::ActivationConversation>(ctx, v, prompt);
   };
 
@@ -369,6 +378,13 @@ void Server::start() {
                caps.max_per_ip == 0 ? std::string("any number") : std::to_string(caps.max_per_ip),
                caps.max_per_ip == 0 ? "" : " except exempt addresses");
 
+  if (p_->manager_profiles) {
+    p_->manager = std::make_shared<ManagerMode>(ManagerModeDeps{*p_->manager_client, *p_->manager_profiles,
+                                                                *p_->profile_builder, p_->runtime.pool(), p_->registry,
+                                                                *p_->voice, local_config, built.profile, p_->data_dir,
+                                                                p_->restart});
+  }
+
   const int http_port = cfg.get<int>("server.http_port", 8003);
   const auto handshake_timeout = seconds_key(cfg, "server.handshake_timeout_seconds", 10.0);
   session::DeviceServerOptions dopts;
@@ -382,8 +398,9 @@ void Server::start() {
   dopts.limiter = p_->connection_limiter;
   try {
     p_->devices = std::make_unique<session::DeviceServer>(
-        p_->runtime, dopts, session::SessionDeps{p_->session_settings, p_->registry, make_conversation}, auth, gate,
-        tell_activation);
+        p_->runtime, dopts,
+        session::SessionDeps{p_->session_settings, p_->registry, make_conversation, p_->manager.get()}, auth, gate,
+        tell_activation, p_->manager);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(std::string("configuration: ") + e.what());
   }
@@ -404,7 +421,8 @@ void Server::start() {
     admin.max_body_bytes = admin_body;
     http::add_admin_routes(*router, std::move(admin));
     http::add_push_routes(*router, {p_->registry, cfg.str("server.admin_token"), admin_body});
-    http::add_vision_routes(*router, {p_->vision_settings, *p_->vision_tokens, p_->vllm.get(), p_->runtime.pool()});
+    http::add_vision_routes(*router,
+                            {p_->vision_settings, *p_->vision_tokens, default_profile->vllm.get(), p_->runtime.pool()});
     net::HttpServerOptions o;
     o.name = "http";
     o.address = cfg.str("server.ip", "0.0.0.0");
@@ -430,7 +448,11 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   // The end of the grace is kept for memory summaries (an LLM call each, started as
   // sessions end): sessions get the rest, so the whole shutdown fits in the grace.
   std::chrono::milliseconds memory_share{0};
-  if (p_->memory && p_->memory->summarises()) {
+  const auto memories =
+      p_->profile_builder ? p_->profile_builder->live_memories() : std::vector<std::shared_ptr<memory::Memory>>{};
+  bool summarising = false;
+  for (const auto& m : memories) summarising = summarising || m->summarises();
+  if (summarising) {
     const std::chrono::milliseconds wanted(
         static_cast<long long>(p_->config.get<double>("server.shutdown_memory_seconds", 2.0) * 1000));
     memory_share = wanted < grace / 2 ? wanted : grace / 2;
@@ -465,7 +487,7 @@ void Server::shutdown(std::chrono::milliseconds grace) {
     }
   };
   if (p_->history) drain("chat history", p_->history->drain());
-  if (p_->memory) drain("memory summaries", p_->memory->drain(deadline));
+  for (const auto& m : memories) drain("memory summaries", m->drain(deadline));
   // Server-side MCP children are terminated and reaped.
   if (p_->server_mcp) {
     try {

@@ -4,6 +4,7 @@
 // process, by the integration tests.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "core/config.h"
@@ -30,11 +31,17 @@ class Server {
   // saved, stops the loops. Blocking; call from a non-loop thread. Idempotent.
   void shutdown(std::chrono::milliseconds grace);
 
+  // Before start(): what the manager-api's "restart" does (main re-executes the
+  // process after a graceful shutdown). Unset: the manager's restart is refused.
+  void set_restart_handler(std::function<void()> restart);
+
   std::uint16_t ws_port() const;
   std::uint16_t http_port() const;
   std::size_t live_sessions() const;
   bool shutting_down() const;
   const core::Config& config() const;
+  // Engines constructed so far: one per distinct configuration (a test hook).
+  std::uint64_t engines_built() const;
 
   struct Parts;
 

@@ -26,6 +26,8 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitBadConfig = 2;
+// Raised by the server itself when the manager-api asks for a restart.
+constexpr int kRestartSignal = SIGUSR1;
 
 xz::core::LogOptions log_options(const xz::core::Config& cfg) {
   xz::core::LogOptions o;
@@ -46,6 +48,7 @@ sigset_t block_shutdown_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, kRestartSignal);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -55,11 +58,12 @@ void print_problems(const xz::core::ConfigError& e) {
   for (const auto& p : e.problems()) std::cerr << "  " << p << "\n";
 }
 
-int run_server(xz::core::Config cfg, sigset_t set) {
+int run_server(xz::core::Config cfg, sigset_t set, char** argv) {
   const double grace_s = cfg.get<double>("server.shutdown_grace_seconds", 5.0);
   std::unique_ptr<xz::apps::Server> owned;
   try {
     owned = std::make_unique<xz::apps::Server>(std::move(cfg));
+    owned->set_restart_handler([] { ::kill(::getpid(), kRestartSignal); });
     owned->start();
   } catch (const xz::core::ConfigError& e) {
     // The same problems, worded the same, as --check-config reports.
@@ -74,8 +78,10 @@ int run_server(xz::core::Config cfg, sigset_t set) {
 
   int sig = 0;
   while (sig <= 0) sig = sigwaitinfo(&set, nullptr);
-  spdlog::info("received {}; shutting down (grace {:g} s, send again to exit at once)",
-               sig == SIGINT ? "SIGINT" : "SIGTERM", grace_s);
+  const bool restart = sig == kRestartSignal;
+  spdlog::info("{}; shutting down (grace {:g} s, send SIGINT or SIGTERM to exit at once)",
+               restart ? "restart requested by the manager-api" : sig == SIGINT ? "received SIGINT" : "received SIGTERM",
+               grace_s);
 
   std::atomic<bool> done{false};
   std::thread stopper([&] {
@@ -84,14 +90,21 @@ int run_server(xz::core::Config cfg, sigset_t set) {
   });
   timespec poll{0, 50 * 1000 * 1000};
   while (!done) {
-    if (sigtimedwait(&set, nullptr, &poll) > 0) {
+    if (const int again = sigtimedwait(&set, nullptr, &poll); again == SIGINT || again == SIGTERM) {
       std::fputs("second signal: exiting now\n", stderr);
       std::_Exit(kExitFailure);
     }
   }
   stopper.join();
-  spdlog::info("stopped");
+  spdlog::info(restart ? "stopped; starting again" : "stopped");
   xz::core::shutdown_logging();
+  if (restart) {
+    // The same program with the same arguments; it reads the configuration again.
+    sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    ::execv("/proc/self/exe", argv);
+    std::perror("xiaozhi-server: restart failed");
+    return kExitFailure;
+  }
   return kExitOk;
 }
 
@@ -160,5 +173,5 @@ int main(int argc, char** argv) {
   for (const auto& w : cfg.warnings()) spdlog::warn("config: {}", w);
   spdlog::info("{}", xz::core::describe(xz::core::raise_fd_limit()));
   if (!cfg.override_path().empty()) spdlog::info("config override: {}", cfg.override_path());
-  return run_server(std::move(cfg), signals);
+  return run_server(std::move(cfg), signals, argv);
 }

@@ -5,6 +5,8 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <algorithm>
 #include <vector>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -132,15 +134,26 @@ asio::awaitable<void> upload_loop(std::shared_ptr<Impl> self) {
 void queue_reports(const std::shared_ptr<Impl>& self, std::vector<TurnRecord>& batch) {
   auto& d = *self;
   for (auto& t : batch) {
-    std::optional<std::string> wav;
-    if (d.s.upload_audio && !t.user_audio_opus.empty()) {
-      try {
-        wav = opus_packets_to_wav(t.user_audio_opus);
-      } catch (const std::exception& e) {
-        spdlog::warn("[dev={}] chat history: the turn's audio cannot be decoded for upload: {}", t.device_id, e.what());
-      }
+    std::vector<ManagerReport> reports;
+    if (t.session_end) {
+      reports.push_back({t.device_id, t.session_id, ChatType::user, {}, 0, std::nullopt, ManagerReport::Kind::title});
+      if (t.save_summary)
+        reports.push_back({t.device_id, t.session_id, ChatType::user, {}, 0, std::nullopt, ManagerReport::Kind::summary});
+    } else if (t.report_mode != 0) {
+      const bool with_audio = t.report_mode == 2 || (t.report_mode < 0 && d.s.upload_audio);
+      auto wav_of = [&](const std::vector<std::string>& packets, const char* whose) -> std::optional<std::string> {
+        if (!with_audio || packets.empty()) return std::nullopt;
+        try {
+          return opus_packets_to_wav(packets);
+        } catch (const std::exception& e) {
+          spdlog::warn("[dev={}] chat history: the {}'s audio cannot be decoded for upload: {}", t.device_id, whose,
+                       e.what());
+          return std::nullopt;
+        }
+      };
+      reports = reports_for_turn(t, wav_of(t.user_audio_opus, "user"), wav_of(t.assistant_audio_opus, "reply"));
     }
-    for (auto& r : reports_for_turn(t, std::move(wav))) {
+    for (auto& r : reports) {
       if (d.uploads.size() >= d.s.upload_queue_size) {
         d.reports_dropped.inc();
         if (worth_logging(d.reports_dropped.value()))
@@ -157,9 +170,9 @@ void queue_reports(const std::shared_ptr<Impl>& self, std::vector<TurnRecord>& b
   }
 }
 
-asio::awaitable<void> write_batch(std::shared_ptr<Impl> self, std::vector<TurnRecord>& batch) {
+asio::awaitable<void> write_batch(std::shared_ptr<Impl> self, std::span<const TurnRecord> batch) {
   auto& d = *self;
-  std::function<void(store::Database&)> job = [&batch, keep = d.s.max_turns_per_device,
+  std::function<void(store::Database&)> job = [batch, keep = d.s.max_turns_per_device,
                                                audio = d.s.store_audio](store::Database& db) {
     HistoryRepository(db).insert(batch, keep, audio);
   };
@@ -185,12 +198,15 @@ asio::awaitable<void> write_loop(std::shared_ptr<Impl> self) {
         break;
       }
       while (!d.queue.empty() && batch.size() < kWriteBatch) {
-        d.queued_audio_bytes -= std::min(d.queued_audio_bytes, packed_size(d.queue.front().user_audio_opus));
+        d.queued_audio_bytes -= std::min(d.queued_audio_bytes, packed_size(d.queue.front().user_audio_opus) +
+                                                                    packed_size(d.queue.front().assistant_audio_opus));
         batch.push_back(std::move(d.queue.front()));
         d.queue.pop_front();
       }
     }
-    co_await write_batch(self, batch);
+    // Session ends are not stored; moved behind the turns, each stays after its session's turns.
+    auto ends = std::stable_partition(batch.begin(), batch.end(), [](const TurnRecord& t) { return !t.session_end; });
+    if (ends != batch.begin()) co_await write_batch(self, std::span<const TurnRecord>(batch.data(), static_cast<std::size_t>(ends - batch.begin())));
     if (d.reporter && !d.closed) queue_reports(self, batch);
   }
   d.notify_if_idle();
@@ -224,7 +240,7 @@ void ChatHistory::record(TurnRecord r) {
     return;
   }
   try {
-    std::size_t audio = packed_size(r.user_audio_opus);
+    std::size_t audio = packed_size(r.user_audio_opus) + packed_size(r.assistant_audio_opus);
     bool start = false;
     bool full = false;
     bool audio_cut = false;
@@ -235,8 +251,10 @@ void ChatHistory::record(TurnRecord r) {
       } else {
         bool oversized = audio > d.s.max_audio_bytes_per_turn;
         for (const auto& p : r.user_audio_opus) oversized = oversized || p.size() > kMaxOpusPacketBytes;
+        for (const auto& p : r.assistant_audio_opus) oversized = oversized || p.size() > kMaxOpusPacketBytes;
         if (audio > 0 && (oversized || d.queued_audio_bytes + audio > d.s.queue_audio_bytes)) {
           r.user_audio_opus.clear();
+          r.assistant_audio_opus.clear();
           audio = 0;
           audio_cut = true;
         }
@@ -290,6 +308,18 @@ asio::awaitable<void> ChatHistory::drain() {
 }
 
 bool ChatHistory::store_audio() const { return impl_->s.collects_audio(); }
+bool ChatHistory::uploads() const { return impl_->s.uploads(); }
+
+void ChatHistory::end_session(std::string device_id, std::string session_id, bool save_summary) {
+  if (!impl_->s.uploads()) return;
+  TurnRecord r;
+  r.device_id = std::move(device_id);
+  r.session_id = std::move(session_id);
+  r.kind = "session_end";
+  r.session_end = true;
+  r.save_summary = save_summary;
+  record(std::move(r));
+}
 bool ChatHistory::enabled() const { return impl_->s.enabled; }
 
 HistoryStats ChatHistory::stats() const {

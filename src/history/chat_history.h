@@ -61,6 +61,12 @@ class ChatHistory {  // one per server
   boost::asio::awaitable<void> drain();
   // Whether the conversation should collect the user's audio.
   bool store_audio() const;
+  // Whether turns are reported to the manager-api.
+  bool uploads() const;
+  // The session ended: after its reports, the manager is asked to title it and, with
+  // save_summary, to write the device's memory summary (the reference's calls on close).
+  // Nothing when nothing is uploaded. Never blocks, never throws.
+  void end_session(std::string device_id, std::string session_id, bool save_summary);
   bool enabled() const;
 
   HistoryStats stats() const;

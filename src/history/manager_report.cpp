@@ -28,12 +28,13 @@ std::string tool_result_content(const ToolCallRecord& c) {
 
 }  // namespace
 
-std::vector<ManagerReport> reports_for_turn(const TurnRecord& turn, std::optional<std::string> user_wav) {
+std::vector<ManagerReport> reports_for_turn(const TurnRecord& turn, std::optional<std::string> user_wav,
+                                            std::optional<std::string> agent_wav) {
   std::vector<ManagerReport> out;
   std::int64_t t = turn.started_ms;
   auto add = [&](ChatType type, std::string content, std::optional<std::string> wav = {}) {
     if (!out.empty()) t = std::max(t, out.back().report_time_ms + 1);
-    out.push_back({turn.device_id, turn.session_id, type, std::move(content), t, std::move(wav)});
+    out.push_back({turn.device_id, turn.session_id, type, std::move(content), t, std::move(wav), ManagerReport::Kind::chat});
   };
   if (!turn.user_text.empty()) add(ChatType::user, turn.user_text, std::move(user_wav));
   for (const auto& c : turn.tools) {
@@ -44,9 +45,18 @@ std::vector<ManagerReport> reports_for_turn(const TurnRecord& turn, std::optiona
     // The answer is reported when it started playing, when that is known.
     if (turn.first_frame_ms && std::isfinite(*turn.first_frame_ms) && *turn.first_frame_ms > 0)
       t = std::max(t, turn.started_ms + static_cast<std::int64_t>(std::llround(*turn.first_frame_ms)));
-    add(ChatType::agent, turn.assistant_text);
+    add(ChatType::agent, turn.assistant_text, std::move(agent_wav));
   }
   return out;
+}
+
+std::string report_path(const ManagerReport& r) {
+  switch (r.kind) {
+    case ManagerReport::Kind::title: return "/agent/chat-title/" + r.session_id + "/generate";
+    case ManagerReport::Kind::summary: return "/agent/chat-summary/" + r.session_id + "/save";
+    case ManagerReport::Kind::chat: break;
+  }
+  return "/agent/chat-history/report";
 }
 
 std::string report_body(const ManagerReport& r) {

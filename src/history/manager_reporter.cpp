@@ -50,10 +50,13 @@ std::string ManagerReporter::endpoint() const { return settings_.url + "/agent/c
 boost::asio::awaitable<std::string> ManagerReporter::send(ManagerReport report, std::function<bool()> give_up) {
   net::HttpClientRequest req;
   req.method = "POST";
-  req.url = endpoint();
-  req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+  req.url = settings_.url + report_path(report);
+  req.headers = {{"Accept", "application/json"}};
   if (!settings_.secret.empty()) req.headers.emplace_back("Authorization", "Bearer " + settings_.secret);
-  req.body = report_body(report);
+  if (report.kind == ManagerReport::Kind::chat) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = report_body(report);
+  }
   req.total_timeout = settings_.timeout;
   req.connect_timeout = std::min(settings_.timeout, std::chrono::milliseconds(10000));
   req.max_response_bytes = 1 << 20;

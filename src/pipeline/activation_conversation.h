@@ -29,6 +29,7 @@ struct ActivationVoice {
   providers::TtsEngine& tts;
   boost::asio::thread_pool& pool;
   VoiceMetrics& metrics;
+  std::shared_ptr<const void> keep_alive{};  // what the references above live in (a profile)
 };
 
 class ActivationConversation final : public session::Conversation {

@@ -6,6 +6,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -83,43 +84,55 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
-ListenerSettings listener_settings(const VoiceServices& svc) {
-  ListenerSettings s = svc.settings.listener;
-  s.keep_opus = svc.history && svc.history->store_audio();
+// The manager wants this device's audio in its chat reports (chat_history_conf 2).
+bool reports_audio(const VoiceServices& svc, const VoiceProfile& profile) {
+  return profile.chat_reports == ChatReports::text_and_audio && svc.history && svc.history->uploads();
+}
+
+ListenerSettings listener_settings(const VoiceServices& svc, const VoiceProfile& profile) {
+  ListenerSettings s = profile.settings->listener;
+  s.keep_opus = (svc.history && svc.history->store_audio()) || reports_audio(svc, profile);
   return s;
 }
 
+// A reply's audio kept for a report: about 5 minutes at the downlink's 24 kbit/s.
+constexpr std::size_t kMaxReportedReplyBytes = 1u << 20;
+
 }  // namespace
 
-Conversation::Conversation(const session::ConversationContext& ctx, VoiceServices& services)
+Conversation::Conversation(const session::ConversationContext& ctx, VoiceServices& services, ProfilePtr profile)
     : link_(ctx.link),
       device_id_(ctx.identity.device_key),
       hooks_(ctx.hooks),
       session_id_(ctx.session_id),
       log_(ctx.log),
       svc_(services),
+      identity_(ctx.identity),
       ex_(ctx.executor),
-      dialogue_(services.settings.dialogue_max_chars),
+      profile_(std::move(profile)),
+      profile_generation_(services.profiles ? services.profiles->generation() : 0),
+      dialogue_(profile_->settings->dialogue_max_chars),
       registry_(ctx.log),
       iot_([this](nlohmann::json commands) { link_.send_text(protocol::make_iot_commands(session_id_, commands)); },
-           tools::IotLimits{services.settings.max_iot_things, services.settings.max_device_tools,
-                            services.settings.max_device_tool_bytes}),
+           tools::IotLimits{profile_->settings->max_iot_things, profile_->settings->max_device_tools,
+                            profile_->settings->max_device_tool_bytes}),
       device_mcp_(ctx.executor, ctx.link, ctx.session_id,
-                  DeviceMcpOptions{std::chrono::milliseconds(10000), services.settings.tool_call_timeout,
+                  DeviceMcpOptions{std::chrono::milliseconds(10000), profile_->settings->tool_call_timeout,
                                    services.device_capabilities ? services.device_capabilities(device_id_)
                                                                 : nlohmann::json::object(),
-                                   services.device_tool_lists, services.settings.max_device_tools,
-                                   services.settings.max_device_tool_bytes},
+                                   services.device_tool_lists, profile_->settings->max_device_tools,
+                                   profile_->settings->max_device_tool_bytes},
                   ctx.log),
-      turn_budget_(services.settings.max_turns_per_minute / 60.0, services.settings.max_turns_per_minute,
+      turn_budget_(profile_->settings->max_turns_per_minute / 60.0, profile_->settings->max_turns_per_minute,
                    Clock::now()) {
-  if (services.settings.intent != "nointent") connect_tool_sources();
+  if (settings().intent != "nointent") connect_tool_sources();
 }
 
 Listener& Conversation::listener() {
   if (!listener_) {
+    listener_profile_ = profile_;
     listener_ = std::make_unique<Listener>(
-        ex_, listener_settings(svc_), svc_.vad, svc_.asr, log_,
+        ex_, listener_settings(svc_, *profile_), *profile_->vad, *profile_->asr, log_,
         ListenerEvents{[this] { on_speech_started(); }, [this](Utterance u) { on_utterance(std::move(u)); },
                        [this](std::string) { svc_.metrics.asr_errors.inc(); },
                        [this](ListenerDrop what) {
@@ -135,13 +148,14 @@ Listener& Conversation::listener() {
 
 Speaker& Conversation::speaker() {
   if (!speaker_)
-    speaker_ = std::make_unique<Speaker>(ex_, svc_.settings, svc_.tts, svc_.pool, link_, session_id_, svc_.metrics, log_);
+    speaker_ = std::make_unique<Speaker>(ex_, settings(), *profile_->tts, svc_.pool, link_, session_id_, svc_.metrics,
+                                         log_);
   return *speaker_;
 }
 
 void Conversation::connect_tool_sources() {
   // Lists are shared, not copied: a session holds one pointer per source.
-  registry_.set_source(tools::ToolSource::builtin, svc_.builtin_tools);
+  registry_.set_source(tools::ToolSource::builtin, profile_->builtin_tools);
   if (svc_.server_mcp) registry_.set_source(tools::ToolSource::server_mcp, svc_.server_mcp->tools());
   if (svc_.server_mcp) {
     // Called on the hub's loop: hop to ours; `alive` guards against a closed conversation.
@@ -152,11 +166,11 @@ void Conversation::connect_tool_sources() {
       });
     });
   }
-  if (!svc_.mcp_endpoint_url.empty()) {
+  if (!profile_->mcp_endpoint_url.empty()) {
     tools::mcp::McpEndpointOptions eo;
-    eo.url = svc_.mcp_endpoint_url;
-    eo.tls_context = svc_.mcp_endpoint_tls;
-    eo.call_timeout = svc_.settings.tool_call_timeout;
+    eo.url = profile_->mcp_endpoint_url;
+    eo.tls_context = profile_->mcp_endpoint_tls;
+    eo.call_timeout = settings().tool_call_timeout;
     endpoint_ = std::make_unique<tools::mcp::McpEndpointClient>(ex_, std::move(eo), log_);
     endpoint_->set_tools_handler([this](std::vector<tools::ToolPtr> t) {
       registry_.set_source(tools::ToolSource::mcp_endpoint, tools::share_tools(std::move(t)));
@@ -167,12 +181,66 @@ void Conversation::connect_tool_sources() {
 
 Conversation::~Conversation() = default;
 
+void Conversation::on_config_changed() {
+  if (!stopping_) refresh_profile();
+}
+
+void Conversation::refresh_profile() {
+  if (!svc_.profiles || refreshing_ || stopping_) return;
+  refreshing_ = true;
+  asio::co_spawn(ex_, fetch_profile(alive_), asio::detached);
+}
+
+asio::awaitable<void> Conversation::fetch_profile(std::weak_ptr<bool> alive) {
+  // Copies: this conversation may be gone when the answer comes.
+  auto* source = svc_.profiles;
+  const std::uint64_t generation = source->generation();
+  session::DeviceIdentity who = identity_;
+  ProfileResult r;
+  try {
+    r = co_await source->resolve(std::move(who));
+  } catch (const std::exception& e) {
+    if (!alive.lock()) co_return;
+    log_.warn("agent configuration: resolving it again failed ({}); keeping the current one", e.what());
+  }
+  if (!alive.lock()) co_return;
+  refreshing_ = false;
+  profile_generation_ = generation;
+  if (stopping_) co_return;
+  if (r.bind) {
+    log_.warn("agent configuration: the device is no longer bound; closing after the current reply");
+    if (turn_)
+      close_after_reply();
+    else
+      hooks_.close_session("the device is no longer bound to an agent");
+    co_return;
+  }
+  if (!r.profile || r.profile == profile_) co_return;
+  pending_profile_ = std::move(r.profile);
+  svc_.metrics.profile_updates.inc();
+  if (!turn_) adopt_pending_profile();
+}
+
+void Conversation::adopt_pending_profile() {
+  if (!pending_profile_) return;
+  ProfilePtr next = std::move(pending_profile_);
+  pending_profile_ = nullptr;
+  if (next->builtin_tools != profile_->builtin_tools && next->settings->intent != "nointent")
+    registry_.set_source(tools::ToolSource::builtin, next->builtin_tools);
+  // The listener keeps the VAD and ASR it was made with (it may be mid-utterance): a
+  // change of those applies from the device's next connection.
+  if (listener_ && (next->vad != listener_profile_->vad || next->asr != listener_profile_->asr))
+    log_.info("agent configuration: the new VAD/ASR apply from the next connection");
+  profile_ = std::move(next);
+  log_.info("agent configuration changed ({}): the next turn uses it", profile_->origin);
+}
+
 void Conversation::on_hello(const protocol::HelloMsg& hello) {
   aec_ = hello.features.aec;
   emotion_messages_ = hello.features.emoji;
   if (hello.features.mcp) {
     device_mcp_.start([this](tools::ToolList t) {
-      if (svc_.settings.intent != "nointent") registry_.set_source(tools::ToolSource::device_mcp, std::move(t));
+      if (settings().intent != "nointent") registry_.set_source(tools::ToolSource::device_mcp, std::move(t));
     });
   }
 }
@@ -221,20 +289,20 @@ void Conversation::on_iot(const protocol::IotMsg& msg) {
       iot_tools_logged_ = tools.size();
       log_.info("iot: {} tool(s) from the device's {} thing(s)", tools.size(), iot_.thing_count());
     }
-    if (svc_.settings.intent != "nointent") registry_.set_source(tools::ToolSource::iot, tools::share_tools(std::move(tools)));
+    if (settings().intent != "nointent") registry_.set_source(tools::ToolSource::iot, tools::share_tools(std::move(tools)));
   }
   if (!msg.states.is_null()) iot_.update_states(msg.states);
 }
 
 void Conversation::on_no_voice_timeout() {
   if (turn_) return;
-  if (!svc_.settings.end_prompt_enabled || svc_.settings.end_prompt.empty()) {
+  if (!settings().end_prompt_enabled || settings().end_prompt.empty()) {
     hooks_.close_session("no voice for a while");
     return;
   }
   TurnRequest req;
   req.kind = TurnKind::goodbye;
-  req.text = svc_.settings.end_prompt;
+  req.text = settings().end_prompt;
   req.show_stt = false;
   req.close_after = true;
   start_turn(std::move(req));
@@ -255,7 +323,7 @@ bool Conversation::admit_turn(std::string_view what) {
   if (++turns_refused_ == 1 || now - refusal_logged_ >= std::chrono::seconds(10)) {
     refusal_logged_ = now;
     log_.warn("refusing a new turn ({}): more than {} turns a minute ({} refused so far)", what,
-              svc_.settings.max_turns_per_minute, turns_refused_);
+              settings().max_turns_per_minute, turns_refused_);
   }
   return false;
 }
@@ -281,7 +349,7 @@ void Conversation::on_detect(const std::string& text) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return;
   hooks_.note_activity();
   if (is_wake_word(text)) {
-    if (!svc_.settings.enable_greeting) {
+    if (!settings().enable_greeting) {
       link_.send_text(protocol::make_stt(session_id_, text));
       link_.send_text(protocol::make_tts_stop(session_id_));
       return;
@@ -290,7 +358,7 @@ void Conversation::on_detect(const std::string& text) {
     if (turn_) cancel_turn("wake word", true);
     TurnRequest req;
     req.kind = TurnKind::greeting;
-    req.text = svc_.settings.greeting;
+    req.text = settings().greeting;
     req.show_stt = false;
     start_turn(std::move(req));
     return;
@@ -309,22 +377,27 @@ void Conversation::on_detect(const std::string& text) {
 
 bool Conversation::is_exit_command(const std::string& text) const {
   auto n = normalize_command(text);
-  for (const auto& c : svc_.settings.exit_commands)
+  for (const auto& c : settings().exit_commands)
     if (n == c) return true;
   return false;
 }
 
 bool Conversation::is_wake_word(const std::string& text) const {
   auto n = normalize_command(text);
-  for (const auto& w : svc_.settings.wakeup_words)
+  for (const auto& w : settings().wakeup_words)
     if (n == w) return true;
   return false;
 }
 
 void Conversation::start_turn(TurnRequest req) {
+  // The turn boundary: a newer profile is adopted here, and a change nobody told this
+  // conversation about is noticed here.
+  adopt_pending_profile();
+  if (svc_.profiles && svc_.profiles->generation() != profile_generation_) refresh_profile();
   auto previous = last_turn_;
   auto t = std::make_shared<Turn>(ex_);
   t->id = next_turn_id_++;
+  t->profile = profile_;
   t->req = std::move(req);
   t->started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
@@ -367,13 +440,15 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
     if (previous && !previous->done.is_set()) co_await previous->done.wait();
     if (t->cancelled) throw boost::system::system_error(asio::error::operation_aborted);
 
+    speaker().set_voice(*t->profile->settings, *t->profile->tts);
+    speaker().keep_frames(reports_audio(svc_, *t->profile) ? kMaxReportedReplyBytes : 0);
     speaker().begin_reply(t->req.timings);
     if (t->req.show_stt) link_.send_text(protocol::make_stt(session_id_, strip_edge_punctuation(t->req.text)));
     link_.send_text(protocol::make_tts_start(session_id_));
     hooks_.set_state("speaking");
 
     if (t->req.kind == TurnKind::greeting) {
-      auto speech = co_await svc_.greetings.get(t->req.text);
+      auto speech = co_await t->profile->greetings->get(t->req.text);
       if (t->cancelled) throw boost::system::system_error(asio::error::operation_aborted);
       speaker().say_cached(*speech);
       t->reply = speech->text;
@@ -386,7 +461,7 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
     speaker().end_reply();
     // Let the device finish playing before it opens its mic again (it echoes otherwise).
     asio::steady_timer tail(ex_);
-    tail.expires_at(speaker().playback_end() + svc_.settings.tts_stop_tail);
+    tail.expires_at(speaker().playback_end() + t->profile->settings->tts_stop_tail);
     co_await tail.async_wait(asio::use_awaitable);
     finish_turn(*t);
   } catch (const std::exception& e) {
@@ -424,12 +499,16 @@ bool merge_tool_calls(std::map<int, providers::ToolCall>& calls, const std::vect
 }  // namespace
 
 asio::awaitable<void> Conversation::answer(Turn& t) {
-  const auto& s = svc_.settings;
-  if (svc_.memory && !memory_requested_) {
+  const auto& profile = *t.profile;
+  const auto& s = *profile.settings;
+  if (profile.summary_memory) {
+    // The manager keeps this device's memory and hands it over with the agent.
+    memory_ = *profile.summary_memory;
+  } else if (profile.memory && !memory_requested_) {
     // Once per session, before its first answer: a quick read of the device's memory.
     memory_requested_ = true;
     try {
-      memory_ = co_await svc_.memory->recall(device_id_);
+      memory_ = co_await profile.memory->recall(device_id_);
     } catch (const boost::system::system_error& e) {
       if (e.code() == asio::error::operation_aborted) throw;
       log_.warn("memory: recall failed, answering without it: {}", e.what());
@@ -444,7 +523,7 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
   const bool offer_tools = t.req.kind != TurnKind::goodbye && !registry_.empty();
   const bool use_tools = offer_tools && s.intent == "function_call";
   // Engines without native function calling get the <tool_call> text protocol.
-  const bool native_tools = svc_.llm.supports_tools();
+  const bool native_tools = profile.llm->supports_tools();
 
   SpeechQueue speech(ex_);
   auto produce = [&]() -> asio::awaitable<void> {
@@ -457,7 +536,7 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
       std::vector<providers::ToolSchema> schemas = registry_.schemas();
       std::string said = t.req.text;
       try {
-        call = co_await classify_intent(svc_.intent_llm ? *svc_.intent_llm : svc_.llm, std::move(schemas), before,
+        call = co_await classify_intent(profile.intent_llm ? *profile.intent_llm : *profile.llm, std::move(schemas), before,
                                         std::move(said));
       } catch (const boost::system::system_error& e) {
         if (e.code() == asio::error::operation_aborted) throw;
@@ -527,7 +606,7 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
           if (!text_calls) return on_delta(d);
           on_delta(text_calls->feed(d.text));
         };
-        co_await svc_.llm.chat(std::move(req), std::move(sink));
+        co_await profile.llm->chat(std::move(req), std::move(sink));
         if (text_calls) on_delta(text_calls->finish());
         if (auto rest = segmenter.finish()) speech.push_text(std::move(*rest));
       } catch (const boost::system::system_error& e) {
@@ -588,7 +667,8 @@ asio::awaitable<bool> Conversation::run_tool_round(Turn& t, std::vector<provider
                                                    SpeechQueue& speech) {
   // The model called tools: record the call, run them all at once, and decide. Calls
   // past the per-round cap are answered with an error and not run.
-  const std::size_t cap = svc_.settings.max_tool_calls_per_round;
+  const auto& s = *t.profile->settings;
+  const std::size_t cap = s.max_tool_calls_per_round;
   for (std::size_t i = 0; i < list.size(); ++i) {
     auto& c = list[i];
     if (c.id.empty()) c.id = "call_" + std::to_string(t.id) + "_" + std::to_string(round) + "_" + std::to_string(i);
@@ -603,7 +683,7 @@ asio::awaitable<bool> Conversation::run_tool_round(Turn& t, std::vector<provider
                   std::make_move_iterator(list.end()));
     list.resize(cap);
   }
-  auto outcomes = co_await tools::run_tool_calls(std::move(list), registry_, *this, svc_.settings.tool_call_timeout);
+  auto outcomes = co_await tools::run_tool_calls(std::move(list), registry_, *this, s.tool_call_timeout);
   for (auto& c : excess)
     outcomes.push_back({std::move(c),
                         tools::ToolResult::llm("error: not run: at most " + std::to_string(cap) +
@@ -701,8 +781,12 @@ void Conversation::finish_turn(Turn& t) {
   if (turn_.get() == &t) turn_ = nullptr;
   hooks_.note_activity();
   hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
-  if (t.req.close_after) hooks_.close_session(t.req.kind == TurnKind::goodbye ? "said goodbye after a long silence"
-                                                                             : "the user asked to end the conversation");
+  if (t.req.close_after) {
+    hooks_.close_session(t.req.kind == TurnKind::goodbye ? "said goodbye after a long silence"
+                                                         : "the user asked to end the conversation");
+    return;
+  }
+  adopt_pending_profile();
 }
 
 void Conversation::record_turn(Turn& t, bool interrupted) {
@@ -719,6 +803,8 @@ void Conversation::record_turn(Turn& t, bool interrupted) {
   r.tools = t.tool_log;
   r.interrupted = interrupted;
   r.user_audio_opus = std::move(t.req.user_audio);
+  r.report_mode = static_cast<int>(t.profile->chat_reports);
+  if (reports_audio(svc_, *t.profile)) r.assistant_audio_opus = speaker().take_frames();
   const auto& tm = *t.req.timings;
   r.asr_ms = TurnTimings::ms(tm.end_of_speech, tm.asr_final);
   r.llm_first_token_ms = TurnTimings::ms(tm.end_of_speech, tm.llm_first_token);
@@ -730,8 +816,12 @@ void Conversation::record_turn(Turn& t, bool interrupted) {
 asio::awaitable<void> Conversation::stop() {
   stopping_ = true;
   cancel_turn("session closing", false);
-  // The memory summary runs in the background (and graceful shutdown waits for it).
-  if (svc_.memory) svc_.memory->remember(device_id_, dialogue_.history());
+  // The memory summary runs in the background (and graceful shutdown waits for it);
+  // a manager that keeps the memory writes it itself.
+  if (profile_->memory && !profile_->manager_summary) profile_->memory->remember(device_id_, dialogue_.history());
+  // The manager titles the session (and writes the summary of a memory it keeps) after
+  // the session's reports.
+  if (svc_.history && next_turn_id_ > 1) svc_.history->end_session(device_id_, session_id_, profile_->manager_summary);
   hub_subscription_.reset();
   if (listener_) co_await listener_->close();
   if (last_turn_ && !last_turn_->done.is_set()) co_await last_turn_->done.wait();

@@ -19,6 +19,7 @@
 #include "pipeline/listener.h"
 #include "pipeline/speaker.h"
 #include "pipeline/turn_timings.h"
+#include "pipeline/voice_profile.h"
 #include "pipeline/voice_metrics.h"
 #include "providers/asr/asr.h"
 #include "providers/llm/llm.h"
@@ -49,31 +50,25 @@ namespace xz::pipeline {
 
 class SpeechQueue;
 
-// Everything conversations share: engines (loaded once), the pool, settings, metrics.
+// What every conversation shares, whatever its profile: the pool, metrics, server-side
+// tools and stores.
 struct VoiceServices {
-  providers::VadEngine& vad;
-  providers::AsrEngine& asr;
-  providers::LlmEngine& llm;
-  providers::TtsEngine& tts;
   boost::asio::thread_pool& pool;
-  const ConversationSettings& settings;
   VoiceMetrics& metrics;
-  GreetingCache& greetings;
-  tools::ToolList builtin_tools;  // shared; sessions add their own sources
-  tools::mcp::ServerMcpHub* server_mcp;         // null: no server-side MCP servers
-  std::string mcp_endpoint_url;                 // "" = no MCP endpoint (else per device)
-  std::shared_ptr<boost::asio::ssl::context> mcp_endpoint_tls;  // wss://: shared by every device
+  tools::mcp::ServerMcpHub* server_mcp;  // null: no server-side MCP servers
   // initialize's capabilities for a device (its vision URL and token).
   std::function<nlohmann::json(const std::string& device_id)> device_capabilities;
-  providers::LlmEngine* intent_llm;  // intent_llm mode's classifier; null = the main LLM
-  memory::Memory* memory;            // null: no memory across sessions
-  history::ChatHistory* history;     // null: no chat history
+  history::ChatHistory* history;                   // null: no chat history
   tools::mcp::SharedToolLists* device_tool_lists;  // null: each session keeps its device's list
+  // Where a conversation gets a newer profile after the configuration changed; null:
+  // profiles never change.
+  ProfileSource* profiles = nullptr;
 };
 
 class Conversation : public session::Conversation, public tools::SessionActions {
  public:
-  Conversation(const session::ConversationContext& ctx, VoiceServices& services);
+  // Talks with `profile` until a newer one is adopted at a turn boundary.
+  Conversation(const session::ConversationContext& ctx, VoiceServices& services, ProfilePtr profile);
   ~Conversation() override;
 
   void on_hello(const protocol::HelloMsg& hello) override;
@@ -83,6 +78,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   void on_mcp(const nlohmann::json& payload) override;
   void on_iot(const protocol::IotMsg& msg) override;
   void on_no_voice_timeout() override;
+  void on_config_changed() override;
   bool busy() const override { return turn_ != nullptr; }
   boost::asio::awaitable<void> stop() override;
   bool speak(std::string text) override;
@@ -115,6 +111,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   struct Turn {
     explicit Turn(boost::asio::any_io_executor ex) : done(ex) {}
     std::uint64_t id = 0;
+    ProfilePtr profile;  // what the whole turn runs on, even when a newer one arrives meanwhile
     TurnRequest req;
     boost::asio::cancellation_signal cancel;
     bool cancelled = false;
@@ -151,6 +148,12 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   void finish_turn(Turn& turn);
   bool is_exit_command(const std::string& text) const;
   bool is_wake_word(const std::string& text) const;
+  const ConversationSettings& settings() const { return *profile_->settings; }
+  // Asks the profile source again (a configuration change); the answer is adopted at
+  // the next turn boundary.
+  void refresh_profile();
+  boost::asio::awaitable<void> fetch_profile(std::weak_ptr<bool> alive);
+  void adopt_pending_profile();
 
   session::DeviceLink& link_;
   std::string device_id_;
@@ -158,7 +161,13 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   const std::string& session_id_;
   const core::SessionLog& log_;
   VoiceServices& svc_;
+  session::DeviceIdentity identity_;  // for resolving the profile again
   boost::asio::any_io_executor ex_;
+  ProfilePtr profile_;          // the current turn's, or the next one's
+  ProfilePtr pending_profile_;  // newer, adopted when no turn runs
+  ProfilePtr listener_profile_;  // the VAD and ASR the listener was made with
+  std::uint64_t profile_generation_ = 0;
+  bool refreshing_ = false;
 
   // Made on first use: a connected device that is not talking holds neither.
   std::unique_ptr<Listener> listener_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <span>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -26,8 +27,8 @@ Speaker::Speaker(asio::any_io_executor ex, const ConversationSettings& settings,
                  asio::thread_pool& pool, session::DeviceLink& link, const std::string& session_id,
                  VoiceMetrics& metrics, const core::SessionLog& log)
     : ex_(ex),
-      settings_(settings),
-      tts_(tts),
+      settings_(&settings),
+      tts_(&tts),
       pool_(pool),
       link_(link),
       session_id_(session_id),
@@ -45,9 +46,23 @@ void Speaker::stop() {
   pacer_.stop();
 }
 
+void Speaker::set_voice(const ConversationSettings& settings, providers::TtsEngine& tts) {
+  settings_ = &settings;
+  tts_ = &tts;
+}
+
+void Speaker::keep_frames(std::size_t max_bytes) { keep_limit_ = max_bytes; }
+
+std::vector<std::string> Speaker::take_frames() {
+  kept_bytes_ = 0;
+  return std::exchange(kept_, {});
+}
+
 void Speaker::begin_reply(std::shared_ptr<TurnTimings> timings) {
   timings_ = std::move(timings);
   played_.clear();
+  kept_.clear();
+  kept_bytes_ = 0;
   encoder_.reset();
 }
 
@@ -74,6 +89,10 @@ void Speaker::queue_subtitle(const std::string& subtitle) {
 }
 
 bool Speaker::queue_frame(std::string frame) {
+  if (kept_bytes_ + frame.size() <= keep_limit_) {
+    kept_bytes_ += frame.size();
+    kept_.push_back(frame);
+  }
   if (!pacer_.push_frame(std::move(frame))) return false;
   metrics_.downlink_queued_frames.add(1);
   return true;
@@ -81,7 +100,7 @@ bool Speaker::queue_frame(std::string frame) {
 
 bool Speaker::running_dry() const {
   // Fewer frames queued than the pacer's start-up burst.
-  return pacer_.queued_frames() < static_cast<std::size_t>(std::max(settings_.pacer.prebuffer_frames, 1));
+  return pacer_.queued_frames() < static_cast<std::size_t>(std::max(settings_->pacer.prebuffer_frames, 1));
 }
 
 void Speaker::queue_frames(std::vector<std::string> frames, const std::string& subtitle, bool& subtitle_sent) {
@@ -98,7 +117,7 @@ asio::awaitable<bool> Speaker::queue_pcm(const providers::PcmChunk& chunk, std::
   std::span<const std::int16_t> rest = chunk.samples;
   if (running_dry()) {
     const auto inline_samples =
-        static_cast<std::size_t>(chunk.sample_rate) * static_cast<std::size_t>(kInlineFrames * settings_.downlink.frame_ms) / 1000;
+        static_cast<std::size_t>(chunk.sample_rate) * static_cast<std::size_t>(kInlineFrames * settings_->downlink.frame_ms) / 1000;
     const std::size_t n = std::min(rest.size(), inline_samples);
     queue_frames(encoder_.push(rest.first(n), chunk.sample_rate), subtitle, subtitle_sent);
     rest = rest.subspan(n);
@@ -121,7 +140,7 @@ asio::awaitable<std::vector<std::string>> Speaker::flush_encoder() {
 asio::awaitable<void> Speaker::wait_for_room(std::uint64_t gen) {
   asio::steady_timer wait(ex_);
   while (pacer_.queued_frames() > kHighWatermarkFrames && gen == generation_) {
-    wait.expires_after(settings_.pacer.frame_duration * 10);
+    wait.expires_after(settings_->pacer.frame_duration * 10);
     co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
@@ -129,7 +148,7 @@ asio::awaitable<void> Speaker::wait_for_room(std::uint64_t gen) {
 asio::awaitable<void> Speaker::say(std::string segment) {
   const std::uint64_t gen = generation_;
   std::string subtitle = for_subtitle(segment);
-  std::string speech = for_speech(segment, settings_.replacement_words);
+  std::string speech = for_speech(segment, settings_->replacement_words);
   if (speech.find_first_not_of(" \t\r\n") == std::string::npos) co_return;
 
   if (timings_ && !timings_->tts_request) timings_->tts_request = Clock::now();
@@ -145,7 +164,7 @@ asio::awaitable<void> Speaker::say(std::string segment) {
   };
   // Named arguments: g++ 12 destroys braced temporaries of a co_await call twice.
   providers::TtsRequest request{speech, "", ""};
-  co_await tts_.synthesize(std::move(request), std::move(sink));
+  co_await tts_->synthesize(std::move(request), std::move(sink));
   if (gen != generation_) co_return;
   auto tail = co_await flush_encoder();
   if (gen != generation_) co_return;

@@ -34,6 +34,13 @@ class Speaker {
           VoiceMetrics& metrics, const core::SessionLog& log);
   ~Speaker();
 
+  // The TTS and settings of the replies from now on (a device's agent changed). Both
+  // must outlive their use; the encoder and pacer are kept (the device's format is fixed).
+  void set_voice(const ConversationSettings& settings, providers::TtsEngine& tts);
+  // Keeps a copy of each reply's Opus frames, up to max_bytes per reply (0 = none): the
+  // agent's audio for chat reports. take_frames() hands them over.
+  void keep_frames(std::size_t max_bytes);
+  std::vector<std::string> take_frames();
   // A new reply starts: timings of this reply go to `timings`; played text restarts.
   void begin_reply(std::shared_ptr<TurnTimings> timings);
   // Synthesizes one segment and queues its subtitle and frames. Throws on TTS failure.
@@ -78,8 +85,8 @@ class Speaker {
   boost::asio::awaitable<void> wait_for_room(std::uint64_t gen);
 
   boost::asio::any_io_executor ex_;
-  const ConversationSettings& settings_;
-  providers::TtsEngine& tts_;
+  const ConversationSettings* settings_;  // the current reply's (replacement words, ...)
+  providers::TtsEngine* tts_;
   boost::asio::thread_pool& pool_;
   session::DeviceLink& link_;
   const std::string& session_id_;
@@ -91,6 +98,9 @@ class Speaker {
   std::shared_ptr<TurnTimings> timings_;
   core::LazyDeque<std::string> queued_subtitles_;
   std::vector<std::string> played_;
+  std::size_t keep_limit_ = 0;
+  std::vector<std::string> kept_;
+  std::size_t kept_bytes_ = 0;
   Clock::time_point epoch_ = Clock::now();
 };
 

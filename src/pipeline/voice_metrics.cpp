@@ -30,6 +30,8 @@ VoiceMetrics::VoiceMetrics(core::Metrics& m)
       llm_errors(error(m, "llm")),
       tts_errors(error(m, "tts")),
       asr_errors(error(m, "asr")),
+      profile_updates(m.counter("xiaozhi_profile_updates_total",
+                                "Live conversations handed a newer agent configuration (used from their next turn)")),
       downlink_queued_frames(m.gauge("xiaozhi_queue_depth", "Items waiting in a queue, all sessions",
                                      "queue=\"downlink_frames\"")),
       uplink_queued_frames(m.gauge("xiaozhi_queue_depth", "Items waiting in a queue, all sessions",

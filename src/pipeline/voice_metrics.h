@@ -22,6 +22,7 @@ struct VoiceMetrics {
   core::Counter& llm_errors;
   core::Counter& tts_errors;
   core::Counter& asr_errors;
+  core::Counter& profile_updates;  // live conversations handed a newer agent configuration
   core::Gauge& downlink_queued_frames;  // frames waiting in pacers, all sessions
   core::Gauge& uplink_queued_frames;    // frames waiting for VAD/ASR, all sessions
 };

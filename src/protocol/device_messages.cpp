@@ -210,6 +210,21 @@ IotMsg parse_iot(const Json& obj) {
   return m;
 }
 
+// The manager-api's own connection: {"type":"server","action":"update_config"|"restart",
+// "content":{"secret":"<server.secret>"}}.
+ServerMsg parse_server(const Json& obj) {
+  const Fields f(obj, "server");
+  ServerMsg m;
+  m.action = f.string("action").value_or("");
+  if (m.action.empty()) f.fail("action", "missing");
+  if (const Json* content = f.find("content")) {
+    if (!content->is_object()) f.fail("content", "expected an object");
+    const Fields c(*content, "server.content");
+    m.secret = c.string("secret").value_or("");
+  }
+  return m;
+}
+
 GoodbyeMsg parse_goodbye(const Json& obj) {
   GoodbyeMsg m;
   if (const auto it = obj.find("session_id"); it != obj.end() && it->is_string()) {
@@ -244,6 +259,7 @@ std::variant<DeviceMessage, MessageError> parse_device_message(std::string_view 
       if (type == "iot") return DeviceMessage{parse_iot(doc)};
       if (type == "ping") return DeviceMessage{PingMsg{}};
       if (type == "goodbye") return DeviceMessage{parse_goodbye(doc)};
+      if (type == "server") return DeviceMessage{parse_server(doc)};
     } catch (Invalid& e) {
       return MessageError{type, std::move(e.reason)};
     }

@@ -53,7 +53,12 @@ struct PingMsg {};
 struct GoodbyeMsg {
   std::string session_id;
 };
-using DeviceMessage = std::variant<HelloMsg, ListenMsg, AbortMsg, McpMsg, IotMsg, PingMsg, GoodbyeMsg>;
+// From the manager-api's own connection (manager-console.md §2.6.9), not from devices.
+struct ServerMsg {
+  std::string action;  // update_config, restart
+  std::string secret;  // content.secret; "" when absent
+};
+using DeviceMessage = std::variant<HelloMsg, ListenMsg, AbortMsg, McpMsg, IotMsg, PingMsg, GoodbyeMsg, ServerMsg>;
 
 struct MessageError {
   std::string type;    // "" when unknown/unparseable

@@ -52,6 +52,9 @@ class Conversation {
   virtual void on_iot(const protocol::IotMsg& msg) = 0;
   // close_connection_no_voice_time passed without voice: say goodbye, then close.
   virtual void on_no_voice_timeout() = 0;
+  // The configuration behind the device's agent changed (update_config): a conversation
+  // that can, picks up the new one from its next turn.
+  virtual void on_config_changed() {}
   // A reply is being produced or spoken.
   virtual bool busy() const = 0;
   // The connection is ending: cancel everything and release engines.

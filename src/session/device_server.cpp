@@ -22,9 +22,44 @@ void refuse(net::WebSocket& ws, const DeviceIdentity& who, const std::string& re
   ws.close(reason);
 }
 
-void start_session(const SessionDeps& deps, std::shared_ptr<net::WebSocket> ws, DeviceIdentity who) {
+void run_session(const SessionDeps& deps, std::shared_ptr<net::WebSocket> ws, DeviceIdentity who) {
   auto session = std::make_shared<Session>(deps, ws, std::move(who));
   asio::co_spawn(ws->executor(), [session]() { return session->run(); }, asio::detached);
+}
+
+// Everything by value: the coroutine may outlive the DeviceServer during shutdown.
+asio::awaitable<void> admit_resolved(SessionDeps deps, std::shared_ptr<AgentResolver> resolver,
+                                     ActivationConversationFactory tell, std::shared_ptr<net::WebSocket> ws,
+                                     DeviceIdentity who) {
+  DeviceAgent agent;
+  try {
+    agent = co_await resolver->resolve(who);
+  } catch (const std::exception& e) {
+    // Resolvers fall back themselves; this is a bug, and the device still gets the default.
+    spdlog::error("[dev={}] resolving the device's agent failed: {}; it gets the default", who.device_id, e.what());
+  }
+  if (agent.bind) {
+    if (!tell) {
+      refuse(*ws, who, agent.bind->code.empty() ? "device not bound" : "device not bound: enter code " + agent.bind->code + " in the control panel");
+      co_return;
+    }
+    deps.make_conversation = [tell = std::move(tell), p = std::move(*agent.bind)](const ConversationContext& ctx) {
+      return tell(ctx, p);
+    };
+  } else if (agent.conversation) {
+    deps.make_conversation = std::move(agent.conversation);
+  }
+  run_session(deps, std::move(ws), std::move(who));
+}
+
+void start_session(const SessionDeps& deps, const std::shared_ptr<AgentResolver>& resolver,
+                   const ActivationConversationFactory& tell, std::shared_ptr<net::WebSocket> ws, DeviceIdentity who) {
+  if (!resolver) {
+    run_session(deps, std::move(ws), std::move(who));
+    return;
+  }
+  auto ex = ws->executor();
+  asio::co_spawn(ex, admit_resolved(deps, resolver, tell, std::move(ws), std::move(who)), asio::detached);
 }
 
 std::int64_t unix_now() {
@@ -34,8 +69,8 @@ std::int64_t unix_now() {
 
 // Everything by value: the coroutine may outlive the DeviceServer during shutdown.
 asio::awaitable<void> admit_gated(SessionDeps deps, std::shared_ptr<const ActivationGate> gate,
-                                  ActivationConversationFactory tell, std::shared_ptr<net::WebSocket> ws,
-                                  DeviceIdentity who) {
+                                  ActivationConversationFactory tell, std::shared_ptr<AgentResolver> resolver,
+                                  std::shared_ptr<net::WebSocket> ws, DeviceIdentity who) {
   std::optional<ActivationPrompt> prompt;
   try {
     prompt = co_await gate->check(who, unix_now());
@@ -45,7 +80,7 @@ asio::awaitable<void> admit_gated(SessionDeps deps, std::shared_ptr<const Activa
     co_return;
   }
   if (!prompt) {
-    start_session(deps, std::move(ws), std::move(who));
+    start_session(deps, resolver, tell, std::move(ws), std::move(who));
     co_return;
   }
   if (!tell) {
@@ -57,17 +92,19 @@ asio::awaitable<void> admit_gated(SessionDeps deps, std::shared_ptr<const Activa
   deps.make_conversation = [tell = std::move(tell), p = std::move(*prompt)](const ConversationContext& ctx) {
     return tell(ctx, p);
   };
-  start_session(deps, std::move(ws), std::move(who));
+  run_session(deps, std::move(ws), std::move(who));
 }
 
 }  // namespace
 
 DeviceServer::DeviceServer(core::Runtime& rt, DeviceServerOptions opts, SessionDeps deps, AuthPolicy auth,
-                           std::shared_ptr<const ActivationGate> gate, ActivationConversationFactory tell_activation)
+                           std::shared_ptr<const ActivationGate> gate, ActivationConversationFactory tell_activation,
+                           std::shared_ptr<AgentResolver> resolver)
     : deps_(std::move(deps)),
       auth_(std::move(auth)),
       gate_(std::move(gate)),
-      tell_activation_(std::move(tell_activation)) {
+      tell_activation_(std::move(tell_activation)),
+      resolver_(std::move(resolver)) {
   auto router = std::make_shared<net::HttpRouter>();
   router->set_fallback([](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
     co_return net::HttpResponse::text(200, "Server is running\n");
@@ -116,10 +153,11 @@ void DeviceServer::accept(std::shared_ptr<net::WebSocket> ws, net::HttpRequest r
   }
   if (gate_ && gate_->enabled()) {
     auto ex = ws->executor();
-    asio::co_spawn(ex, admit_gated(deps_, gate_, tell_activation_, std::move(ws), std::move(who)), asio::detached);
+    asio::co_spawn(ex, admit_gated(deps_, gate_, tell_activation_, resolver_, std::move(ws), std::move(who)),
+                   asio::detached);
     return;
   }
-  start_session(deps_, std::move(ws), std::move(who));
+  start_session(deps_, resolver_, tell_activation_, std::move(ws), std::move(who));
 }
 
 }  // namespace xz::session

@@ -13,6 +13,7 @@
 #include "net/connection_limiter.h"
 #include "net/http_server.h"
 #include "session/activation_gate.h"
+#include "session/agent_resolver.h"
 #include "session/auth.h"
 #include "session/session.h"
 
@@ -36,8 +37,10 @@ class DeviceServer {
   // With `gate` enabled, a device that is not activated gets the conversation that
   // `tell_activation` makes (its code, spoken and shown) instead of a normal one.
   // Throws std::invalid_argument for a malformed allowed origin.
+  // With `resolver`, each device's conversation (or bind prompt) is what it resolves to.
   DeviceServer(core::Runtime& rt, DeviceServerOptions opts, SessionDeps deps, AuthPolicy auth,
-               std::shared_ptr<const ActivationGate> gate = nullptr, ActivationConversationFactory tell_activation = {});
+               std::shared_ptr<const ActivationGate> gate = nullptr, ActivationConversationFactory tell_activation = {},
+               std::shared_ptr<AgentResolver> resolver = nullptr);
   void start();
   std::uint16_t port() const { return http_->port(); }
   void stop_accepting() { http_->stop_accepting(); }
@@ -49,6 +52,7 @@ class DeviceServer {
   AuthPolicy auth_;
   std::shared_ptr<const ActivationGate> gate_;
   ActivationConversationFactory tell_activation_;
+  std::shared_ptr<AgentResolver> resolver_;
   std::unique_ptr<net::HttpServer> http_;
 };
 

@@ -71,6 +71,11 @@ class Session::Control : public SessionControl {
   asio::awaitable<nlohmann::json> describe_tools() override {
     co_return co_await asio::co_spawn(ex_, describe_on(s_), asio::use_awaitable);
   }
+  void config_changed() override {
+    asio::post(ex_, [w = s_] {
+      if (auto s = w.lock(); s && !s->closed_ && s->conversation_) s->conversation_->on_config_changed();
+    });
+  }
 
  private:
   // These run on the session's executor (where its members may be touched).
@@ -261,6 +266,11 @@ void Session::on_text(const std::string& text) {
     on_ping();
     return;
   }
+  // The manager's own connection sends its action without a hello.
+  if (auto* server = std::get_if<protocol::ServerMsg>(&msg)) {
+    on_server(*server);
+    return;
+  }
   if (!hello_done_) {
     drop("message", "received before hello");
     return;
@@ -369,6 +379,33 @@ void Session::on_ping() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
   link_->send_text(protocol::make_pong(session_id_, buf));
+}
+
+void Session::on_server(const protocol::ServerMsg& msg) {
+  if (!deps_.server_actions) {
+    // As the reference does when its configuration is not from a manager.
+    log_.debug("server message '{}' ignored: no manager-api configured", msg.action);
+    return;
+  }
+  if (server_action_running_) {
+    drop("server message", "another one is being handled");
+    return;
+  }
+  server_action_running_ = true;
+  note_activity();
+  log_.info("server message: action '{}'", msg.action);
+  asio::co_spawn(ws_->executor(), run_server_action(shared_from_this(), msg.action, msg.secret), asio::detached);
+}
+
+asio::awaitable<void> Session::run_server_action(std::shared_ptr<Session> self, std::string action, std::string secret) {
+  nlohmann::json answer;
+  try {
+    answer = co_await self->deps_.server_actions->perform(std::move(action), std::move(secret));
+  } catch (const std::exception& e) {
+    answer = {{"type", "server"}, {"status", "error"}, {"message", e.what()}};
+  }
+  self->server_action_running_ = false;
+  if (!answer.is_null() && !self->closed_) self->link_->send_text(answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void Session::note_activity() {

@@ -17,6 +17,7 @@
 #include "session/device_link.h"
 #include "session/identity.h"
 #include "session/session_registry.h"
+#include "session/server_actions.h"
 #include "session/session_settings.h"
 
 namespace xz::net {
@@ -25,10 +26,13 @@ class WebSocket;
 
 namespace xz::session {
 
+class ServerActions;
+
 struct SessionDeps {
   const SessionSettings& settings;
   SessionRegistry& registry;
   ConversationFactory make_conversation;  // empty: no voice pipeline (protocol only)
+  ServerActions* server_actions = nullptr;  // null: "server" messages are ignored (no manager-api)
 };
 
 class Session : public std::enable_shared_from_this<Session>, private SessionHooks {
@@ -58,6 +62,9 @@ class Session : public std::enable_shared_from_this<Session>, private SessionHoo
   void on_listen(const protocol::ListenMsg& msg);
   void on_abort(const protocol::AbortMsg& msg);
   void on_ping();
+  void on_server(const protocol::ServerMsg& msg);
+  static boost::asio::awaitable<void> run_server_action(std::shared_ptr<Session> self, std::string action,
+                                                        std::string secret);
   // Logs a dropped message, rate-limited so a misbehaving device cannot flood the log.
   void drop(std::string_view what, std::string_view why);
 
@@ -79,6 +86,7 @@ class Session : public std::enable_shared_from_this<Session>, private SessionHoo
   bool hello_done_ = false;
   bool closed_ = false;
   bool goodbye_started_ = false;
+  bool server_action_running_ = false;
   std::optional<std::string> close_after_turn_;
   int uplink_frame_ms_ = 60;
   std::chrono::steady_clock::time_point connected_at_;

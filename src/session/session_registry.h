@@ -46,6 +46,8 @@ class SessionControl {
                                                                             nlohmann::json arguments) = 0;
   // The tools of the session (see Conversation::describe_tools).
   virtual boost::asio::awaitable<nlohmann::json> describe_tools() = 0;
+  // The configuration behind the device's agent changed (see Conversation::on_config_changed).
+  virtual void config_changed() {}
 };
 
 class SessionRegistry {
