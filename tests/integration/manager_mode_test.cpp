@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -418,4 +419,42 @@ TEST(ManagerMode, ManagerDownMidSessionKeepsTheDevicesAgentAndSaysSo) {
   // A device the server never saw gets the server's default agent, not silence.
   SimDevice fresh(ex, device("02:00:00:00:dd:01"));
   ASSERT_TRUE(loop.run(typed_turn(fresh, server.ws_url(), "hello")));
+}
+
+TEST(ManagerMode, RestartIsAnsweredThenAskedOfMainAndRefusedWithoutTheSecret) {
+  FakeOpenAi llm;
+  FakeManagerApi manager;
+  manager.set_secret(kSecret);
+  std::promise<void> restarted;
+  auto asked = restarted.get_future();
+  TestServer server(manager_config(manager, llm), [&restarted] { restarted.set_value(); });
+  ClientLoop loop;
+  json refused = loop.run(server_action(server.ws_url(), "restart", "guess"));
+  EXPECT_EQ(refused.value("status", ""), "error");
+  EXPECT_EQ(asked.wait_for(1500ms), std::future_status::timeout) << "a wrong secret restarts nothing";
+  json answer = loop.run(server_action(server.ws_url(), "restart", kSecret));
+  EXPECT_EQ(answer.value("status", ""), "success") << answer.dump();
+  EXPECT_EQ(answer["content"].value("action", ""), "restart");
+  EXPECT_EQ(asked.wait_for(10s), std::future_status::ready) << "main is asked to restart after the answer";
+}
+
+TEST(ManagerMode, ServerMessagesAreIgnoredWithoutAManager) {
+  FakeOpenAi llm;
+  TestServer server({{"LLM.OpenAILLM.base_url", llm.url()}, {"LLM.OpenAILLM.api_key", "sk-test"}});
+  ClientLoop loop;
+  bool silent = loop.run([&]() -> Task<bool> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    SimDevice dev(ex, device(kAlice));
+    ConnectOptions o;
+    o.url = server.ws_url();
+    co_await dev.connect(o);
+    co_await dev.wait_hello(5s);
+    dev.send_text(json{{"type", "server"}, {"action", "restart"}, {"content", {{"secret", ""}}}}.dump());
+    // Answered with nothing (as the reference does without a manager); the session goes on.
+    auto answer = co_await dev.wait_for([](const json& j) { return j.value("type", "") == "server"; }, 1500ms);
+    dev.listen_detect("hello");
+    bool replied = (co_await dev.wait_type("tts", "stop", 20s)).has_value();
+    co_return !answer && replied;
+  }());
+  EXPECT_TRUE(silent);
 }

@@ -23,7 +23,7 @@ std::string fresh_dir() {
 }
 }  // namespace
 
-TestServer::TestServer(std::vector<std::pair<std::string, nlohmann::json>> overrides)
+TestServer::TestServer(std::vector<std::pair<std::string, nlohmann::json>> overrides, std::function<void()> restart)
     : data_dir_(fresh_dir()) {
   // A port found free may be taken by another socket before the server binds it:
   // try again with fresh ports.
@@ -45,6 +45,7 @@ TestServer::TestServer(std::vector<std::pair<std::string, nlohmann::json>> overr
                      {"log.level", log_level ? log_level : "info"}};
     for (const auto& o : overrides) src.overrides.push_back(o);
     server_ = std::make_unique<apps::Server>(core::Config::load(src));
+    if (restart) server_->set_restart_handler(restart);
     try {
       server_->start();
       return;

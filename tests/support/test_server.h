@@ -2,6 +2,7 @@
 // The whole server in-process on free ports, plus a client event loop for simulated
 // devices: what every integration test starts from.
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -22,7 +23,9 @@ class TestServer {
  public:
   // `overrides` are dotted config paths ("server.auth.enabled" -> true) applied over the
   // defaults; ports, data and log directories are set to fresh, private values.
-  explicit TestServer(std::vector<std::pair<std::string, nlohmann::json>> overrides = {});
+  // `restart`: what the manager-api's restart does (Server::set_restart_handler).
+  explicit TestServer(std::vector<std::pair<std::string, nlohmann::json>> overrides = {},
+                      std::function<void()> restart = {});
   ~TestServer();
 
   apps::Server& server() { return *server_; }

@@ -232,3 +232,17 @@ TEST(DeviceMessages, DeepNestingIsRefusedUpFront) {
   EXPECT_TRUE(std::holds_alternative<DeviceMessage>(parse_device_message(nested(62))));
   EXPECT_EQ(error_of(nested(63)).reason, "JSON nested deeper than 64 levels");
 }
+
+// The manager-api's own connection (manager-console.md §2.6.9).
+TEST(DeviceMessages, ServerActionFromTheManager) {
+  auto m = parse_as<ServerMsg>(R"({"type":"server","action":"update_config","content":{"secret":"s3"}})");
+  EXPECT_EQ(m.action, "update_config");
+  EXPECT_EQ(m.secret, "s3");
+  EXPECT_EQ(parse_as<ServerMsg>(R"({"type":"server","action":"restart"})").secret, "");
+  EXPECT_EQ(error_of(R"({"type":"server"})").reason, "server.action: missing");
+  EXPECT_EQ(error_of(R"({"type":"server","action":7})").reason, "server.action: expected a string");
+  EXPECT_EQ(error_of(R"({"type":"server","action":"restart","content":"s3"})").reason,
+            "server.content: expected an object");
+  EXPECT_EQ(error_of(R"({"type":"server","action":"restart","content":{"secret":1}})").reason,
+            "server.content.secret: expected a string");
+}
