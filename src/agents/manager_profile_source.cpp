@@ -5,6 +5,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <spdlog/spdlog.h>
 
+#include "tools/builtin/builtin_registry.h"
+
 namespace xz::agents {
 
 namespace asio = boost::asio;
@@ -107,7 +109,8 @@ asio::awaitable<pipeline::ProfilePtr> ManagerProfileSource::profile_for(const An
     std::vector<std::string> warnings;
     pipeline::ProfilePtr made;
     try {
-      core::Config cfg(agent_config(base->root(), answer.agent, answer.words, &warnings));
+      core::Config cfg(agent_config(base->root(), answer.agent, answer.words,
+                                    tools::builtin::builtin_function_names(), &warnings));
       auto p = builder_.build(cfg, "manager-api agent", fallback.get(), &warnings);
       if (auto conf = chat_history_conf(answer.agent)) p->chat_reports = static_cast<pipeline::ChatReports>(*conf);
       p->manager_summary = manager_summarises(cfg.root());

@@ -6,7 +6,6 @@
 
 #include "core/config.h"
 #include "core/config_schema.h"
-#include "tools/builtin/builtin_registry.h"
 
 namespace xz::agents {
 
@@ -66,17 +65,24 @@ void keep_local(Json& out, const Json& local, const std::vector<std::string>& pa
     from = member(*from, k);
     if (!from) break;
   }
+  if (!from) {
+    // Absent locally: absent in the result too (the answer's value goes).
+    Json* at = &out;
+    for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+      if (!at->is_object() || !at->contains(path[i])) return;
+      at = &(*at)[path[i]];
+    }
+    if (at->is_object()) at->erase(path.back());
+    return;
+  }
+  // What stays local wins over whatever the answer put on its path.
   Json* to = &out;
   for (std::size_t i = 0; i + 1 < path.size(); ++i) {
-    if (!to->is_object()) return;
+    if (!to->is_object()) *to = Json::object();
     to = &(*to)[path[i]];
-    if (to->is_null()) *to = Json::object();
   }
-  if (!to->is_object()) return;
-  if (from)
-    (*to)[path.back()] = *from;
-  else
-    to->erase(path.back());
+  if (!to->is_object()) *to = Json::object();
+  (*to)[path.back()] = *from;
 }
 
 }  // namespace
@@ -152,7 +158,7 @@ Json merge_server_base(const Json& local, const Json& base) {
 }
 
 Json agent_config(const Json& server, const Json& agent, const std::vector<std::string>& correct_words,
-                  std::vector<std::string>* warnings) {
+                  const std::vector<std::string>& known_functions, std::vector<std::string>* warnings) {
   Json cfg = server.is_object() ? server : Json::object();
   auto warn = [&](std::string w) {
     if (warnings) warnings->push_back(std::move(w));
@@ -192,7 +198,7 @@ Json agent_config(const Json& server, const Json& agent, const std::vector<std::
     std::vector<std::string> functions;
     if (const Json* plugins = member(agent, "plugins"); plugins && plugins->is_object()) {
       if (!cfg["plugins"].is_object()) cfg["plugins"] = Json::object();
-      const auto& known = tools::builtin::builtin_function_names();
+      const auto& known = known_functions;
       for (auto it = plugins->begin(); it != plugins->end(); ++it) {
         if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
           warn(fmt::format("agent-models: plugin '{}' is not a function this server has; skipped", it.key()));

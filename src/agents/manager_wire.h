@@ -36,10 +36,12 @@ nlohmann::json merge_server_base(const nlohmann::json& local, const nlohmann::js
 // models than the server, the TTS, LLM, VLLM, Memory and Intent sections with their
 // selection, the prompt, the MCP endpoint and context providers. Plugins (JSON strings
 // in the answer) merge over the server's and become the Intent entry's functions.
-// `correct_words` ("原词|替换词") follow the server's replacement_words. Problems with
-// the answer go to *warnings; the rest is still used.
+// Plugins that are not `known_functions` are skipped. `correct_words` ("原词|替换词")
+// follow the server's replacement_words. Problems with the answer go to *warnings; the
+// rest is still used.
 nlohmann::json agent_config(const nlohmann::json& server, const nlohmann::json& agent,
-                            const std::vector<std::string>& correct_words, std::vector<std::string>* warnings);
+                            const std::vector<std::string>& correct_words,
+                            const std::vector<std::string>& known_functions, std::vector<std::string>* warnings);
 
 // The agent's chat_history_conf (0 = no reports, 1 = text, 2 = text and audio); nullopt
 // when the answer has none.

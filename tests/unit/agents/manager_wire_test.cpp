@@ -7,6 +7,10 @@
 using namespace xz::agents;
 using nlohmann::json;
 
+namespace {
+const std::vector<std::string> kFunctions = {"get_weather", "play_music", "get_time"};
+}  // namespace
+
 TEST(ManagerEnvelope, DataBindCodesAndErrors) {
   auto ok = parse_envelope(R"({"code":0,"msg":"success","data":{"a":1}})");
   EXPECT_EQ(ok.outcome, ManagerOutcome::data);
@@ -102,7 +106,7 @@ TEST(AgentConfig, TheAgentsSectionsPromptPluginsAndWords) {
                 {"summaryMemory", "likes tea"},
                 {"chat_history_conf", 2}};
   std::vector<std::string> warnings;
-  json c = agent_config(server, agent, {"小志|小智", "bad word"}, &warnings);
+  json c = agent_config(server, agent, {"小志|小智", "bad word"}, kFunctions, &warnings);
   // VAD: the same model id as the server's is not replaced (the manager omits it then too).
   EXPECT_FALSE(c["VAD"]["SileroVAD"].contains("threshold"));
   EXPECT_EQ(c["selected_module"]["LLM"], "LLM_Qwen");
@@ -132,13 +136,13 @@ TEST(AgentConfig, AnEntryTheAnswerDoesNotHoldKeepsTheServersAndSaysSo) {
   json server = {{"selected_module", {{"TTS", "FliteTTS"}}}, {"TTS", {{"FliteTTS", {{"type", "flite"}}}}}};
   json agent = {{"TTS", {{"TTS_A", {{"type", "openai"}}}}}, {"selected_module", {{"TTS", "TTS_Missing"}}}};
   std::vector<std::string> warnings;
-  json c = agent_config(server, agent, {}, &warnings);
+  json c = agent_config(server, agent, {}, kFunctions, &warnings);
   EXPECT_EQ(c["selected_module"]["TTS"], "FliteTTS");
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("TTS_Missing"), std::string::npos);
   // Not an object at all: the server's agent.
   warnings.clear();
-  EXPECT_EQ(agent_config(server, json::array(), {}, &warnings), server);
+  EXPECT_EQ(agent_config(server, json::array(), {}, kFunctions, &warnings), server);
   EXPECT_EQ(warnings.size(), 1u);
 }
 
@@ -148,7 +152,7 @@ TEST(AgentConfig, NointentTakesNoPlugins) {
   json agent = {{"Intent", {{"Intent_nointent", {{"type", "nointent"}}}}},
                 {"selected_module", {{"Intent", "Intent_nointent"}}},
                 {"plugins", {{"play_music", "{}"}}}};
-  json c = agent_config(server, agent, {}, nullptr);
+  json c = agent_config(server, agent, {}, kFunctions, nullptr);
   EXPECT_EQ(c["selected_module"]["Intent"], "Intent_nointent");
   EXPECT_FALSE(c["Intent"]["Intent_nointent"].contains("functions"));
 }
@@ -165,4 +169,13 @@ TEST(CorrectWords, StringsOnlyAndBounded) {
   json many = json::array();
   for (int i = 0; i < 5000; ++i) many.push_back("w|" + std::to_string(i));
   EXPECT_EQ(correct_words(many, 1000).size(), 1000u);
+}
+
+TEST(ServerBase, AnAnswerThatIsNotAMapWhereTheLocalKeysLiveDoesNotLoseThem) {
+  json local = {{"server", {{"ip", "127.0.0.1"}, {"port", 8000}}}, {"log", {{"data_dir", "/d"}}}};
+  json m = merge_server_base(local, json{{"server", "oops"}, {"log", 3}, {"manager-api", "x"}});
+  EXPECT_EQ(m["server"]["ip"], "127.0.0.1");
+  EXPECT_EQ(m["server"]["port"], 8000);
+  EXPECT_EQ(m["log"]["data_dir"], "/d");
+  EXPECT_FALSE(m.contains("manager-api")) << "absent locally: the answer's value goes too";
 }
