@@ -345,6 +345,11 @@ void Server::start() {
   // Unbound devices hear their activation code instead of a conversation.
   session::ActivationGateSettings gate_settings;
   gate_settings.enabled = cfg.get<bool>("server.activation.enabled", false);
+  if (gate_settings.enabled && p_->manager_client) {
+    // Two binding authorities would tell a device bound in the manager a local code.
+    spdlog::warn("server.activation.enabled is ignored with a manager-api: the manager binds devices");
+    gate_settings.enabled = false;
+  }
   gate_settings.allowed_devices = auth.allowed_devices;
   gate_settings.message = cfg.str("server.activation.message", gate_settings.message);
   gate_settings.code_ttl_seconds =

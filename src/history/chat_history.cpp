@@ -109,7 +109,11 @@ asio::awaitable<void> upload_loop(std::shared_ptr<Impl> self) {
     ManagerReport report = std::move(d.uploads.front());
     d.uploads.pop_front();
     const auto device = report.mac_address;
-    const auto type = static_cast<int>(report.chat_type);
+    const std::string what = report.kind == ManagerReport::Kind::chat
+                                 ? "report (chatType " + std::to_string(static_cast<int>(report.chat_type)) + ")"
+                                 : std::string(report.kind == ManagerReport::Kind::title ? "title" : "summary") +
+                                       " of session " + report.session_id;
+    const std::string where = d.reporter->url(report_path(report));
     std::string error;
     try {
       auto check = give_up;
@@ -122,8 +126,7 @@ asio::awaitable<void> upload_loop(std::shared_ptr<Impl> self) {
       d.reports_sent.inc();
     } else {
       d.reports_failed.inc();
-      spdlog::warn("[dev={}] chat history: report (chatType {}) to {} failed: {}", device, type, d.reporter->endpoint(),
-                   error);
+      spdlog::warn("[dev={}] chat history: {} to {} failed: {}", device, what, where, error);
     }
   }
   d.uploader_running = false;

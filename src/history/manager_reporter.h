@@ -36,6 +36,8 @@ class ManagerReporter {
   boost::asio::awaitable<std::string> send(ManagerReport report, std::function<bool()> give_up = {});
 
   std::string endpoint() const;
+  // The URL of a path under manager-api.url.
+  std::string url(const std::string& path) const { return settings_.url + path; }
   // The HTTP requests made so far, retries included.
   std::size_t attempts() const { return attempts_; }
 

@@ -458,3 +458,24 @@ TEST(ManagerMode, ServerMessagesAreIgnoredWithoutAManager) {
   }());
   EXPECT_TRUE(silent);
 }
+
+TEST(ManagerMode, ASlowManagerCostsAConnectionAtMostConnectTimeout) {
+  FakeOpenAi llm;
+  FakeManagerApi manager;
+  manager.set_secret(kSecret);
+  manager.bind_device(kAlice, agent(llm, "You are Alice, a gardener.", "nova"));
+  TestServer server(manager_config(manager, llm, {{"manager-api.connect_timeout", 1}, {"chat_history.upload", false}}));
+  manager.set_delay(15s);  // every answer from now on comes after the device gave up waiting
+  ClientLoop loop;
+  const auto started = std::chrono::steady_clock::now();
+  const std::size_t before = llm.request_count();
+  bool ok = loop.run([&]() -> Task<bool> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    SimDevice dev(ex, device(kBob));
+    co_return co_await typed_turn(dev, server.ws_url(), "hello there");
+  }());
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(ok) << "the server's default agent answers";
+  EXPECT_LT(took, 10s) << "the device waited for the manager beyond connect_timeout";
+  EXPECT_NE(seen_since(llm, before).prompt.find("You are Xiaozhi"), std::string::npos) << "the server's own prompt";
+}
