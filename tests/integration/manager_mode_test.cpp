@@ -479,3 +479,35 @@ TEST(ManagerMode, ASlowManagerCostsAConnectionAtMostConnectTimeout) {
   EXPECT_LT(took, 10s) << "the device waited for the manager beyond connect_timeout";
   EXPECT_NE(seen_since(llm, before).prompt.find("You are Xiaozhi"), std::string::npos) << "the server's own prompt";
 }
+
+TEST(ManagerMode, AtMostMaxConcurrentRequestsAskTheManagerAtOnce) {
+  FakeOpenAi llm;
+  FakeManagerApi manager;
+  manager.set_secret(kSecret);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back("02:00:00:00:ee:0" + std::to_string(i));
+    manager.bind_device(ids.back(), agent(llm, "You are Alice, a gardener.", "nova"));
+  }
+  TestServer server(manager_config(manager, llm, {{"manager-api.max_concurrent_requests", 2},
+                                                  {"manager-api.connect_timeout", 10},
+                                                  {"chat_history.upload", false}}));
+  manager.set_delay(300ms);
+  ClientLoop loop;
+  int hellos = loop.run([&]() -> Task<int> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    std::vector<std::unique_ptr<SimDevice>> devs;
+    for (const auto& id : ids) {
+      devs.push_back(std::make_unique<SimDevice>(ex, device(id)));
+      ConnectOptions o;
+      o.url = server.ws_url();
+      co_await devs.back()->connect(o);  // the server resolves them side by side
+    }
+    int n = 0;
+    for (auto& d : devs) n += (co_await d->wait_hello(15s)).has_value() ? 1 : 0;
+    co_return n;
+  }());
+  EXPECT_EQ(hellos, 6);
+  EXPECT_EQ(manager.calls_to("/config/agent-models").size(), 6u) << "every device got its agent, in turn";
+  EXPECT_EQ(manager.max_in_flight("/config/agent-models"), 2);
+}

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <functional>
+#include <algorithm>
 #include <thread>
 
 #include "core/async.h"
@@ -43,6 +44,7 @@ struct FakeManagerApi::Impl {
   std::map<std::string, std::vector<std::string>> words;
   bool down = false;
   std::chrono::milliseconds delay{0};
+  std::map<std::string, int> in_flight, max_in_flight;  // by route
 
   core::Runtime rt{1, 1};
   std::unique_ptr<net::HttpServer> server;
@@ -73,10 +75,19 @@ FakeManagerApi::FakeManagerApi() : impl_(std::make_unique<Impl>()) {
   // Every route: record, maybe refuse, wait the delay, then answer with `answer`.
   auto route = [router, self](std::string path, std::function<net::HttpResponse(const net::HttpRequest&)> answer) {
     router->add("POST", kPrefix + path,
-                [self, answer = std::move(answer)](net::HttpRequest& req) -> asio::awaitable<net::HttpResponse> {
+                [self, path, answer = std::move(answer)](net::HttpRequest& req) -> asio::awaitable<net::HttpResponse> {
                   std::chrono::milliseconds wait{0};
                   auto refused = self->intake(req, wait);
+                  {
+                    std::lock_guard lk(self->mu);
+                    auto& n = self->in_flight[path];
+                    self->max_in_flight[path] = std::max(self->max_in_flight[path], ++n);
+                  }
                   if (wait.count() > 0) co_await core::sleep_for(wait);
+                  {
+                    std::lock_guard lk(self->mu);
+                    --self->in_flight[path];
+                  }
                   if (refused) co_return *refused;
                   co_return answer(req);
                 });
@@ -183,6 +194,12 @@ void FakeManagerApi::script(std::vector<ManagerAnswer> answers) {
 void FakeManagerApi::set_fallback(ManagerAnswer a) {
   std::lock_guard lk(impl_->mu);
   impl_->fallback = std::move(a);
+}
+
+int FakeManagerApi::max_in_flight(const std::string& path) const {
+  std::lock_guard lk(impl_->mu);
+  auto it = impl_->max_in_flight.find(path);
+  return it == impl_->max_in_flight.end() ? 0 : it->second;
 }
 
 std::vector<ManagerCall> FakeManagerApi::calls() const {

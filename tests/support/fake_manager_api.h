@@ -84,6 +84,8 @@ class FakeManagerApi {
   void script(std::vector<ManagerAnswer> answers);
   void set_fallback(ManagerAnswer a);
 
+  // The most requests to one route (e.g. "/config/agent-models") that were open at once.
+  int max_in_flight(const std::string& path) const;
   std::vector<ManagerCall> calls() const;
   // Calls whose path, after /xiaozhi, starts with the prefix ("/config/agent-models").
   std::vector<ManagerCall> calls_to(const std::string& path_prefix) const;
