@@ -167,15 +167,25 @@ asio::awaitable<Json> ManagerMode::update_config() {
   // The manager waits up to 120 s for the answer.
   const auto deadline = Clock::now() + std::chrono::seconds(100);
   agents::ManagerEnvelope env = co_await d_.client.post("/config/server-base", std::nullopt, deadline);
-  if (env.outcome != agents::ManagerOutcome::data || !env.data.is_object()) {
-    const std::string why = env.outcome == agents::ManagerOutcome::data ? "no configuration in the answer" : env.message;
-    spdlog::warn("manager-api: update_config: server-base failed ({}); the current configuration stays", why);
+  std::string why;
+  if (env.outcome != agents::ManagerOutcome::data)
+    why = env.message;
+  else if (!env.data.is_object())
+    why = "no configuration in the answer";
+  else
+    why = co_await apply_server_base(std::move(env.data));
+  if (!why.empty()) {
+    spdlog::warn("manager-api: update_config: {}; the current configuration stays", why);
     co_return server_answer("error", "更新服务器配置失败: " + why, "update_config");
   }
+  co_return server_answer("success", "配置更新成功", "update_config");
+}
+
+asio::awaitable<std::string> ManagerMode::apply_server_base(Json data) {
   auto& builder = d_.builder;
   auto local_profile = d_.local_profile;
-  auto merged = std::make_shared<const core::Config>(agents::merge_server_base(d_.local_config, env.data));
-  auto rebuild = [&builder, merged, local_profile, data = env.data, dir = d_.data_dir]() {
+  auto merged = std::make_shared<const core::Config>(agents::merge_server_base(d_.local_config, data));
+  auto rebuild = [&builder, merged, local_profile, data = std::move(data), dir = d_.data_dir]() {
     save_server_base(dir, data);
     return build_server_profile(builder, *merged, local_profile);
   };
@@ -183,16 +193,48 @@ asio::awaitable<Json> ManagerMode::update_config() {
   try {
     profile = co_await core::offload(d_.pool, std::move(rebuild));
   } catch (const std::exception& e) {
-    spdlog::error("manager-api: update_config: the new configuration cannot be built: {}", e.what());
-    co_return server_answer("error", std::string("更新服务器配置失败: ") + e.what(), "update_config");
+    co_return std::string("the new configuration cannot be built: ") + e.what();
   }
   d_.source.set_base(merged, std::move(profile));
+  have_server_base_ = true;
   auto sessions = d_.registry.all();
   for (auto& s : sessions) s->config_changed();
-  spdlog::info("manager-api: update_config: server-base read again; {} live session(s) resolve their agent again "
-               "and use it from their next turn",
+  spdlog::info("manager-api: server-base applied; {} live session(s) resolve their agent again and use it from "
+               "their next turn",
                sessions.size());
-  co_return server_answer("success", "配置更新成功", "update_config");
+  co_return std::string();
+}
+
+void ManagerMode::keep_asking_for_server_base(std::shared_ptr<ManagerMode> self, asio::any_io_executor ex) {
+  asio::co_spawn(ex, ask_until_answered(self), asio::detached);
+}
+
+// Holds the mode weakly: a frame left suspended at shutdown must not keep the server's
+// agent (and its engines) alive past the parts they use.
+asio::awaitable<void> ManagerMode::ask_until_answered(std::weak_ptr<ManagerMode> weak) {
+  Clock::duration delay{};
+  {
+    auto self = weak.lock();
+    if (!self) co_return;
+    delay = std::max<Clock::duration>(self->d_.client.settings().retry_delay, std::chrono::seconds(1));
+  }
+  for (;;) {
+    co_await core::sleep_for(delay);
+    auto self = weak.lock();
+    if (!self || self->have_server_base_) co_return;  // gone, or an update_config brought it meanwhile
+    const auto& s = self->d_.client.settings();
+    agents::ManagerEnvelope env =
+        co_await self->d_.client.post("/config/server-base", std::nullopt, Clock::now() + s.timeout);
+    if (env.outcome == agents::ManagerOutcome::data && env.data.is_object()) {
+      const std::string why = co_await self->apply_server_base(std::move(env.data));
+      if (why.empty()) {
+        spdlog::info("manager-api: the manager answers again; its server-base now applies");
+        co_return;
+      }
+      spdlog::warn("manager-api: server-base came but {}", why);
+    }
+    delay = std::min<Clock::duration>(delay * 2, std::max<Clock::duration>(s.max_retry_delay, delay));
+  }
 }
 
 }  // namespace xz::apps

@@ -5,6 +5,7 @@
 // down), each device's agent from agent-models (ManagerProfileSource), unbound devices
 // told their bind code, and the manager's update_config / restart, authenticated with
 // the secret as the reference does.
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -62,6 +63,12 @@ class ManagerMode final : public session::AgentResolver, public session::ServerA
   static pipeline::ProfilePtr build_server_profile(agents::ProfileBuilder& builder, const core::Config& merged,
                                                    const pipeline::ProfilePtr& local_profile);
 
+  // The manager was down at start: server-base is asked again in the background (first
+  // after manager-api.retry_delay but at least 1 s, doubling up to max_retry_delay)
+  // until it comes, and
+  // is then applied as update_config applies it. Runs on `ex` until the runtime stops.
+  static void keep_asking_for_server_base(std::shared_ptr<ManagerMode> self, boost::asio::any_io_executor ex);
+
   // session::AgentResolver
   boost::asio::awaitable<session::DeviceAgent> resolve(session::DeviceIdentity who) override;
   // session::ServerActions: update_config re-reads server-base and rebuilds the server's
@@ -70,8 +77,13 @@ class ManagerMode final : public session::AgentResolver, public session::ServerA
 
  private:
   boost::asio::awaitable<nlohmann::json> update_config();
+  // Merges server-base over the local file, rebuilds the server's agent off the loop and
+  // tells every live session. "" when done, else why not.
+  boost::asio::awaitable<std::string> apply_server_base(nlohmann::json data);
+  static boost::asio::awaitable<void> ask_until_answered(std::weak_ptr<ManagerMode> weak);
 
   ManagerModeDeps d_;
+  std::atomic<bool> have_server_base_{false};
 };
 
 }  // namespace xz::apps

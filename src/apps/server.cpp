@@ -388,6 +388,8 @@ void Server::start() {
                                                                 *p_->profile_builder, p_->runtime.pool(), p_->registry,
                                                                 *p_->voice, local_config, built.profile, p_->data_dir,
                                                                 p_->restart});
+    if (server_base_origin != "manager-api")
+      ManagerMode::keep_asking_for_server_base(p_->manager, p_->runtime.loop(0).get_executor());
   }
 
   const int http_port = cfg.get<int>("server.http_port", 8003);

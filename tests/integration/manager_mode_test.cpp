@@ -511,3 +511,26 @@ TEST(ManagerMode, AtMostMaxConcurrentRequestsAskTheManagerAtOnce) {
   EXPECT_EQ(manager.calls_to("/config/agent-models").size(), 6u) << "every device got its agent, in turn";
   EXPECT_EQ(manager.max_in_flight("/config/agent-models"), 2);
 }
+
+TEST(ManagerMode, WhenTheManagerComesBackLiveDevicesGetTheirAgentsFromTheirNextTurn) {
+  FakeOpenAi llm;
+  FakeManagerApi manager;
+  manager.set_secret(kSecret);
+  manager.bind_device(kAlice, agent(llm, "You are Alice, a gardener.", "nova"));
+  manager.set_down(true);
+  TestServer server(manager_config(manager, llm, {{"manager-api.max_retry_delay", 0.2}, {"chat_history.upload", false}}));
+  ClientLoop loop;
+  auto ex = loop.executor();
+  SimDevice dev(ex, device(kAlice));
+  std::size_t before = llm.request_count();
+  ASSERT_TRUE(loop.run(typed_turn(dev, server.ws_url(), "hello there")));
+  EXPECT_NE(seen_since(llm, before).prompt.find("You are Xiaozhi"), std::string::npos) << "the server's own agent";
+
+  const double updates = metric(server, "xiaozhi_profile_updates_total");
+  manager.set_down(false);
+  ASSERT_TRUE(wait_metric(server, "xiaozhi_profile_updates_total", updates + 1, 10s))
+      << "server-base asked again in the background, then the live session resolved its agent";
+  before = llm.request_count();
+  ASSERT_TRUE(loop.run(another_turn(dev, "and now?")));
+  EXPECT_NE(seen_since(llm, before).prompt.find("Alice, a gardener"), std::string::npos);
+}
