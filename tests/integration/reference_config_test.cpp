@@ -69,35 +69,13 @@ struct TempDir {
   }
 };
 
-// A function of the reference's default lists that this build cannot offer yet: unknown
-// to the registry, or (web_search) without the reference's default provider, metaso.
-// Those come with the reference's functions (issue 14, Deliver 2); any other problem of
-// a listed function still fails the test.
-bool not_implemented_yet(const std::string& config_path, const std::string& function) {
-  auto src = xz::apps::server_config_source();
-  src.path = config_path;
-  src.overrides = {{"selected_module.TTS", "OpenAITTS"}, {"Intent.function_call.functions", json::array({function})}};
-  auto cfg = xz::core::Config::load(src);
-  boost::asio::thread_pool pool(1);
-  try {
-    xz::tools::builtin::make_builtin_tools(cfg, {pool, nullptr});
-  } catch (const xz::core::ConfigError& e) {
-    for (const auto& p : e.problems())
-      if (p.find("unknown function '" + function + "'") != std::string::npos ||
-          p.find("plugins." + function + ".provider: unknown provider") != std::string::npos)
-        return true;
-  }
-  return false;
-}
-
 // The fixture as a user pointing the selected engines at reachable endpoints has it.
 struct ReferenceFile {
   std::string text;
   unsigned short ws_port = xz::test::free_port();
   unsigned short http_port = xz::test::free_port();
-  std::vector<std::string> dropped_functions;
 
-  ReferenceFile(const FakeOpenAi& fake, const TempDir& dir, bool select_openai_tts = true) {
+  explicit ReferenceFile(const FakeOpenAi& fake, bool select_openai_tts = true) {
     text = read_text(XZ_TEST_FIXTURES_DIR "/reference_config.yaml");
     EXPECT_FALSE(text.empty()) << "fixture not found";
     replace(text, "\n  port: 8000\n", "\n  port: " + std::to_string(ws_port) + "\n");
@@ -113,13 +91,6 @@ struct ReferenceFile {
     replace(text, "api_key: 你的OpenAI API密钥", "api_key: sk-asr");
     replace(text, "api_url: https://api.openai.com/v1/audio/speech", "api_url: " + fake.url() + "/audio/speech");
     replace(text, "api_key: 你的openai api key", "api_key: sk-tts");
-    // Functions of the default lists this build does not have yet (see above).
-    const std::string probe = dir.file("probe.yaml", text);
-    for (const std::string f : {"get_news_from_newsnow", "web_search"}) {
-      if (!not_implemented_yet(probe, f)) continue;
-      replace(text, "\n      - " + f + "\n", "\n", 2);
-      dropped_functions.push_back(f);
-    }
   }
 };
 
@@ -146,7 +117,7 @@ constexpr const char* kEdgeTtsProblem =
 TEST(ReferenceConfig, CheckConfigAcceptsTheWholeFileAndNamesWhatItIgnores) {
   FakeOpenAi fake;
   TempDir dir("check");
-  ReferenceFile ref(fake, dir);
+  ReferenceFile ref(fake);
   const std::string path = dir.file("config.yaml", ref.text);
   ChildProcess p(XZ_SERVER_BINARY, {"--check-config", "--config", path}, dir.path.string());
   auto status = p.wait_exit(30s);
@@ -202,7 +173,7 @@ TEST(ReferenceConfig, StartsHandsDevicesAUsableUrlAndServesTypedAndSpokenTurns) 
   FakeOpenAi fake;
   fake.set_transcript("what is the weather like today");
   TempDir dir("start");
-  ReferenceFile ref(fake, dir);
+  ReferenceFile ref(fake);
   const std::string path = dir.file("config.yaml", ref.text);
   // The reference's relative log and data directories land in the working directory.
   ChildProcess p(XZ_SERVER_BINARY, {"--config", path}, dir.path.string());
@@ -273,15 +244,12 @@ TEST(ReferenceConfig, StartsHandsDevicesAUsableUrlAndServesTypedAndSpokenTurns) 
   auto status = p.wait_exit(10s);
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(*status, 0) << p.output();
-  if (!ref.dropped_functions.empty())
-    std::cerr << "note: not yet in this build, left out of the function lists: " << ref.dropped_functions.front()
-              << (ref.dropped_functions.size() > 1 ? ", " + ref.dropped_functions.back() : "") << "\n";
 }
 
 TEST(ReferenceConfig, SelectingEdgeTtsIsOneClearErrorInCheckAndAtStart) {
   FakeOpenAi fake;
   TempDir dir("edge");
-  ReferenceFile ref(fake, dir, /*select_openai_tts=*/false);
+  ReferenceFile ref(fake, /*select_openai_tts=*/false);
   const std::string path = dir.file("config.yaml", ref.text);
 
   ChildProcess check(XZ_SERVER_BINARY, {"--check-config", "--config", path}, dir.path.string());
@@ -302,7 +270,7 @@ TEST(ReferenceConfig, SelectingEdgeTtsIsOneClearErrorInCheckAndAtStart) {
 TEST(ReferenceConfig, CheckConfigRefusesWhatStartUpRefuses) {
   FakeOpenAi fake;
   TempDir dir("same");
-  ReferenceFile ref(fake, dir);
+  ReferenceFile ref(fake);
   std::string text = ref.text;
   replace(text, "\n      - change_role\n", "\n      - change_role\n      - get_stock_price\n");
   replace(text, "    voice: onyx\n    speed: 1\n", "    voice: onyx\n    speed: 9\n");
