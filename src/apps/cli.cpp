@@ -40,8 +40,9 @@ Options:
   -v, --version          print the version and exit
   -c, --config PATH      configuration override file (default: data/.config.yaml if it exists),
                          deep-merged over the built-in config/config.yaml
-      --check-config     print the effective configuration (secrets masked) and exit 0,
-                         or print the problems and exit 2
+      --check-config     check the configuration as start-up does (engines and functions are
+                         built, without network or listeners) and print it with secrets masked,
+                         warning about keys no code reads; exit 0, or print the problems, exit 2
       --io-threads N     event-loop threads (default: one per core)
       --workers N        worker-pool threads for blocking work (default: one per core)
       --log-level LEVEL  trace, debug, info, warn, error, critical, off

@@ -1,10 +1,16 @@
 #include "apps/server.h"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
+#include <fmt/format.h>
 
 #include <spdlog/spdlog.h>
 
@@ -45,6 +51,87 @@
 #include "tools/mcp/shared_tool_lists.h"
 
 namespace xz::apps {
+
+namespace {
+
+// Everything start-up builds from the configuration before it listens.
+struct BuiltFromConfig {
+  std::unique_ptr<providers::VadEngine> vad;
+  std::unique_ptr<providers::AsrEngine> asr;
+  std::unique_ptr<providers::LlmEngine> llm;
+  std::unique_ptr<providers::TtsEngine> tts;
+  std::unique_ptr<providers::VllmEngine> vllm;
+  std::unique_ptr<providers::LlmEngine> intent_llm;  // intent_llm mode with its own `llm` entry
+  std::unique_ptr<memory::Memory> memory;
+  tools::ToolList builtin_tools;
+  std::string endpoint_url;  // mcp_endpoint with /call/; "" = none
+  std::vector<tools::mcp::McpServerSpec> mcp_servers;
+};
+
+struct BuildResources {
+  providers::ProviderContext& ctx;
+  store::Store& store;
+  boost::asio::any_io_executor executor;
+  core::Metrics* metrics;
+  std::shared_ptr<net::HttpClient> http;  // built-in functions' remote APIs; null = their own
+};
+
+// The reference logs the URLs it works out from placeholders; so does this server.
+void log_chosen_url(const char* what, const char* key, const core::Config& cfg, const std::string& url) {
+  const std::string configured = cfg.str(key);
+  if (configured.empty())
+    spdlog::info("{}: {} ({} is empty: this host's address)", what, url, key);
+  else if (core::is_placeholder(configured))
+    spdlog::info("{}: {} ({} holds the placeholder \"{}\": this host's address)", what, url, key, configured);
+  else
+    spdlog::info("{}: {}", what, url);
+}
+
+// Builds every part, collecting every problem before throwing core::ConfigError, so a
+// file with several mistakes is fixed in one round.
+BuiltFromConfig build_from_config(const core::Config& cfg, BuildResources r) {
+  BuiltFromConfig b;
+  std::vector<std::string> problems;
+  auto attempt = [&](const char* what, auto&& build) {
+    try {
+      build();
+    } catch (const core::ConfigError& e) {
+      problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+    } catch (const providers::EngineConfigError& e) {
+      problems.emplace_back(e.what());
+    } catch (const std::exception& e) {
+      problems.push_back(fmt::format("{}: {}", what, e.what()));
+    }
+  };
+  attempt("VAD", [&] { b.vad = providers::make_vad(cfg, r.ctx); });
+  attempt("ASR", [&] { b.asr = providers::make_asr(cfg, r.ctx); });
+  attempt("LLM", [&] { b.llm = providers::make_llm(cfg, r.ctx); });
+  attempt("TTS", [&] { b.tts = providers::make_tts(cfg, r.ctx); });
+  attempt("VLLM", [&] { b.vllm = providers::make_vllm(cfg, r.ctx); });
+  attempt("Intent", [&] {
+    if (core::selected_provider_type(cfg.root(), "Intent") != "intent_llm") return;
+    const std::string entry = cfg.str("selected_module.Intent");
+    const std::string llm_entry = cfg.str("Intent." + entry + ".llm");
+    if (!llm_entry.empty() && llm_entry != cfg.str("selected_module.LLM"))
+      b.intent_llm = providers::make_llm_entry(cfg, llm_entry, r.ctx);
+  });
+  attempt("Memory", [&] {
+    if (b.llm) b.memory = memory::make_memory(cfg, r.store, *b.llm, r.ctx, r.executor, r.metrics);
+  });
+  attempt("Intent functions", [&] {
+    if (core::selected_provider_type(cfg.root(), "Intent") != "nointent")
+      b.builtin_tools = tools::share_tools(tools::builtin::make_builtin_tools(cfg, {r.ctx.pool, r.http}));
+  });
+  attempt("mcp_endpoint", [&] { b.endpoint_url = tools::mcp::mcp_endpoint_call_url(cfg.str("mcp_endpoint")).value_or(""); });
+  attempt("server MCP", [&] {
+    b.mcp_servers = tools::mcp::load_mcp_server_settings(
+        tools::mcp::mcp_server_settings_path(cfg.str("log.data_dir", "data")));
+  });
+  if (!problems.empty()) throw core::ConfigError(std::move(problems));
+  return b;
+}
+
+}  // namespace
 
 struct Server::Parts {
   explicit Parts(core::Config c)
@@ -137,6 +224,35 @@ void warn_if_exposed(const core::Config& cfg, const std::string& address, std::u
 
 Server::Server(core::Config config) : p_(std::make_unique<Parts>(std::move(config))) {}
 
+void Server::check_config(const core::Config& cfg) {
+  std::vector<std::string> problems;
+  // What the constructor reads.
+  try {
+    (void)session::SessionSettings::from_config(cfg);
+    (void)pipeline::ConversationSettings::from_config(cfg);
+  } catch (const core::ConfigError& e) {
+    problems = e.problems();
+  }
+  // What start() builds, on throwaway resources: a private database in the temporary
+  // directory (nothing is written in the data directory), no listeners.
+  boost::asio::thread_pool pool(1);
+  boost::asio::io_context io;
+  const auto scratch = std::filesystem::temp_directory_path() /
+                       fmt::format("xiaozhi-check-{}-{}", ::getpid(), std::chrono::steady_clock::now().time_since_epoch().count());
+  try {
+    providers::ProviderContext ctx{pool, cfg.str("log.data_dir", "data")};
+    store::Store store(pool, (scratch / "check.db").string());
+    // Dropped at once (the memory before the LLM it uses), before the store.
+    (void)build_from_config(cfg, {ctx, store, io.get_executor(), nullptr, nullptr});
+  } catch (const core::ConfigError& e) {
+    problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+  }
+  pool.join();
+  std::error_code ec;
+  std::filesystem::remove_all(scratch, ec);
+  if (!problems.empty()) throw core::ConfigError(std::move(problems));
+}
+
 Server::~Server() { shutdown(std::chrono::milliseconds(0)); }
 
 void Server::start() {
@@ -153,21 +269,18 @@ void Server::start() {
   p_->store = std::make_unique<store::Store>(p_->runtime.pool(), store::database_path(p_->data_dir));
 
   auto t0 = std::chrono::steady_clock::now();
-  try {
-    p_->vad = providers::make_vad(cfg, p_->provider_ctx);
-    p_->asr = providers::make_asr(cfg, p_->provider_ctx);
-    p_->llm = providers::make_llm(cfg, p_->provider_ctx);
-    p_->tts = providers::make_tts(cfg, p_->provider_ctx);
-    p_->vllm = providers::make_vllm(cfg, p_->provider_ctx);
-    const std::string intent_entry = cfg.str("selected_module.Intent", "function_call");
-    if (core::selected_provider_type(cfg.root(), "Intent") == "intent_llm") {
-      const std::string llm_entry = cfg.str("Intent." + intent_entry + ".llm");
-      if (!llm_entry.empty() && llm_entry != cfg.str("selected_module.LLM"))
-        p_->intent_llm = providers::make_llm_entry(cfg, llm_entry, p_->provider_ctx);
-    }
-  } catch (const providers::EngineConfigError& e) {
-    throw std::runtime_error(std::string("configuration: ") + e.what());
-  }
+  p_->tool_http = std::make_shared<net::HttpClient>();
+  // The same build --check-config runs: what fails here fails there.
+  BuiltFromConfig built =
+      build_from_config(cfg, {p_->provider_ctx, *p_->store, p_->runtime.loop(0).get_executor(), &p_->metrics, p_->tool_http});
+  p_->vad = std::move(built.vad);
+  p_->asr = std::move(built.asr);
+  p_->llm = std::move(built.llm);
+  p_->tts = std::move(built.tts);
+  p_->vllm = std::move(built.vllm);
+  p_->intent_llm = std::move(built.intent_llm);
+  p_->memory = std::move(built.memory);
+  tools::ToolList builtin_tools = std::move(built.builtin_tools);
   spdlog::info("engines: VAD {}, ASR {}, LLM {}, TTS {} (loaded in {} ms)", core::selected_provider_type(cfg.root(), "VAD"),
                core::selected_provider_type(cfg.root(), "ASR"), core::selected_provider_type(cfg.root(), "LLM"),
                core::selected_provider_type(cfg.root(), "TTS"),
@@ -175,29 +288,18 @@ void Server::start() {
   p_->voice_metrics = std::make_unique<pipeline::VoiceMetrics>(p_->metrics);
   p_->greetings = std::make_unique<pipeline::GreetingCache>(*p_->tts, p_->runtime.pool(),
                                                             p_->conversation_settings.downlink);
-  try {
-    p_->memory = memory::make_memory(cfg, *p_->store, *p_->llm, p_->provider_ctx, p_->runtime.loop(0).get_executor(),
-                                     &p_->metrics);
-  } catch (const providers::EngineConfigError& e) {
-    throw std::runtime_error(std::string("configuration: ") + e.what());
-  }
   std::string history_warning;
   p_->history = std::make_unique<history::ChatHistory>(history::HistorySettings::from_config(cfg, &history_warning),
                                                        *p_->store, p_->runtime.pool(), &p_->metrics);
   if (!history_warning.empty()) spdlog::warn("chat history: {}", history_warning);
-  p_->tool_http = std::make_shared<net::HttpClient>();
-  tools::ToolList builtin_tools;
-  if (p_->conversation_settings.intent != "nointent")
-    builtin_tools = tools::share_tools(tools::builtin::make_builtin_tools(cfg, {p_->runtime.pool(), p_->tool_http}));
-  p_->server_mcp = std::make_unique<tools::mcp::ServerMcpHub>(
-      p_->runtime.loop(0).get_executor(),
-      tools::mcp::load_mcp_server_settings(tools::mcp::mcp_server_settings_path(p_->data_dir)));
+  p_->server_mcp = std::make_unique<tools::mcp::ServerMcpHub>(p_->runtime.loop(0).get_executor(),
+                                                              std::move(built.mcp_servers));
   if (p_->server_mcp->server_count() > 0) {
     p_->server_mcp->start();
     spdlog::info("server MCP: connecting {} server(s) from {}", p_->server_mcp->server_count(),
                  tools::mcp::mcp_server_settings_path(p_->data_dir));
   }
-  std::string endpoint_url = tools::mcp::mcp_endpoint_call_url(cfg.str("mcp_endpoint")).value_or("");
+  std::string endpoint_url = std::move(built.endpoint_url);
   // Made once here: each one reads the CA bundle (~25 ms), too long for a session's loop.
   std::shared_ptr<boost::asio::ssl::context> endpoint_tls;
   if (endpoint_url.starts_with("wss://"))
@@ -205,7 +307,9 @@ void Server::start() {
 
   // Devices get the vision endpoint and a token for it in MCP initialize.
   p_->vision_tokens = std::make_unique<protocol::VisionTokenCodec>(p_->auth_key);
-  p_->vision_settings = http::vision_settings_from_config(cfg, http::detect_lan_ip());
+  const std::string lan_ip = http::detect_lan_ip();
+  p_->vision_settings = http::vision_settings_from_config(cfg, lan_ip);
+  log_chosen_url("vision explain URL handed to devices", "server.vision_explain", cfg, p_->vision_settings.explain_url);
   auto capabilities = [codec = p_->vision_tokens.get(), settings = &p_->vision_settings](const std::string& device) {
     return nlohmann::json{{"vision",
                            {{"url", settings->explain_url},
@@ -284,15 +388,16 @@ void Server::start() {
     throw std::runtime_error(std::string("configuration: ") + e.what());
   }
   p_->devices->start();
-  spdlog::info("WebSocket listening on {}:{} (devices connect to ws://<host>:{}/xiaozhi/v1/)",
-               dopts.address, p_->devices->port(), p_->devices->port());
+  spdlog::info("WebSocket listening on {}:{}", dopts.address, p_->devices->port());
+  log_chosen_url("WebSocket URL handed to devices", "server.websocket", cfg,
+                 http::websocket_url_for(cfg.str("server.websocket"), lan_ip, cfg.get<int>("server.port", 8000)));
 
   if (http_port != 0) {
     auto router = std::make_shared<net::HttpRouter>();
     http::add_health_routes(*router, {p_->started, [this] { return live_sessions(); },
                                       [this] { return shutting_down(); }});
     http::add_metrics_route(*router, p_->metrics);
-    http::add_ota_routes(*router, {http::ota_settings_from_config(cfg, p_->auth_key, http::detect_lan_ip()),
+    http::add_ota_routes(*router, {http::ota_settings_from_config(cfg, p_->auth_key, lan_ip),
                                    *p_->store, p_->runtime.pool()});
     const auto admin_body = cfg.get<std::size_t>("server.max_admin_body_bytes", 64 * 1024);
     http::AdminContext admin{*p_->store, cfg.str("server.admin_token")};
@@ -311,8 +416,8 @@ void Server::start() {
     o.trusted_proxies = trusted_proxies;
     p_->http = std::make_unique<net::HttpServer>(p_->runtime, o, router);
     p_->http->start();
-    spdlog::info("HTTP listening on {}:{} (OTA http://<host>:{}/xiaozhi/ota/, /health, /metrics)", o.address,
-                 p_->http->port(), p_->http->port());
+    spdlog::info("HTTP listening on {}:{} (OTA, vision, /health, /metrics)", o.address, p_->http->port());
+    spdlog::info("OTA URL for devices: http://{}:{}/xiaozhi/ota/", lan_ip, p_->http->port());
   }
   warn_if_exposed(cfg, dopts.address, p_->devices->port(), p_->http ? p_->http->port() : 0);
 }

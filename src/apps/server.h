@@ -17,7 +17,14 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Starts loops and listeners. Throws std::runtime_error (e.g. port in use).
+  // Builds what start() builds from a configuration (engines, memory, functions, the
+  // MCP settings; the same code), on throwaway resources, and drops it: no listener, no
+  // file in the data directory. Throws core::ConfigError listing every problem, so
+  // --check-config rejects exactly what start() rejects. Needs no network.
+  static void check_config(const core::Config& config);
+
+  // Starts loops and listeners. Throws core::ConfigError for a configuration the
+  // engines or functions refuse, std::runtime_error otherwise (e.g. port in use).
   void start();
   // Stops accepting, lets live work finish for up to `grace`, saves what must be
   // saved, stops the loops. Blocking; call from a non-loop thread. Idempotent.

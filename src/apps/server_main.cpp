@@ -7,18 +7,18 @@
 #include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/config_source.h"
 #include "apps/server.h"
 #include "core/config.h"
-#include "core/default_config.h"
 #include "core/fd_limit.h"
 #include "core/log.h"
-#include "providers/registry.h"
 #include "version.h"
 
 namespace {
@@ -50,15 +50,26 @@ sigset_t block_shutdown_signals() {
   return set;
 }
 
+void print_problems(const xz::core::ConfigError& e) {
+  std::cerr << "configuration errors:\n";
+  for (const auto& p : e.problems()) std::cerr << "  " << p << "\n";
+}
+
 int run_server(xz::core::Config cfg, sigset_t set) {
   const double grace_s = cfg.get<double>("server.shutdown_grace_seconds", 5.0);
-  xz::apps::Server server(std::move(cfg));
+  std::unique_ptr<xz::apps::Server> owned;
   try {
-    server.start();
+    owned = std::make_unique<xz::apps::Server>(std::move(cfg));
+    owned->start();
+  } catch (const xz::core::ConfigError& e) {
+    // The same problems, worded the same, as --check-config reports.
+    for (const auto& p : e.problems()) spdlog::critical("configuration: {}", p);
+    return kExitBadConfig;
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
     return kExitFailure;
   }
+  auto& server = *owned;
   spdlog::info("{} {} ready", xz::kProductName, xz::kVersion);
 
   int sig = 0;
@@ -101,22 +112,36 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
 
-  xz::core::ConfigSource src;
-  src.defaults_yaml = std::string(xz::core::default_config_yaml());
+  xz::core::ConfigSource src = xz::apps::server_config_source();
   src.path = cli.config_path;
   src.overrides = cli.overrides;
-  src.known_types = xz::providers::known_types();
   xz::core::Config cfg;
   try {
     cfg = xz::core::Config::load(src);
   } catch (const xz::core::ConfigError& e) {
-    std::cerr << "configuration errors:\n";
-    for (const auto& p : e.problems()) std::cerr << "  " << p << "\n";
+    print_problems(e);
     return kExitBadConfig;
   }
 
   if (cli.check_config) {
     for (const auto& w : cfg.warnings()) std::cerr << "warning: " << w << "\n";
+    // Engines log as they load: to stderr, so stdout stays the configuration alone.
+    xz::core::LogOptions quiet;
+    quiet.level = "warn";
+    quiet.dir.clear();
+    xz::core::init_logging(quiet);
+    int rc = kExitOk;
+    try {
+      xz::apps::Server::check_config(cfg);
+    } catch (const xz::core::ConfigError& e) {
+      print_problems(e);
+      rc = kExitBadConfig;
+    } catch (const std::exception& e) {
+      std::cerr << "xiaozhi-server: cannot check the configuration: " << e.what() << "\n";
+      rc = kExitFailure;
+    }
+    xz::core::shutdown_logging();
+    if (rc != kExitOk) return rc;
     std::cout << cfg.masked().dump(2) << "\n";
     std::cerr << "configuration OK"
               << (cfg.override_path().empty() ? " (defaults only)"

@@ -10,6 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/config_keys.h"
 
 namespace xz::core {
 
@@ -97,7 +98,8 @@ Json Config::parse_yaml(std::string_view text, std::string_view origin) {
 
 Config Config::load(const ConfigSource& src) {
   Config cfg;
-  cfg.root_ = parse_yaml(src.defaults_yaml, "built-in config/config.yaml");
+  const Json defaults = parse_yaml(src.defaults_yaml, "built-in config/config.yaml");
+  cfg.root_ = defaults;
 
   std::string path;
   if (src.path) {
@@ -106,14 +108,19 @@ Config Config::load(const ConfigSource& src) {
   } else if (std::filesystem::exists(src.default_override_path)) {
     path = src.default_override_path;
   }
+  Json user = Json::object();
   if (!path.empty()) {
-    deep_merge(cfg.root_, parse_yaml(read_file(path), path));
+    user = parse_yaml(read_file(path), path);
+    deep_merge(cfg.root_, user);
     cfg.override_path_ = path;
   }
   expand_env(cfg.root_, cfg.warnings_);
   for (const auto& [key, value] : src.overrides) set_path(cfg.root_, key, value);
   auto problems = validate_config(cfg.root_, src.known_types);
   if (!problems.empty()) throw ConfigError(std::move(problems));
+  for (auto& w : unread_key_warnings(user, cfg.root_, defaults, src.known_types, src.extra_engine_keys))
+    cfg.warnings_.push_back(std::move(w));
+  for (auto& w : placeholder_warnings(cfg.root_)) cfg.warnings_.push_back(std::move(w));
   return cfg;
 }
 
@@ -207,6 +214,8 @@ bool is_secret_key(std::string_view key) {
     if (k.find(w) != std::string::npos) return true;
   return false;
 }
+
+bool is_placeholder(std::string_view value) { return value.find("你的") != std::string_view::npos; }
 
 namespace {
 

@@ -34,6 +34,9 @@ struct ConfigSource {
   std::vector<std::pair<std::string, Json>> overrides;
   // Engine types this build supports, per provider kind (checked when non-empty).
   KnownProviderTypes known_types;
+  // Keys engines read that their built-in default entries do not show; with the
+  // defaults they decide which keys of the override file are reported as not read.
+  ExtraEngineKeys extra_engine_keys;
 };
 
 class Config {
@@ -51,7 +54,8 @@ class Config {
   Json& mutable_root() { return root_; }
   // The override file that was applied, if any.
   const std::string& override_path() const { return override_path_; }
-  // Warnings found while loading (e.g. an unset environment variable).
+  // Warnings found while loading: an unset environment variable, a key of the override
+  // file that no code reads, a selected engine's key still holding placeholder text.
   const std::vector<std::string>& warnings() const { return warnings_; }
 
   // Node at a dotted path ("server.auth.enabled"), or nullptr.
@@ -89,5 +93,8 @@ void deep_merge(Json& base, const Json& over);
 // default become "" and are reported in `warnings` with their key path.
 void expand_env(Json& node, std::vector<std::string>& warnings, const std::string& path = "");
 bool is_secret_key(std::string_view key);
+// The reference's config.yaml marks values the user must fill in with text such as
+// "ws://你的ip或者域名:端口号/xiaozhi/v1/"; such a URL means "work it out".
+bool is_placeholder(std::string_view value);
 
 }  // namespace xz::core

@@ -219,10 +219,20 @@ void check_values(const Json& root, std::vector<std::string>& out) {
   }
 }
 
-const char* kProviderKinds[] = {"VAD", "ASR", "LLM", "VLLM", "TTS", "Memory", "Intent"};
 const char* kRequiredKinds[] = {"VAD", "ASR", "LLM", "TTS"};
 
+std::string joined(const std::set<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
 }  // namespace
+
+const std::vector<std::string>& provider_kinds() {
+  static const std::vector<std::string> kinds = {"VAD", "ASR", "LLM", "VLLM", "TTS", "Memory", "Intent"};
+  return kinds;
+}
 
 std::string selected_provider_type(const Json& root, const std::string& kind) {
   const Json* sel = find(root, "selected_module." + kind);
@@ -250,16 +260,31 @@ std::vector<std::string> validate_config(const Json& root, const KnownProviderTy
   }
   check_values(root, out);
 
+  // Every entry of a provider section is kept, selected or not; an entry that is not a
+  // mapping cannot be any engine's configuration (null is an empty entry).
+  for (const auto& kind : provider_kinds()) {
+    const Json* section = find(root, kind);
+    if (!section || section->is_null()) continue;
+    if (!section->is_object()) {
+      out.push_back(kind + ": expected a mapping of entries, got " + shown(*section));
+      continue;
+    }
+    for (auto it = section->begin(); it != section->end(); ++it) {
+      if (!it->is_object() && !it->is_null())
+        out.push_back(kind + "." + it.key() + ": expected a mapping, got " + shown(*it));
+    }
+  }
+
   const Json* selected = find(root, "selected_module");
   if (!selected || !selected->is_object()) {
     if (!selected) out.push_back("selected_module: missing");
     return out;
   }
-  for (const char* kind : kProviderKinds) {
-    const std::string path = std::string("selected_module.") + kind;
+  for (const auto& kind : provider_kinds()) {
+    const std::string path = "selected_module." + kind;
     const Json* sel = find(root, path);
     bool required = false;
-    for (const char* k : kRequiredKinds) required = required || std::string(k) == kind;
+    for (const char* k : kRequiredKinds) required = required || k == kind;
     if (!sel || sel->is_null() || (sel->is_string() && sel->get<std::string>().empty())) {
       if (required) out.push_back(path + ": missing (name an entry of the " + kind + " section)");
       continue;
@@ -272,33 +297,34 @@ std::vector<std::string> validate_config(const Json& root, const KnownProviderTy
     const Json* section = find(root, kind);
     if (!section || !section->is_object() || !section->contains(name)) {
       // Memory and Intent may name a type directly ("nomem", "function_call").
-      bool by_type = (std::string(kind) == "Memory" || std::string(kind) == "Intent");
+      bool by_type = (kind == "Memory" || kind == "Intent");
       if (!by_type) {
         out.push_back(path + ": '" + name + "' is not an entry of the " + kind + " section");
         continue;
       }
     } else {
       const Json& entry = (*section)[name];
-      if (!entry.is_object()) {
-        out.push_back(std::string(kind) + "." + name + ": expected a mapping, got " + shown(entry));
+      if (!entry.is_object()) continue;  // reported above
+      auto t = entry.find("type");
+      if (t != entry.end() && !t->is_null() && !t->is_string()) {
+        out.push_back(kind + "." + name + ".type: expected a string, got " + shown(*t));
         continue;
       }
-      auto t = entry.find("type");
-      if (t != entry.end() && !t->is_string())
-        out.push_back(std::string(kind) + "." + name + ".type: expected a string, got " + shown(*t));
     }
     auto k = known.find(kind);
     if (k != known.end() && !k->second.empty()) {
       std::string type = selected_provider_type(root, kind);
-      if (!k->second.count(type)) {
-        std::string list;
-        for (const auto& s : k->second) list += (list.empty() ? "" : ", ") + s;
-        out.push_back(std::string(kind) + "." + name + ".type: '" + type +
-                      "' is not supported by this server (supported: " + list + ")");
-      }
+      if (!k->second.count(type))
+        out.push_back(unsupported_type_problem(kind, name, type, k->second));
     }
   }
   return out;
+}
+
+std::string unsupported_type_problem(const std::string& kind, const std::string& entry, const std::string& type,
+                                     const std::set<std::string>& supported) {
+  return "selected_module." + kind + ": " + entry + " has type '" + type +
+         "', which this server does not support (supported: " + joined(supported) + ")";
 }
 
 }  // namespace xz::core

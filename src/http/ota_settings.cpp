@@ -11,12 +11,6 @@
 
 namespace xz::http {
 
-namespace {
-
-bool is_placeholder(const std::string& s) { return s.find("你的") != std::string::npos; }
-
-}  // namespace
-
 std::string detect_lan_ip() {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return "127.0.0.1";
@@ -38,12 +32,12 @@ std::string detect_lan_ip() {
 }
 
 std::string websocket_url_for(const std::string& configured, const std::string& lan_ip, int port) {
-  if (!configured.empty() && !is_placeholder(configured)) return configured;
+  if (!configured.empty() && !core::is_placeholder(configured)) return configured;
   return "ws://" + lan_ip + ":" + std::to_string(port) + "/xiaozhi/v1/";
 }
 
 std::string url_base(const std::string& url) {
-  if (url.empty() || is_placeholder(url)) return {};
+  if (url.empty() || core::is_placeholder(url)) return {};
   auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return {};
   std::string scheme = url.substr(0, scheme_end);

@@ -7,7 +7,7 @@
 namespace xz::http {
 
 std::string vision_explain_url(const std::string& configured, const std::string& lan_ip, int http_port) {
-  if (!configured.empty() && configured.find("你的") == std::string::npos) return configured;
+  if (!configured.empty() && !core::is_placeholder(configured)) return configured;
   // An IPv6 literal needs brackets in a URL.
   std::string host = lan_ip.find(':') != std::string::npos ? "[" + lan_ip + "]" : lan_ip;
   return "http://" + host + ":" + std::to_string(http_port) + "/mcp/vision/explain";

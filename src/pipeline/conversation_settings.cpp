@@ -20,6 +20,11 @@ std::string normalize_command(std::string_view text) {
   return out;
 }
 
+const std::set<std::string>& intent_types() {
+  static const std::set<std::string> types = {"function_call", "intent_llm", "nointent"};
+  return types;
+}
+
 ConversationSettings ConversationSettings::from_config(const core::Config& cfg) {
   ConversationSettings s;
   s.prompt = cfg.str("prompt");

@@ -1,6 +1,7 @@
 #pragma once
 // What a conversation reads from the configuration, extracted once at start-up.
 #include <chrono>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct ConversationSettings {
 
   static ConversationSettings from_config(const core::Config& cfg);
 };
+
+// The Intent types a conversation implements: function_call, intent_llm, nointent.
+const std::set<std::string>& intent_types();
 
 // For comparing utterances with wake words and exit commands: punctuation, emoji and
 // spaces removed, ASCII lower-cased ("Hello, Xiaozhi!" -> "helloxiaozhi").

@@ -3,6 +3,9 @@
 #include <functional>
 #include <map>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "providers/asr/openai_asr.h"
 #include "providers/asr/pocketsphinx_asr.h"
 #include "providers/llm/dify_llm.h"
@@ -65,8 +68,13 @@ std::unique_ptr<Base> make_entry(const std::map<std::string, Factory<Base>>& fac
   EngineConfig ec = node && node->is_object() ? *node : EngineConfig::object();
   std::string type = ec.value("type", entry);
   auto f = factories.find(type);
-  if (f == factories.end())
-    throw EngineConfigError(kind + "." + entry + ".type: '" + type + "' is not supported by this server");
+  if (f == factories.end()) {
+    std::set<std::string> supported;
+    for (const auto& [name, _] : factories) supported.insert(name);
+    throw EngineConfigError(kind + "." + entry + ": type '" + type +
+                            "' is not supported by this server (supported: " + fmt::format("{}", fmt::join(supported, ", ")) +
+                            ")");
+  }
   try {
     return f->second(ec, ctx);
   } catch (const EngineConfigError& e) {
@@ -96,9 +104,23 @@ const core::KnownProviderTypes& known_types() {
                                              {"ASR", keys(asr_factories())},
                                              {"LLM", keys(llm_factories())},
                                              {"TTS", keys(tts_factories())},
-                                             {"VLLM", keys(vllm_factories())},
-                                             {"Intent", {"nointent", "function_call", "intent_llm"}},
-                                             {"Memory", {"nomem", "mem_local_short", "mem_report_only"}}};
+                                             {"VLLM", keys(vllm_factories())}};
+  return k;
+}
+
+const core::ExtraEngineKeys& extra_engine_keys() {
+  static const core::ExtraEngineKeys k = {
+      {"ASR.openai", {"url"}},
+      {"LLM.openai", {"url"}},
+      {"LLM.ollama", {"url"}},
+      {"LLM.dify", {"url"}},
+      {"LLM.gemini", {"url", "http_proxy", "https_proxy"}},
+      {"LLM.homeassistant", {"url"}},
+      {"VLLM.openai", {"url"}},
+      // response_format: this server's earlier name for `format`; private_voice: the
+      // manager's per-agent voice.
+      {"TTS.openai", {"url", "base_url", "response_format", "private_voice"}},
+  };
   return k;
 }
 

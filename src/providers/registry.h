@@ -14,8 +14,12 @@
 
 namespace xz::providers {
 
-// The engine types this build implements, per provider kind (for config validation).
+// The engine types this build implements for VAD, ASR, LLM, VLLM and TTS (Memory and
+// Intent types belong to their own layers).
 const core::KnownProviderTypes& known_types();
+// Keys these engines read that config/config.yaml's default entries do not show: the
+// reference's names for the same setting (`url` for `base_url`, ...).
+const core::ExtraEngineKeys& extra_engine_keys();
 
 // The selected engine of each kind. Throw EngineConfigError naming the key path
 // ("TTS.FliteTTS.voice: ...") when its configuration is wrong.

@@ -7,8 +7,7 @@
 #include <atomic>
 #include <filesystem>
 
-#include "core/default_config.h"
-#include "providers/registry.h"
+#include "apps/config_source.h"
 #include "support/child_process.h"
 
 namespace xz::test {
@@ -29,8 +28,7 @@ TestServer::TestServer(std::vector<std::pair<std::string, nlohmann::json>> overr
   // A port found free may be taken by another socket before the server binds it:
   // try again with fresh ports.
   for (int attempt = 1;; ++attempt) {
-    core::ConfigSource src;
-    src.defaults_yaml = std::string(core::default_config_yaml());
+    core::ConfigSource src = apps::server_config_source();
     src.default_override_path = data_dir_ + "/.config.yaml";
     const int http_port = free_port();
     const char* log_level = std::getenv("XZ_TEST_LOG");
@@ -46,7 +44,6 @@ TestServer::TestServer(std::vector<std::pair<std::string, nlohmann::json>> overr
                      {"log.console", log_level != nullptr},
                      {"log.level", log_level ? log_level : "info"}};
     for (const auto& o : overrides) src.overrides.push_back(o);
-    src.known_types = providers::known_types();
     server_ = std::make_unique<apps::Server>(core::Config::load(src));
     try {
       server_->start();

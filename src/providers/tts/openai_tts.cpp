@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -184,14 +185,24 @@ OpenAiTts::OpenAiTts(const EngineConfig& cfg, ProviderContext& /*ctx*/) {
   url_ = *url;
   api_key_ = opt_string(cfg, "api_key").value_or("");
   model_ = opt_string(cfg, "model").value_or("tts-1");
-  voice_ = opt_string(cfg, "voice").value_or("alloy");
+  // The manager-api's per-agent voice wins, as in the reference.
+  voice_ = opt_string(cfg, "private_voice").value_or(opt_string(cfg, "voice").value_or("alloy"));
   speed_ = opt_positive(cfg, "speed").value_or(1.0);
   if (speed_ < 0.25 || speed_ > 4.0) throw EngineConfigError("speed: must be between 0.25 and 4");
-  std::string format = opt_string(cfg, "response_format").value_or("pcm");
-  if (format != "pcm" && format != "wav") {
-    throw EngineConfigError(fmt::format("response_format: '{}' is not supported (pcm or wav)", format));
+  if (auto format = opt_string(cfg, "response_format")) {
+    if (*format != "pcm" && *format != "wav") {
+      throw EngineConfigError(fmt::format("response_format: '{}' is not supported (pcm or wav)", *format));
+    }
+    wav_ = *format == "wav";
+  } else if (auto format = opt_string(cfg, "format")) {
+    // The reference's key: it always asks the API for WAV and `format` only names the
+    // file it saves, so any of the API's formats means WAV; pcm is this server's own.
+    static const std::set<std::string> kApiFormats = {"wav", "mp3", "opus", "aac", "flac", "pcm"};
+    if (!kApiFormats.count(*format)) {
+      throw EngineConfigError(fmt::format("format: '{}' is not supported (pcm, wav, mp3, opus, aac or flac)", *format));
+    }
+    wav_ = *format != "pcm";
   }
-  wav_ = format == "wav";
   if (auto r = opt_positive(cfg, "sample_rate")) pcm_rate_ = static_cast<int>(*r);
   if (auto t = opt_positive(cfg, "timeout")) timeout_ = std::chrono::milliseconds(std::llround(*t * 1000));
 

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include "core/config.h"
 #include "tools/mcp/mcp_connector.h"
 #include "tools/mcp/mcp_remote_tool.h"
 #include "tools/mcp/mcp_tool_result.h"
@@ -19,7 +20,7 @@ std::optional<std::string> mcp_endpoint_call_url(std::string_view configured) {
   std::string url(configured);
   while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back()))) url.pop_back();
   while (!url.empty() && std::isspace(static_cast<unsigned char>(url.front()))) url.erase(url.begin());
-  if (url.empty() || url == "null" || url.find("你的") != std::string::npos) return std::nullopt;
+  if (url.empty() || url == "null" || core::is_placeholder(url)) return std::nullopt;
   if (!url.starts_with("ws://") && !url.starts_with("wss://"))
     throw McpError(fmt::format("mcp_endpoint: '{}' is not a ws:// or wss:// URL", url_without_query(url)));
   if (auto at = url.find("/mcp/"); at != std::string::npos) url.replace(at, 5, "/call/");

@@ -181,3 +181,37 @@ TEST_F(OpenAiTtsTest, ConfigIsValidated) {
   bad_speed["speed"] = 9;
   EXPECT_THROW((OpenAiTts{bad_speed, ctx}), EngineConfigError);
 }
+
+// The reference's OpenAITTS entry: `format` names the audio (the reference always asks
+// for WAV), `private_voice` is the manager's per-agent voice and wins over `voice`.
+TEST_F(OpenAiTtsTest, ReferenceFormatKeyAsksForWavAndPrivateVoiceWins) {
+  auto pcm = ramp(4800);
+  fake.set_speech(pcm);
+  for (const char* format : {"wav", "mp3"}) {
+    auto cfg = config();
+    cfg["format"] = format;
+    cfg["private_voice"] = "nova";
+    OpenAiTts tts(cfg, ctx);
+    auto h = speak(tts, {.text = "Hello.", .voice = "", .language = ""});
+    ASSERT_EQ(h.error, "") << format;
+    EXPECT_EQ(h.samples, pcm) << format;
+    EXPECT_EQ(fake.last_request().json["response_format"], "wav") << format;
+    EXPECT_EQ(fake.last_request().json["voice"], "nova") << format;
+  }
+  auto cfg = config();
+  cfg["format"] = "pcm";
+  OpenAiTts tts(cfg, ctx);
+  auto h = speak(tts, {.text = "Hello.", .voice = "", .language = ""});
+  ASSERT_EQ(h.error, "");
+  EXPECT_EQ(h.samples, pcm);
+  EXPECT_EQ(fake.last_request().json["response_format"], "pcm");
+  EXPECT_EQ(fake.last_request().json["voice"], "onyx");
+
+  cfg["format"] = "ogg";
+  try {
+    OpenAiTts bad(cfg, ctx);
+    ADD_FAILURE() << "format ogg accepted";
+  } catch (const EngineConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "format: 'ogg' is not supported (pcm, wav, mp3, opus, aac or flac)");
+  }
+}
