@@ -34,6 +34,7 @@ set(XZ_FUZZ_SOURCES
   protocol/python_json.cpp protocol/udp_packet.cpp protocol/vision_token.cpp
   providers/llm/ndjson_stream.cpp providers/llm/think_filter.cpp providers/llm/tool_call_text.cpp
   providers/llm/utf8_stream.cpp
+  tools/builtin/html_text.cpp tools/builtin/rss_feed.cpp tools/builtin/xml_document.cpp
   tools/iot_tools.cpp tools/mcp/line_splitter.cpp tools/mcp/mcp_session.cpp tools/mcp/mcp_tool_result.cpp
   tools/mcp/mcp_transport.cpp)
 list(TRANSFORM XZ_FUZZ_SOURCES PREPEND "${CMAKE_SOURCE_DIR}/src/")

@@ -8,6 +8,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/fd_limit.h"
+#include "core/ip_ranges.h"
 #include "core/loop_monitor.h"
 #include "core/metrics.h"
 #include "core/runtime.h"
@@ -21,13 +23,16 @@
 #include "http/ota_routes.h"
 #include "http/ota_settings.h"
 #include "http/metrics_route.h"
+#include "pipeline/activation_conversation.h"
 #include "pipeline/conversation.h"
 #include "providers/registry.h"
 #include "memory/memory.h"
+#include "net/connection_limiter.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/tls_client.h"
 #include "protocol/vision_token.h"
+#include "session/activation_gate.h"
 #include "session/device_server.h"
 #include "session/session_registry.h"
 #include "session/session_settings.h"
@@ -48,10 +53,12 @@ struct Server::Parts {
                 config.get<std::size_t>("server.workers", 0)) {}
 
   core::Config config;
+  // Before the runtime: a session coroutine still suspended when the loops are destroyed
+  // leaves the registry as its frame goes, so the registry must outlive them.
+  session::SessionRegistry registry;
   core::Runtime runtime;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   session::SessionSettings session_settings = session::SessionSettings::from_config(config);
-  session::SessionRegistry registry;
   core::Metrics metrics;
   std::string data_dir = config.str("log.data_dir", "data");
   std::string auth_key;
@@ -76,11 +83,57 @@ struct Server::Parts {
   std::unique_ptr<pipeline::VoiceMetrics> voice_metrics;
   std::unique_ptr<pipeline::GreetingCache> greetings;
   std::unique_ptr<pipeline::VoiceServices> voice;
+  std::shared_ptr<net::ConnectionLimiter> connection_limiter;  // both listeners' caps
   std::unique_ptr<session::DeviceServer> devices;
   std::unique_ptr<net::HttpServer> http;
   std::atomic<bool> stopping{false};
   bool stopped = false;
 };
+
+namespace {
+
+std::chrono::milliseconds seconds_key(const core::Config& cfg, const char* key, double fallback) {
+  return std::chrono::milliseconds(static_cast<long long>(cfg.get<double>(key, fallback) * 1000));
+}
+
+// server.connections: the caps both listeners share. max_total 0 = what the descriptor
+// limit leaves after a reserve for everything else the server opens (database, logs,
+// outbound LLM/TTS/MCP connections): a tenth of the limit, at least 256.
+net::ConnectionLimits connection_limits(const core::Config& cfg, const std::vector<std::string>& trusted_proxies) {
+  net::ConnectionLimits limits;
+  limits.max_total = cfg.get<std::size_t>("server.connections.max_total", 0);
+  if (limits.max_total == 0) {
+    const auto fd = core::current_fd_limit();
+    limits.max_total = static_cast<std::size_t>(
+        core::connection_capacity(fd, std::max<std::uint64_t>(256, fd.soft / 10)));
+    if (limits.max_total == 0) limits.max_total = 1;
+  }
+  limits.max_per_ip = cfg.get<std::size_t>("server.connections.max_per_ip", 128);
+  auto exempt = cfg.get<std::vector<std::string>>("server.connections.per_ip_exempt", {"127.0.0.0/8", "::1"});
+  exempt.insert(exempt.end(), trusted_proxies.begin(), trusted_proxies.end());
+  limits.per_ip_exempt = core::IpRanges(exempt);
+  return limits;
+}
+
+// Listening beyond loopback without device auth hands every device's identity to
+// whoever can reach the port.
+void warn_if_exposed(const core::Config& cfg, const std::string& address, std::uint16_t ws_port,
+                     std::uint16_t http_port) {
+  if (cfg.get<bool>("server.auth.enabled", false)) return;
+  auto ip = core::parse_ip(address);
+  if (ip && core::unmapped(*ip).is_loopback()) return;
+  spdlog::warn(
+      "server.auth.enabled is false and the listeners bind {} (beyond this machine): anyone who can reach "
+      "ws://<this host>:{}/ can connect as any device, take over its session, read its memory through the "
+      "LLM and spend your LLM, TTS and vision quota{}. To fix it, set server.auth.enabled: true (devices get "
+      "their token in the OTA answer; list devices that cannot fetch one in server.auth.allowed_devices), or "
+      "set server.ip: 127.0.0.1 and put an authenticating reverse proxy in front (listed in "
+      "server.trusted_proxies)",
+      address, ws_port,
+      http_port ? ", and anyone can register devices through OTA on port " + std::to_string(http_port) : "");
+}
+
+}  // namespace
 
 Server::Server(core::Config config) : p_(std::make_unique<Parts>(std::move(config))) {}
 
@@ -177,19 +230,63 @@ void Server::start() {
   auth.expire_seconds = cfg.get<std::int64_t>("server.auth.expire_seconds", 2592000);
   if (auth.expire_seconds <= 0) auth.expire_seconds = 2592000;
 
+  // Unbound devices hear their activation code instead of a conversation.
+  session::ActivationGateSettings gate_settings;
+  gate_settings.enabled = cfg.get<bool>("server.activation.enabled", false);
+  gate_settings.allowed_devices = auth.allowed_devices;
+  gate_settings.message = cfg.str("server.activation.message", gate_settings.message);
+  gate_settings.code_ttl_seconds =
+      std::max<std::int64_t>(60, cfg.get<std::int64_t>("server.activation.code_ttl_seconds", 86400));
+  auto gate = std::make_shared<const session::ActivationGate>(*p_->store, gate_settings);
+  session::ActivationConversationFactory tell_activation = [voice = p_->voice.get()](
+                                                               const session::ConversationContext& ctx,
+                                                               const session::ActivationPrompt& prompt) {
+    pipeline::ActivationVoice v{voice->settings, voice->greetings, voice->tts, voice->pool, voice->metrics};
+    return std::make_unique<pipeline::ActivationConversation>(ctx, v, prompt);
+  };
+
+  // Both listeners share the connection caps; proxy headers count only from trusted proxies.
+  const auto trusted_list = cfg.get<std::vector<std::string>>("server.trusted_proxies", {});
+  core::IpRanges trusted_proxies;
+  try {
+    trusted_proxies = core::IpRanges(trusted_list);
+    p_->connection_limiter =
+        std::make_shared<net::ConnectionLimiter>(connection_limits(cfg, trusted_list), &p_->metrics);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("configuration: ") + e.what());
+  }
+  p_->metrics.gauge_fn("xiaozhi_open_connections", "TCP connections open on both listeners",
+                       [weak = std::weak_ptr<net::ConnectionLimiter>(p_->connection_limiter)] {
+                         auto limiter = weak.lock();
+                         return limiter ? static_cast<double>(limiter->open()) : 0.0;
+                       });
+  const auto& caps = p_->connection_limiter->limits();
+  spdlog::info("connections: at most {} open at once, {} per address{} (server.connections)", caps.max_total,
+               caps.max_per_ip == 0 ? std::string("any number") : std::to_string(caps.max_per_ip),
+               caps.max_per_ip == 0 ? "" : " except exempt addresses");
+
+  const int http_port = cfg.get<int>("server.http_port", 8003);
+  const auto handshake_timeout = seconds_key(cfg, "server.handshake_timeout_seconds", 10.0);
   session::DeviceServerOptions dopts;
   dopts.address = cfg.str("server.ip", "0.0.0.0");
   dopts.port = static_cast<std::uint16_t>(cfg.get<int>("server.port", 8000));
   dopts.max_message_bytes = cfg.get<std::size_t>("server.max_ws_message_bytes", 65536);
-  dopts.handshake_timeout = std::chrono::milliseconds(
-      static_cast<long long>(cfg.get<double>("server.handshake_timeout_seconds", 10.0) * 1000));
-  p_->devices = std::make_unique<session::DeviceServer>(
-      p_->runtime, dopts, session::SessionDeps{p_->session_settings, p_->registry, make_conversation}, auth);
+  dopts.handshake_timeout = handshake_timeout;
+  dopts.allowed_origins = cfg.get<std::vector<std::string>>("server.allowed_origins", {});
+  dopts.http_port = static_cast<std::uint16_t>(http_port);
+  dopts.trusted_proxies = trusted_proxies;
+  dopts.limiter = p_->connection_limiter;
+  try {
+    p_->devices = std::make_unique<session::DeviceServer>(
+        p_->runtime, dopts, session::SessionDeps{p_->session_settings, p_->registry, make_conversation}, auth, gate,
+        tell_activation);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("configuration: ") + e.what());
+  }
   p_->devices->start();
   spdlog::info("WebSocket listening on {}:{} (devices connect to ws://<host>:{}/xiaozhi/v1/)",
                dopts.address, p_->devices->port(), p_->devices->port());
 
-  const int http_port = cfg.get<int>("server.http_port", 8003);
   if (http_port != 0) {
     auto router = std::make_shared<net::HttpRouter>();
     http::add_health_routes(*router, {p_->started, [this] { return live_sessions(); },
@@ -197,25 +294,43 @@ void Server::start() {
     http::add_metrics_route(*router, p_->metrics);
     http::add_ota_routes(*router, {http::ota_settings_from_config(cfg, p_->auth_key, http::detect_lan_ip()),
                                    *p_->store, p_->runtime.pool()});
-    http::add_admin_routes(*router, {*p_->store, cfg.str("server.admin_token")});
-    http::add_push_routes(*router, {p_->registry, cfg.str("server.admin_token")});
+    const auto admin_body = cfg.get<std::size_t>("server.max_admin_body_bytes", 64 * 1024);
+    http::AdminContext admin{*p_->store, cfg.str("server.admin_token")};
+    admin.max_body_bytes = admin_body;
+    http::add_admin_routes(*router, std::move(admin));
+    http::add_push_routes(*router, {p_->registry, cfg.str("server.admin_token"), admin_body});
     http::add_vision_routes(*router, {p_->vision_settings, *p_->vision_tokens, p_->vllm.get(), p_->runtime.pool()});
     net::HttpServerOptions o;
     o.name = "http";
     o.address = cfg.str("server.ip", "0.0.0.0");
     o.port = static_cast<std::uint16_t>(http_port);
-    o.max_body_bytes = cfg.get<std::size_t>("server.max_http_body_bytes", 6 * 1024 * 1024);
+    o.max_body_bytes = cfg.get<std::size_t>("server.max_http_body_bytes", 8 * 1024);
+    o.header_timeout = handshake_timeout;
+    o.body_timeout = seconds_key(cfg, "server.http_body_timeout_seconds", 30.0);
+    o.limiter = p_->connection_limiter;
+    o.trusted_proxies = trusted_proxies;
     p_->http = std::make_unique<net::HttpServer>(p_->runtime, o, router);
     p_->http->start();
     spdlog::info("HTTP listening on {}:{} (OTA http://<host>:{}/xiaozhi/ota/, /health, /metrics)", o.address,
                  p_->http->port(), p_->http->port());
   }
+  warn_if_exposed(cfg, dopts.address, p_->devices->port(), p_->http ? p_->http->port() : 0);
 }
 
 void Server::shutdown(std::chrono::milliseconds grace) {
   if (p_->stopped) return;
   p_->stopping = true;
-  auto deadline = std::chrono::steady_clock::now() + grace;
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + grace;
+  // The end of the grace is kept for memory summaries (an LLM call each, started as
+  // sessions end): sessions get the rest, so the whole shutdown fits in the grace.
+  std::chrono::milliseconds memory_share{0};
+  if (p_->memory && p_->memory->summarises()) {
+    const std::chrono::milliseconds wanted(
+        static_cast<long long>(p_->config.get<double>("server.shutdown_memory_seconds", 2.0) * 1000));
+    memory_share = wanted < grace / 2 ? wanted : grace / 2;
+  }
+  const auto sessions_deadline = deadline - memory_share;
   if (p_->devices) p_->devices->stop_accepting();
   if (p_->http) p_->http->stop_accepting();
   // Sessions finish the reply they are speaking, then close.
@@ -223,8 +338,7 @@ void Server::shutdown(std::chrono::milliseconds grace) {
 
   auto busy = [&] { return (p_->http && p_->http->open_connections() > 0) || live_sessions() > 0; };
   // Live work finishes on its own loops; this thread only watches the counters.
-  while (busy() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  while (busy() && Clock::now() < sessions_deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (busy()) {
     spdlog::warn("shutdown: grace period over with {} session(s) still open; dropping them", live_sessions());
     for (auto& s : p_->registry.all()) s->request_abort("server shutting down");
@@ -234,8 +348,10 @@ void Server::shutdown(std::chrono::milliseconds grace) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 
-  // Memory summaries of the sessions that just closed, and chat history still queued,
-  // are written before the store closes: a SIGTERM right after a conversation loses nothing.
+  // Chat history still queued, then the memory summaries of the sessions that just
+  // closed, are written before the store closes: a SIGTERM right after a conversation
+  // loses nothing. History first: it is what was said, and a summary may wait on an LLM
+  // until the deadline (what it leaves is logged; those turns are in the history).
   auto drain = [&](const char* what, boost::asio::awaitable<void> work) {
     try {
       boost::asio::co_spawn(p_->runtime.loop(0), std::move(work), boost::asio::use_future).get();
@@ -243,8 +359,8 @@ void Server::shutdown(std::chrono::milliseconds grace) {
       spdlog::error("shutdown: {} failed: {}", what, e.what());
     }
   };
-  if (p_->memory) drain("memory summaries", p_->memory->drain());
   if (p_->history) drain("chat history", p_->history->drain());
+  if (p_->memory) drain("memory summaries", p_->memory->drain(deadline));
   // Server-side MCP children are terminated and reaped.
   if (p_->server_mcp) {
     try {

@@ -1,8 +1,6 @@
 #include "audio/audio_file_decoder.h"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,8 +27,8 @@
 
 #include "audio/ogg_opus_reader.h"
 #include "core/async.h"
-
-extern char** environ;
+#include "core/child_process.h"
+#include "core/unique_fd.h"
 
 namespace xz::audio {
 
@@ -49,39 +47,13 @@ namespace {
 
 constexpr std::size_t kStderrLimit = 4096;
 
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    reset(std::exchange(o.fd_, -1));
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::runtime_error(fmt::format("{}: {}", what, std::strerror(errno)));
 }
 
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("signal {}", WTERMSIG(status));
-  return fmt::format("wait status {}", status);
-}
-
 // A memory file for the child's stderr that cannot grow past kStderrLimit.
-UniqueFd stderr_file() {
-  UniqueFd fd(::memfd_create("xz-sox-stderr", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+core::UniqueFd stderr_file() {
+  core::UniqueFd fd(::memfd_create("xz-sox-stderr", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (fd.get() < 0) throw_errno("memfd_create");
   if (::ftruncate(fd.get(), kStderrLimit) != 0) throw_errno("ftruncate");
   if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) != 0) throw_errno("fcntl");
@@ -97,90 +69,6 @@ std::string read_stderr(int fd) {
   return text;
 }
 
-// Owns a child process until it is reaped. Dropping it before the child exited kills
-// it and hands the (blocking) reaping to the pool: no zombie, no blocked loop.
-class Child {
- public:
-  Child() = default;
-  Child(pid_t pid, asio::thread_pool& pool) : pid_(pid), pool_(&pool) {}
-  Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)), pool_(o.pool_) {}
-  Child& operator=(Child&&) = delete;
-  ~Child() { kill(); }
-
-  pid_t pid() const { return pid_; }
-
-  void kill() {
-    if (pid_ <= 0) return;
-    // Not reaped yet, so the pid cannot have been reused: the signal reaches our child.
-    ::kill(pid_, SIGKILL);
-    asio::post(*pool_, [pid = pid_] {
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-    });
-    pid_ = -1;
-  }
-
-  // Waits on the pool until the child exits, then reaps it here; its wait status.
-  Task<int> wait_exit() {
-    pid_t pid = pid_;
-    // WNOWAIT leaves the zombie for this object to reap, so a cancelled wait (after
-    // which the destructor kills and reaps) cannot race with this one.
-    int err = co_await core::offload(*pool_, [pid] {
-      siginfo_t info{};
-      while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0) {
-        if (errno != EINTR) return errno;
-      }
-      return 0;
-    });
-    if (err != 0) throw std::runtime_error(fmt::format("sox: waitid: {}", std::strerror(err)));
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) != pid_) throw_errno("sox: waitpid");
-    pid_ = -1;
-    co_return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  asio::thread_pool* pool_ = nullptr;
-};
-
-// posix_spawnp with stdin/stdout/stderr redirected and default signal state.
-pid_t spawn(const std::vector<std::string>& args, int in_fd, int out_fd, int err_fd) {
-  struct Actions {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    Actions() {
-      posix_spawn_file_actions_init(&fa);
-      posix_spawnattr_init(&attr);
-    }
-    ~Actions() {
-      posix_spawn_file_actions_destroy(&fa);
-      posix_spawnattr_destroy(&attr);
-    }
-  } a;
-  posix_spawn_file_actions_adddup2(&a.fa, in_fd, STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&a.fa, out_fd, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&a.fa, err_fd, STDERR_FILENO);
-  // The server may block or ignore signals (SIGPIPE); the child must not inherit that.
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGINT);
-  posix_spawnattr_setsigmask(&a.attr, &none);
-  posix_spawnattr_setsigdefault(&a.attr, &defaults);
-  posix_spawnattr_setflags(&a.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> argv;
-  for (const auto& s : args) argv.push_back(const_cast<char*>(s.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, args[0].c_str(), &a.fa, &a.attr, argv.data(), environ);
-  if (rc != 0) throw std::runtime_error(fmt::format("cannot run '{}': {}", args[0], std::strerror(rc)));
-  return pid;
-}
-
 // Takes up to `n` samples off the front of `pending`.
 std::vector<std::int16_t> take_front(std::vector<std::int16_t>& pending, std::size_t n) {
   n = std::min(n, pending.size());
@@ -193,8 +81,8 @@ std::vector<std::int16_t> take_front(std::vector<std::int16_t>& pending, std::si
 
 class SoxSource final : public AudioFileDecoder::Source {
  public:
-  SoxSource(asio::any_io_executor ex, Child child, UniqueFd out, UniqueFd err, std::string file, int rate,
-            std::size_t chunk)
+  SoxSource(asio::any_io_executor ex, std::unique_ptr<core::ChildProcess> child, core::UniqueFd out,
+            core::UniqueFd err, std::string file, int rate, std::size_t chunk)
       : out_(std::move(ex), out.release()),
         child_(std::move(child)),
         err_(std::move(err)),
@@ -217,13 +105,14 @@ class SoxSource final : public AudioFileDecoder::Source {
     }
     if (pending_.size() >= chunk_) co_return take_front(pending_, chunk_);
     // End of output: only a clean exit makes the last samples good.
-    int status = co_await child_.wait_exit();
+    int status = co_await child_->wait_exit();
     if (status != 0) {
       done_ = true;
       std::string message = read_stderr(err_.get());
       if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && message.empty())
         message = "the sox program was not found";
-      throw std::runtime_error(fmt::format("sox could not decode '{}' ({}): {}", file_, describe_status(status),
+      throw std::runtime_error(fmt::format("sox could not decode '{}' ({}): {}", file_,
+                                           core::describe_wait_status(status),
                                            message.empty() ? "(no message on stderr)" : message));
     }
     done_ = true;
@@ -235,11 +124,11 @@ class SoxSource final : public AudioFileDecoder::Source {
     pending_.clear();
     boost::system::error_code ignored;
     out_.close(ignored);
-    child_.kill();
+    child_.reset();  // killed now, reaped off the loop
   }
 
   int sample_rate() const override { return rate_; }
-  int child_pid() const override { return child_.pid(); }
+  int child_pid() const override { return child_ && !child_->status() ? child_->pid() : -1; }
 
  private:
   // Raw little-endian int16; a split sample waits for its second byte.
@@ -259,8 +148,8 @@ class SoxSource final : public AudioFileDecoder::Source {
   }
 
   asio::posix::stream_descriptor out_;
-  Child child_;
-  UniqueFd err_;
+  std::unique_ptr<core::ChildProcess> child_;
+  core::UniqueFd err_;
   std::string file_;
   int rate_;
   std::size_t chunk_;
@@ -273,26 +162,25 @@ class SoxSource final : public AudioFileDecoder::Source {
 Task<std::unique_ptr<AudioFileDecoder::Source>> open_sox(const std::filesystem::path& path, asio::thread_pool& pool,
                                                          const AudioFileDecoderOptions& opts, std::size_t chunk) {
   const std::string file = path.string();
-  std::vector<std::string> args{opts.sox_program, "-q", "-V1", file, "-t", "raw", "-e", "signed-integer",
-                                "-b", "16", "-L", "-c", "1", "-r", std::to_string(opts.sample_rate), "-"};
-  UniqueFd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (in.get() < 0) throw_errno("open /dev/null");
-  UniqueFd err = stderr_file();
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
-  UniqueFd out_read(fds[0]), out_write(fds[1]);
-  // fork/exec can take milliseconds on a busy machine: not on the loop. The Child is
-  // built on the pool so the process is owned from the moment it exists.
-  Child child = co_await core::offload(pool, [&] {
+  core::ChildSpec spec;
+  spec.command = opts.sox_program;
+  // No SOX_OPTS passed on: it could change the output format we parse.
+  spec.args = {"-q", "-V1", file, "-t", "raw", "-e", "signed-integer", "-b", "16", "-L", "-c", "1", "-r",
+               std::to_string(opts.sample_rate), "-"};
+  core::UniqueFd err = stderr_file();
+  core::PipeFds out = core::make_pipe();
+  auto ex = co_await asio::this_coro::executor;
+  // Spawning can take milliseconds on a busy machine: not on the loop. The child is
+  // owned from the moment it exists (stdin is /dev/null).
+  auto child = co_await core::offload(pool, [&] {
     try {
-      return Child(spawn(args, in.get(), out_write.get(), err.get()), pool);
+      return std::make_unique<core::ChildProcess>(ex, spec, core::ChildStdio{-1, out.write.get(), err.get()});
     } catch (const std::exception& e) {
       throw std::runtime_error(fmt::format("cannot decode '{}': {}", file, e.what()));
     }
   });
-  out_write.reset();  // EOF on our end once the child exits
-  auto ex = co_await asio::this_coro::executor;
-  co_return std::make_unique<SoxSource>(std::move(ex), std::move(child), std::move(out_read), std::move(err), file,
+  out.write.reset();  // EOF on our end once the child exits
+  co_return std::make_unique<SoxSource>(std::move(ex), std::move(child), std::move(out.read), std::move(err), file,
                                         opts.sample_rate, chunk);
 }
 

@@ -2,10 +2,10 @@
 // Music files -> 16-bit mono PCM at a chosen rate, pulled chunk by chunk.
 //
 // MP3, WAV, FLAC, Ogg Vorbis and whatever else the installed sox reads are decoded by
-// a `sox` child process whose stdout is read asynchronously. Ogg Opus, which Debian's
-// sox cannot read, is demuxed and decoded in-process with libopus. Spawning, waiting
-// for the child, file reads and Opus decoding run on the worker pool; the loop only
-// moves bytes.
+// a `sox` child process (core::ChildProcess) whose stdout is read asynchronously. Ogg
+// Opus, which Debian's sox cannot read, is demuxed and decoded in-process with libopus.
+// Spawning, file reads and Opus decoding run on the worker pool; the child's exit is
+// awaited on a pidfd; the loop only moves bytes.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -36,7 +36,7 @@ class AudioFileDecoder {
                                                                        AudioFileDecoderOptions opts = {});
 
   explicit AudioFileDecoder(std::unique_ptr<Source> source);
-  // Kills a sox child that still runs; it is reaped on the pool (no zombie).
+  // Kills a sox child that still runs; it is reaped off the loop (no zombie).
   ~AudioFileDecoder();
   AudioFileDecoder(const AudioFileDecoder&) = delete;
   AudioFileDecoder& operator=(const AudioFileDecoder&) = delete;

@@ -68,4 +68,13 @@ void OpusDecoder::reset() {
   last_frame_samples_ = 0;
 }
 
+std::optional<std::chrono::microseconds> opus_packet_duration(std::string_view packet) {
+  if (packet.empty() || packet.size() > 65536) return std::nullopt;
+  // At 48 kHz every frame size is a whole number of samples.
+  int samples = opus_packet_get_nb_samples(reinterpret_cast<const unsigned char*>(packet.data()),
+                                           static_cast<opus_int32>(packet.size()), 48000);
+  if (samples <= 0 || samples > 48 * 120) return std::nullopt;
+  return std::chrono::microseconds(static_cast<long long>(samples) * 1000 / 48);
+}
+
 }  // namespace xz::audio

@@ -1,6 +1,7 @@
 #pragma once
 // Opus packet -> 16-bit PCM, one decoder per stream (the uplink of one device).
 // Cheap (~35 us per 60 ms frame at 16 kHz), so it may run on the session's loop.
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -40,5 +41,9 @@ class OpusDecoder {
   int channels_;
   int last_frame_samples_ = 0;  // per channel; 0 = no packet decoded yet
 };
+
+// The audio one packet carries, read from its header without decoding (RFC 6716 3.1):
+// 2.5 to 120 ms. std::nullopt for an empty or malformed packet.
+std::optional<std::chrono::microseconds> opus_packet_duration(std::string_view packet);
 
 }  // namespace xz::audio

@@ -3,7 +3,9 @@
 #include <cmath>
 #include <optional>
 
+#include "core/ip_ranges.h"
 #include "core/log.h"
+#include "core/web_origin.h"
 
 namespace xz::core {
 
@@ -49,10 +51,21 @@ const std::vector<Rule>& rules() {
       {"server.io_threads", Kind::Int, 0, 256},
       {"server.workers", Kind::Int, 0, 256},
       {"server.max_ws_message_bytes", Kind::Int, 1024, 16 * 1024 * 1024},
-      {"server.max_http_body_bytes", Kind::Int, 1024, 64 * 1024 * 1024},
+      {"server.max_http_body_bytes", Kind::Int, 0, 64 * 1024 * 1024},
+      {"server.max_ota_body_bytes", Kind::Int, 1024, 64 * 1024 * 1024},
+      {"server.max_admin_body_bytes", Kind::Int, 1024, 64 * 1024 * 1024},
+      {"server.max_vision_body_bytes", Kind::Int, 1024, 256 * 1024 * 1024},
+      {"server.http_body_timeout_seconds", Kind::Number, 0.1, 3600},
       {"server.hello_timeout_seconds", Kind::Number, 0.1, 3600},
       {"server.handshake_timeout_seconds", Kind::Number, 0.1, 3600},
+      {"server.allowed_origins", Kind::StringList},
+      {"server.trusted_proxies", Kind::StringList},
+      {"server.connections", Kind::Map},
+      {"server.connections.max_total", Kind::Int, 0},
+      {"server.connections.max_per_ip", Kind::Int, 0},
+      {"server.connections.per_ip_exempt", Kind::StringList},
       {"server.shutdown_grace_seconds", Kind::Number, 0, 600},
+      {"server.shutdown_memory_seconds", Kind::Number, 0, 600},
       {"log", Kind::Map},
       {"log.log_level", Kind::LogLevel},
       {"log.log_dir", Kind::String},
@@ -65,6 +78,12 @@ const std::vector<Rule>& rules() {
       {"close_connection_after_goodbye_seconds", Kind::Number, 0},
       {"tool_call_timeout", Kind::Number, 0.1},
       {"max_tool_rounds", Kind::Int, 0, 20},
+      {"max_tool_calls_per_round", Kind::Int, 1, 128},
+      {"tool_limit_response", Kind::String},
+      {"max_turns_per_minute", Kind::Int, 1, 6000},
+      {"max_device_tools", Kind::Int, 0, 1000},
+      {"max_device_tool_bytes", Kind::Int, 256, 1024 * 1024},
+      {"max_iot_things", Kind::Int, 0, 1000},
       {"enable_greeting", Kind::Bool},
       {"enable_wakeup_words_response_cache", Kind::Bool},
       {"enable_websocket_ping", Kind::Bool},
@@ -73,6 +92,9 @@ const std::vector<Rule>& rules() {
       {"asr_pre_roll_ms", Kind::Int, 0, 5000},
       {"min_utterance_ms", Kind::Int, 0, 10000},
       {"max_utterance_ms", Kind::Int, 1000, 600000},
+      {"max_queued_listen_messages", Kind::Int, 1, 1000},
+      {"uplink_max_speed", Kind::Number, 1, 100},
+      {"uplink_speed_window_ms", Kind::Int, 100, 60000},
       {"opus_complexity", Kind::Int, 0, 10},
       {"opus_bitrate", Kind::Int, 6000, 510000},
       {"audio_prebuffer_frames", Kind::Int, 1, 30},
@@ -173,6 +195,30 @@ void check(const Rule& r, const Json& v, std::vector<std::string>& out) {
   }
 }
 
+// Checks of values beyond their type: each entry of a list, a secret's strength.
+void check_values(const Json& root, std::vector<std::string>& out) {
+  auto each_string = [&](const char* path, auto problem) {
+    const Json* list = find(root, path);
+    if (!list || !list->is_array()) return;
+    for (const auto& e : *list)
+      if (e.is_string())
+        if (auto why = problem(e.template get<std::string>())) out.push_back(std::string(path) + ": " + *why);
+  };
+  each_string("server.allowed_origins", [](const std::string& e) { return allowed_origin_problem(e); });
+  each_string("server.trusted_proxies", [](const std::string& e) { return ip_range_problem(e); });
+  each_string("server.connections.per_ip_exempt", [](const std::string& e) { return ip_range_problem(e); });
+
+  // A short admin token can be guessed: the admin API binds devices and speaks through them.
+  const Json* admin = find(root, "server.admin_token");
+  if (admin && admin->is_string()) {
+    const std::size_t n = admin->get<std::string>().size();
+    if (n > 0 && n < kMinAdminTokenChars)
+      out.push_back("server.admin_token: too short (" + std::to_string(n) + " characters; at least " +
+                    std::to_string(kMinAdminTokenChars) +
+                    " are required, e.g. the output of `openssl rand -hex 32`), or empty to turn the admin API off");
+  }
+}
+
 const char* kProviderKinds[] = {"VAD", "ASR", "LLM", "VLLM", "TTS", "Memory", "Intent"};
 const char* kRequiredKinds[] = {"VAD", "ASR", "LLM", "TTS"};
 
@@ -202,6 +248,7 @@ std::vector<std::string> validate_config(const Json& root, const KnownProviderTy
     if (!v || v->is_null()) continue;
     check(r, *v, out);
   }
+  check_values(root, out);
 
   const Json* selected = find(root, "selected_module");
   if (!selected || !selected->is_object()) {

@@ -1,6 +1,7 @@
 #pragma once
 // Start-up validation of the merged configuration: every problem names its key path
 // and the reason, e.g. "server.port: expected an integer 1-65535, got \"abc\"".
+#include <cstddef>
 #include <map>
 #include <set>
 #include <string>
@@ -13,6 +14,9 @@ namespace xz::core {
 // Provider kinds whose selected entry must exist ("VAD", "ASR", ...), mapped to the
 // engine types this build supports. An empty set means "any type is accepted".
 using KnownProviderTypes = std::map<std::string, std::set<std::string>>;
+
+// server.admin_token, when set, has at least this many characters.
+inline constexpr std::size_t kMinAdminTokenChars = 32;
 
 std::vector<std::string> validate_config(const nlohmann::json& root,
                                          const KnownProviderTypes& known = {});

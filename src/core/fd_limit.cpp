@@ -54,6 +54,19 @@ FdLimit raise_fd_limit() {
   return out;
 }
 
+FdLimit current_fd_limit() {
+  FdLimit out;
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    out.error = fmt::format("getrlimit(RLIMIT_NOFILE) failed: {}", std::strerror(errno));
+  } else {
+    out.hard = rl.rlim_max == RLIM_INFINITY ? nr_open() : rl.rlim_max;
+    out.soft_before = out.soft = rl.rlim_cur == RLIM_INFINITY ? out.hard : rl.rlim_cur;
+  }
+  out.open = count_open_fds();
+  return out;
+}
+
 std::uint64_t connection_capacity(const FdLimit& limit, std::uint64_t reserve) {
   const std::uint64_t used = limit.open + reserve;
   return limit.soft > used ? limit.soft - used : 0;

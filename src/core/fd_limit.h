@@ -19,6 +19,8 @@ struct FdLimit {
 // unlimited) and reports the numbers. Never throws: a failure is described in `error`
 // and leaves the limit as it was.
 FdLimit raise_fd_limit();
+// The numbers as they are now, without raising anything.
+FdLimit current_fd_limit();
 
 // Connections that still fit: the soft limit minus the descriptors open now and a
 // reserve for logs, the database, listeners and provider connections.

@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "http/ota_cors.h"
 #include "http/ota_request.h"
+#include "session/identity.h"
 #include "store/store.h"
 
 namespace xz::http {
@@ -11,6 +12,10 @@ boost::asio::awaitable<std::optional<store::ActivationCode>> activation_for(cons
                                                                             const store::DeviceRecord& device,
                                                                             std::int64_t now_s) {
   if (!ctx.settings.activation_enabled || device.activation == store::ActivationState::bound) co_return std::nullopt;
+  // server.auth.allowed_devices are trusted by name: they need no binding either.
+  const std::string key = session::normalize_device_id(device.device_id);
+  for (const auto& allowed : ctx.settings.allowed_devices)
+    if (session::normalize_device_id(allowed) == key) co_return std::nullopt;
   co_return co_await ctx.store.activation_code_for(device.device_id, now_s, ctx.settings.activation_code_ttl_seconds);
 }
 
@@ -35,7 +40,8 @@ void add_activation_route(net::HttpRouter& router, std::shared_ptr<const OtaCont
         core::SessionLog(device_id, "").debug("activation poll: not bound yet");
         // 202 = "pending": the firmware polls again in 3 s.
         co_return net::HttpResponse::json(202, {{"success", false}, {"message", "waiting for the code to be bound"}});
-      }));
+      }),
+      {ctx->settings.max_body_bytes, {}});
   add_cors_preflight(router, path);
 }
 

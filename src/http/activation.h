@@ -16,8 +16,8 @@
 
 namespace xz::http {
 
-// The code the device must show, or nullopt when it may go on (activation off, or
-// the device is bound). Issues a code on first need and reuses it until it expires.
+// The code the device must show, or nullopt when it may go on (activation off, the
+// device is bound, or it is in server.auth.allowed_devices). Issues a code on first need and reuses it until it expires.
 boost::asio::awaitable<std::optional<store::ActivationCode>> activation_for(const OtaContext& ctx,
                                                                             const store::DeviceRecord& device,
                                                                             std::int64_t now_s);

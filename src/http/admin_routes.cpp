@@ -12,7 +12,6 @@ namespace xz::http {
 
 namespace {
 
-constexpr std::size_t kMaxAdminBody = 4096;
 constexpr std::size_t kMaxListed = 10000;
 
 nlohmann::json device_json(const store::DeviceRecord& d) {
@@ -31,6 +30,9 @@ nlohmann::json device_json(const store::DeviceRecord& d) {
 void add_admin_routes(net::HttpRouter& router, AdminContext context) {
   if (context.token.empty()) return;
   auto ctx = std::make_shared<const AdminContext>(std::move(context));
+  // Checked on the header: a caller without the token never gets its body read.
+  net::RouteLimits limits{ctx->max_body_bytes,
+                          [ctx](const net::HttpRequest& req) { return refuse_unauthorized(ctx->token, req); }};
 
   router.add("GET", "/api/devices", [ctx](net::HttpRequest& req) -> boost::asio::awaitable<net::HttpResponse> {
     if (auto refusal = refuse_unauthorized(ctx->token, req)) co_return *refusal;
@@ -38,13 +40,13 @@ void add_admin_routes(net::HttpRouter& router, AdminContext context) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& d : devices) list.push_back(device_json(d));
     co_return net::HttpResponse::json(200, {{"devices", list}});
-  });
+  }, limits);
 
   router.add("POST", "/api/devices/bind", [ctx](net::HttpRequest& req) -> boost::asio::awaitable<net::HttpResponse> {
     if (auto refusal = refuse_unauthorized(ctx->token, req)) co_return *refusal;
     std::string code;
     try {
-      auto body = json_object_body(req, kMaxAdminBody);
+      auto body = json_object_body(req, ctx->max_body_bytes);
       auto it = body.find("code");
       if (it == body.end() || !it->is_string()) throw BadRequest(400, "body must be {\"code\":\"<6 digits>\"}");
       code = it->get<std::string>();
@@ -63,7 +65,7 @@ void add_admin_routes(net::HttpRouter& router, AdminContext context) {
         break;
     }
     co_return net::HttpResponse::error(404, "no device is waiting with activation code " + code);
-  });
+  }, limits);
 }
 
 }  // namespace xz::http

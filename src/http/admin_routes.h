@@ -5,6 +5,7 @@
 //   POST /api/devices/bind    {"code":"123456"} -> {"success":true,"device_id":...}
 //                             404 unknown code, 410 expired code
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -19,6 +20,7 @@ namespace xz::http {
 struct AdminContext {
   store::Store& store;
   std::string token;  // empty = no routes at all (404)
+  std::size_t max_body_bytes = 64 * 1024;  // server.max_admin_body_bytes; larger: 413, unread
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };
 

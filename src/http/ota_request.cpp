@@ -3,6 +3,7 @@
 #include <initializer_list>
 
 #include "protocol/json_text.h"
+#include "session/identity.h"
 
 namespace xz::http {
 
@@ -51,10 +52,7 @@ std::string required_device_id(const net::HttpRequest& req) {
 std::string client_id_or(const net::HttpRequest& req, const std::string& fallback) {
   std::string id = req.header_or_query("Client-Id");
   if (id.empty()) return fallback;
-  if (id.size() > 128) throw BadRequest(400, "Client-Id is longer than 128 characters");
-  for (char c : id)
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
-      throw BadRequest(400, "Client-Id may contain only printable ASCII without spaces");
+  if (auto why = session::client_id_problem(id)) throw BadRequest(400, *why);
   return id;
 }
 

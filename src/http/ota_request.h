@@ -32,7 +32,8 @@ struct OtaDeviceReport {
 
 // Device-Id header (or query parameter): 1-64 of [A-Za-z0-9:_.-]. Throws BadRequest.
 std::string required_device_id(const net::HttpRequest& req);
-// Client-Id, else `fallback`; at most 128 printable ASCII characters. Throws BadRequest.
+// Client-Id, else `fallback`; at most 128 printable ASCII characters, no spaces or '|'
+// (session::client_id_problem). Throws BadRequest.
 std::string client_id_or(const net::HttpRequest& req, const std::string& fallback);
 // The body as a JSON object; an empty body is {}. Throws BadRequest (413 above
 // max_bytes, 400 for anything that is not a JSON object).

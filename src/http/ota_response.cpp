@@ -41,8 +41,9 @@ nlohmann::json build_ota_response(const OtaSettings& s, const OtaDeviceReport& d
     // Echoing the device's own version means "no upgrade". "0.0.0" is never newer.
     out["firmware"] = {{"version", dev.firmware_version.empty() ? "0.0.0" : dev.firmware_version}, {"url", ""}};
   }
+  // A device that must activate gets no token: it may not talk before it is bound.
   out["websocket"] = {{"url", s.websocket_url},
-                      {"token", websocket_token_for(s, dev, now_ms / 1000)},
+                      {"token", activation ? std::string() : websocket_token_for(s, dev, now_ms / 1000)},
                       {"version", s.websocket_version}};
   if (!s.mqtt_endpoint.empty()) {
     auto cred = protocol::make_mqtt_credentials(s.mqtt_signature_key, dev.board, dev.device_id,

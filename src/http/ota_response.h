@@ -24,7 +24,7 @@ std::string websocket_token_for(const OtaSettings& s, const OtaDeviceReport& dev
 
 // server_time, firmware (always; the device's own version unless `firmware` offers
 // a newer one), websocket, mqtt (only when an MQTT gateway is configured) and
-// activation (only when `activation` is given).
+// activation (only when `activation` is given; the websocket token is then empty).
 nlohmann::json build_ota_response(const OtaSettings& s, const OtaDeviceReport& dev, std::int64_t now_ms,
                                   const std::optional<FirmwareOffer>& firmware,
                                   const std::optional<store::ActivationCode>& activation);

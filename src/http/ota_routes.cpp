@@ -105,9 +105,11 @@ void add_ota_routes(net::HttpRouter& router, OtaContext ctx) {
                co_return net::HttpResponse::text(
                    200, "OTA接口运行正常，向设备发送的websocket地址是：" + svc->ctx.settings.websocket_url);
              }));
-  router.add("POST", kOtaPath, with_cors([svc](net::HttpRequest& req) -> boost::asio::awaitable<net::HttpResponse> {
+  router.add("POST", kOtaPath,
+             with_cors([svc](net::HttpRequest& req) -> boost::asio::awaitable<net::HttpResponse> {
                co_return co_await handle_check(*svc, req);
-             }));
+             }),
+             {svc->ctx.settings.max_body_bytes, {}});
   add_cors_preflight(router, kOtaPath);
 
   // Shares the context (and its Store reference) with the check above.

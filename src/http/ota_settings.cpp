@@ -79,6 +79,7 @@ OtaSettings ota_settings_from_config(const core::Config& cfg, std::string auth_k
 
   s.download_base_url = url_base(cfg.str("server.vision_explain"));
   s.fallback_base_url = "http://" + lan_ip + ":" + std::to_string(http_port);
+  s.max_body_bytes = cfg.get<std::size_t>("server.max_ota_body_bytes", s.max_body_bytes);
   return s;
 }
 

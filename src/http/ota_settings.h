@@ -35,6 +35,7 @@ struct OtaSettings {
   std::string download_base_url;
   // Used when the request has no Host header.
   std::string fallback_base_url = "http://127.0.0.1:8003";
+  // OTA check and activation poll bodies (server.max_ota_body_bytes); larger: 413, unread.
   std::size_t max_body_bytes = 64 * 1024;
 };
 

@@ -15,7 +15,6 @@ namespace xz::http {
 
 namespace {
 
-constexpr std::size_t kMaxPushBody = 16 * 1024;
 constexpr std::size_t kMaxSpeakChars = 2000;
 
 using Json = nlohmann::json;
@@ -64,7 +63,7 @@ Task speak(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
   const std::string id = session::normalize_device_id(req.params["id"]);
   std::string text;
   try {
-    auto body = json_object_body(req, kMaxPushBody);
+    auto body = json_object_body(req, ctx->max_body_bytes);
     auto it = body.find("text");
     if (it == body.end() || !it->is_string() || it->get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos)
       throw BadRequest(400, "body must be {\"text\":\"<what the device should say>\"}");
@@ -92,7 +91,7 @@ Task call_tool(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
   std::string name;
   Json arguments = Json::object();
   try {
-    auto body = json_object_body(req, kMaxPushBody);
+    auto body = json_object_body(req, ctx->max_body_bytes);
     auto n = body.find("name");
     if (n == body.end() || !n->is_string() || n->get<std::string>().empty())
       throw BadRequest(400, "body must be {\"name\":\"<device tool>\",\"arguments\":{...}}");
@@ -121,9 +120,12 @@ Task call_tool(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
 void add_push_routes(net::HttpRouter& router, PushContext context) {
   if (context.token.empty()) return;
   auto ctx = std::make_shared<const PushContext>(std::move(context));
-  router.add("GET", "/api/devices/online", [ctx](net::HttpRequest& req) { return list_online(ctx, req); });
-  router.add("POST", "/api/devices/{id}/speak", [ctx](net::HttpRequest& req) { return speak(ctx, req); });
-  router.add("POST", "/api/devices/{id}/mcp", [ctx](net::HttpRequest& req) { return call_tool(ctx, req); });
+  // Checked on the header: a caller without the token never gets its body read.
+  net::RouteLimits limits{ctx->max_body_bytes,
+                          [ctx](const net::HttpRequest& req) { return refuse_unauthorized(ctx->token, req); }};
+  router.add("GET", "/api/devices/online", [ctx](net::HttpRequest& req) { return list_online(ctx, req); }, limits);
+  router.add("POST", "/api/devices/{id}/speak", [ctx](net::HttpRequest& req) { return speak(ctx, req); }, limits);
+  router.add("POST", "/api/devices/{id}/mcp", [ctx](net::HttpRequest& req) { return call_tool(ctx, req); }, limits);
 }
 
 }  // namespace xz::http

@@ -6,6 +6,7 @@
 //   POST /api/devices/{id}/mcp      {"name":"self.audio_speaker.set_volume","arguments":{...}}
 //                                   -> {"success":true|false,"result":...} the tool's answer
 // A device that is not connected gets 404 with the reason.
+#include <cstddef>
 #include <string>
 
 #include "net/http_types.h"
@@ -19,6 +20,7 @@ namespace xz::http {
 struct PushContext {
   session::SessionRegistry& registry;
   std::string token;  // empty = no routes at all (404)
+  std::size_t max_body_bytes = 64 * 1024;  // server.max_admin_body_bytes; larger: 413, unread
 };
 
 void add_push_routes(net::HttpRouter& router, PushContext ctx);

@@ -118,9 +118,22 @@ void add_vision_routes(net::HttpRouter& router, VisionContext ctx) {
                co_return net::HttpResponse::text(
                    200, "MCP Vision 接口运行正常，视觉解释接口地址是：" + svc->ctx.settings.explain_url);
              }));
-  router.add("POST", kVisionPath, with_cors([svc](net::HttpRequest& req) -> boost::asio::awaitable<net::HttpResponse> {
+  // The token is checked on the header: an upload without one is refused unread.
+  net::RouteLimits limits{svc->ctx.settings.max_body_bytes,
+                          [svc](const net::HttpRequest& req) -> std::optional<net::HttpResponse> {
+                            auto why = auth_failure(svc->ctx, req);
+                            if (!why) return std::nullopt;
+                            core::SessionLog(req.header("Device-Id"), "vision")
+                                .warn("vision request from {} refused: {}", req.remote_ip, *why);
+                            auto refusal = net::HttpResponse::error(401, *why);
+                            add_cors_headers(refusal);
+                            return refusal;
+                          }};
+  router.add("POST", kVisionPath,
+             with_cors([svc](net::HttpRequest& req) -> boost::asio::awaitable<net::HttpResponse> {
                co_return co_await handle_explain(*svc, req);
-             }));
+             }),
+             limits);
   add_cors_preflight(router, kVisionPath);
 }
 

@@ -21,6 +21,7 @@ VisionSettings vision_settings_from_config(const core::Config& cfg, const std::s
   s.max_concurrent = static_cast<std::size_t>(std::max(1LL, concurrent));
   long long lifetime = cfg.get<long long>("server.vision_token_lifetime_seconds", s.token_lifetime.count());
   s.token_lifetime = std::chrono::seconds(std::max(60LL, lifetime));
+  s.max_body_bytes = cfg.get<std::size_t>("server.max_vision_body_bytes", s.max_body_bytes);
   return s;
 }
 

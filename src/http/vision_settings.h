@@ -20,6 +20,8 @@ struct VisionSettings {
   // `Client-Id: web_test_client` skips the token check (the reference's browser test page).
   bool allow_test_client = false;
   std::size_t max_image_bytes = 5 * 1024 * 1024;
+  // The whole upload: the image and the multipart form around it (server.max_vision_body_bytes).
+  std::size_t max_body_bytes = 5 * 1024 * 1024 + 64 * 1024;
   // VLLM requests in flight at once; more are answered 503 at once.
   std::size_t max_concurrent = 16;
   std::chrono::seconds token_lifetime{3600};
@@ -30,7 +32,8 @@ struct VisionSettings {
 std::string vision_explain_url(const std::string& configured, const std::string& lan_ip, int http_port);
 
 // Reads server.vision_explain, server.http_port, server.vision_allow_test_client,
-// server.vision_max_concurrent and server.vision_token_lifetime_seconds.
+// server.vision_max_concurrent, server.vision_token_lifetime_seconds and
+// server.max_vision_body_bytes.
 // `lan_ip` comes from detect_lan_ip() (http/ota_settings.h).
 VisionSettings vision_settings_from_config(const core::Config& cfg, const std::string& lan_ip);
 

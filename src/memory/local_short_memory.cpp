@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -27,6 +28,7 @@
 namespace xz::memory {
 
 namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
 using providers::ChatMessage;
 
 namespace {
@@ -62,7 +64,10 @@ struct LocalShortMemory::Impl {
         saved(m.counter("xiaozhi_memory_summaries_total", "Memory summaries by outcome", "result=\"saved\"")),
         failed(m.counter("xiaozhi_memory_summaries_total", "Memory summaries by outcome", "result=\"failed\"")),
         dropped(m.counter("xiaozhi_memory_summaries_total", "Memory summaries by outcome", "result=\"dropped\"")),
-        skipped(m.counter("xiaozhi_memory_summaries_total", "Memory summaries by outcome", "result=\"skipped\"")) {}
+        skipped(m.counter("xiaozhi_memory_summaries_total", "Memory summaries by outcome", "result=\"skipped\"")),
+        abandoned_count(
+            m.counter("xiaozhi_memory_summaries_total", "Memory summaries by outcome", "result=\"abandoned\"")),
+        abandon(strand) {}
 
   bool idle() {
     std::lock_guard lk(mu);
@@ -82,8 +87,11 @@ struct LocalShortMemory::Impl {
   asio::strand<asio::any_io_executor> strand;
   core::Metrics own_metrics;  // when the server passes none
   core::Metrics& m;
-  core::Counter &saved, &failed, &dropped, &skipped;
+  core::Counter &saved, &failed, &dropped, &skipped, &abandoned_count;
   std::atomic<bool> closed{false};  // the owner is gone: start nothing new
+  // drain()'s deadline came: in-flight summaries stop (their LLM calls are cancelled).
+  std::atomic<bool> abandoned{false};
+  core::Event abandon;  // on the strand
 
   std::mutex mu;  // guards the queue below, filled from any loop
   std::map<std::string, std::deque<std::vector<ChatMessage>>> pending;  // per device, oldest first
@@ -127,8 +135,9 @@ asio::awaitable<void> summarise(std::shared_ptr<Impl> self, std::string device_i
     };
     auto chat = d.llm.chat(std::move(request), std::move(sink));
     core::Clock::duration limit = d.s.timeout;
-    bool done = co_await core::with_timeout(std::move(chat), limit);
-    if (!done)
+    auto outcome = co_await (std::move(chat) || core::sleep_for(limit) || d.abandon.wait());
+    if (outcome.index() == 2) throw std::runtime_error("given up at the shutdown deadline");
+    if (outcome.index() == 1)
       throw std::runtime_error("the LLM did not finish within " + std::to_string(d.s.timeout.count() / 1000) + " s");
 
     std::string text = clean_summary(answer, d.s.max_chars);
@@ -143,9 +152,49 @@ asio::awaitable<void> summarise(std::shared_ptr<Impl> self, std::string device_i
     d.saved.inc();
     spdlog::info("[dev={}] memory updated ({} characters)", device_id, utf8_length(text));
   } catch (const std::exception& e) {
-    d.failed.inc();
-    spdlog::warn("[dev={}] memory not updated, the previous memory is kept: {}", device_id, e.what());
+    if (!d.abandoned) {  // else drain() has counted and logged it
+      d.failed.inc();
+      spdlog::warn("[dev={}] memory not updated, the previous memory is kept: {}", device_id, e.what());
+    }
   }
+}
+
+// drain()'s deadline: nothing more is summarised. Says what is left, on the strand.
+void abandon(Impl& d) {
+  std::size_t dialogues = 0;
+  std::vector<std::string> devices;
+  {
+    std::lock_guard lk(d.mu);
+    dialogues = d.queued + d.active.size();  // queued, and one in flight per active device
+    devices.assign(d.active.begin(), d.active.end());
+    for (const auto& [device, queue] : d.pending)
+      if (!queue.empty() && !d.active.contains(device)) devices.push_back(device);
+  }
+  d.abandoned = true;
+  d.closed = true;
+  d.abandoned_count.inc(dialogues);
+  std::string shown;
+  for (std::size_t i = 0; i < devices.size() && i < 10; ++i) shown += (i ? ", " : "") + devices[i];
+  if (devices.size() > 10) shown += fmt::format(" and {} more", devices.size() - 10);
+  spdlog::warn("memory: shutdown deadline reached; {} dialogue(s) of {} device(s) not summarised (their turns are "
+               "in the chat history): {}",
+               dialogues, devices.size(), shown);
+  d.abandon.set();
+}
+
+// On the strand: true once nothing is queued or in flight, false at `until`.
+asio::awaitable<bool> wait_idle(std::shared_ptr<Impl> self, core::Clock::time_point until) {
+  while (!self->idle()) {
+    const auto now = core::Clock::now();
+    if (now >= until) co_return false;
+    auto ev = std::make_shared<core::Event>(self->strand);
+    self->waiters.push_back(ev);
+    if (until == core::Clock::time_point::max())
+      co_await ev->wait();
+    else
+      co_await core::with_timeout(ev->wait(), until - now);
+  }
+  co_return true;
 }
 
 // Works through one device's queue, then takes the next waiting device.
@@ -255,15 +304,15 @@ void LocalShortMemory::remember(std::string device_id, std::vector<ChatMessage> 
   }
 }
 
-asio::awaitable<void> LocalShortMemory::drain() {
+asio::awaitable<void> LocalShortMemory::drain(core::Clock::time_point deadline) {
   auto self = impl_;
   auto ex = self->strand;
-  auto wait = [self]() -> asio::awaitable<void> {
-    while (!self->idle()) {
-      auto ev = std::make_shared<core::Event>(self->strand);
-      self->waiters.push_back(ev);
-      co_await ev->wait();
-    }
+  auto wait = [self, deadline]() -> asio::awaitable<void> {
+    if (co_await wait_idle(self, deadline)) co_return;
+    abandon(*self);
+    // The workers end at once now (no LLM call left, nothing saved): let them unwind
+    // before the owner closes the store.
+    co_await wait_idle(self, core::Clock::now() + std::chrono::milliseconds(500));
   };
   // Not cancellable: asio 1.81 can terminate when a co_spawn is cancelled before it starts.
   co_await asio::co_spawn(ex, std::move(wait),
@@ -272,7 +321,7 @@ asio::awaitable<void> LocalShortMemory::drain() {
 
 MemoryStats LocalShortMemory::stats() const {
   const auto& d = *impl_;
-  return {d.saved.value(), d.failed.value(), d.dropped.value(), d.skipped.value()};
+  return {d.saved.value(), d.failed.value(), d.dropped.value(), d.skipped.value(), d.abandoned_count.value()};
 }
 
 }  // namespace xz::memory

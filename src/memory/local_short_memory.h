@@ -43,7 +43,8 @@ class LocalShortMemory : public Memory {
 
   boost::asio::awaitable<std::string> recall(std::string device_id) override;
   void remember(std::string device_id, std::vector<providers::ChatMessage> dialogue) override;
-  boost::asio::awaitable<void> drain() override;
+  boost::asio::awaitable<void> drain(std::chrono::steady_clock::time_point deadline) override;
+  bool summarises() const override { return true; }
   MemoryStats stats() const override;
 
   struct Impl;

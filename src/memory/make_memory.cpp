@@ -20,7 +20,7 @@ class NoMemory : public Memory {
  public:
   boost::asio::awaitable<std::string> recall(std::string) override { co_return std::string(); }
   void remember(std::string, std::vector<providers::ChatMessage>) override {}
-  boost::asio::awaitable<void> drain() override { co_return; }
+  boost::asio::awaitable<void> drain(std::chrono::steady_clock::time_point) override { co_return; }
 };
 
 double number_at(const nlohmann::json& entry, const std::string& path, const char* key, double fallback, double min,

@@ -1,6 +1,7 @@
 #pragma once
 // What the assistant remembers about a device between sessions (selected_module.Memory).
 // One Memory per server, shared by all sessions; all methods are called on event loops.
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -29,6 +30,7 @@ struct MemoryStats {
   std::uint64_t failed = 0;   // summaries that failed (the old memory was kept; logged)
   std::uint64_t dropped = 0;  // dialogues not queued because the queue was full (logged)
   std::uint64_t skipped = 0;  // dialogues without anything the user said
+  std::uint64_t abandoned = 0;  // queued or in flight when drain()'s deadline came (logged)
 };
 
 class Memory {
@@ -39,8 +41,13 @@ class Memory {
   // The session ended: queue summarising its dialogue (system messages excluded) into the
   // device's memory. Never blocks, never throws; the queue is bounded (when full, log + count the drop).
   virtual void remember(std::string device_id, std::vector<providers::ChatMessage> dialogue) = 0;
-  // Graceful shutdown: completes when every queued summary is written (or failed and logged).
-  virtual boost::asio::awaitable<void> drain() = 0;
+  // Graceful shutdown: completes when every queued summary is written (or failed and
+  // logged), or at `deadline`: then what is queued or in flight is given up (LLM calls
+  // cancelled), logged and counted; nothing is summarised after that. The dialogues'
+  // turns are in the chat history either way.
+  virtual boost::asio::awaitable<void> drain(std::chrono::steady_clock::time_point deadline) = 0;
+  // Whether sessions' ends cause work (an LLM call each) that shutdown should leave time for.
+  virtual bool summarises() const { return false; }
   virtual MemoryStats stats() const { return {}; }
 };
 

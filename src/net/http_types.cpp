@@ -112,8 +112,20 @@ HttpResponse HttpResponse::error(int status, std::string_view message) {
   return json(status, {{"success", false}, {"message", message}});
 }
 
-void HttpRouter::add(std::string method, std::string pattern, HttpHandler handler) {
-  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(handler)});
+void HttpRouter::add(std::string method, std::string pattern, HttpHandler handler, RouteLimits limits) {
+  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(handler), std::move(limits)});
+}
+
+const RouteLimits& HttpRouter::limits_for(const HttpRequest& req) const {
+  std::map<std::string, std::string> params;
+  bool path_known = false;
+  if (const Route* r = match(req, params, path_known)) return r->limits;
+  if (fallback_ && !(path_known && req.method == "OPTIONS" && cors_methods_)) return fallback_limits_;
+  return default_limits_;
+}
+
+void HttpRouter::add_default_headers(HttpResponse& resp) const {
+  for (const auto& h : default_headers_) resp.headers.push_back(h);
 }
 
 void HttpRouter::add_default_header(std::string name, std::string value) {
@@ -166,7 +178,7 @@ boost::asio::awaitable<HttpResponse> HttpRouter::dispatch(HttpRequest& req) cons
   } else {
     resp = HttpResponse::error(404, "not found");
   }
-  for (const auto& h : default_headers_) resp.headers.push_back(h);
+  add_default_headers(resp);
   co_return resp;
 }
 

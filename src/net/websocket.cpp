@@ -60,6 +60,7 @@ struct WebSocket::Impl {
         max_message_bytes(o.max_message_bytes),
         max_queued_bytes(o.max_queued_bytes),
         close_flush_timeout(o.close_flush_timeout),
+        connection_slot(std::move(o.connection_slot)),
         client(o.role == WsRole::client) {}
 
   // The bare socket (devices, ws:// clients) or TLS over one (wss:// clients).
@@ -82,9 +83,17 @@ struct WebSocket::Impl {
   struct Out {
     ws::EncodedHeader header;
     std::string payload;
+    std::size_t bytes() const { return header.size + payload.size(); }
   };
   core::LazyDeque<Out> queue;
+  // Every frame's bytes, headers and control frames included: all count against
+  // max_queued_bytes.
   std::size_t queued_bytes = 0;
+  // The answer to the latest ping, not yet handed to the writer. One at most: a newer
+  // ping replaces its payload (RFC 6455 5.5.3), so a ping flood from a peer that does
+  // not read holds one small frame, never a growing queue of pongs. A pointer: an idle
+  // connection pays 8 bytes for it.
+  std::unique_ptr<std::string> pending_pong;
 
   std::string remote_ip;
   std::string close_reason;
@@ -92,6 +101,7 @@ struct WebSocket::Impl {
   std::size_t max_message_bytes;
   std::size_t max_queued_bytes;
   std::chrono::milliseconds close_flush_timeout;
+  std::shared_ptr<void> connection_slot;  // counts against the connection caps while open
   bool client;  // masks what it sends, expects unmasked frames
   bool writing = false;
   bool close_requested = false;  // a close frame follows the queued messages
@@ -115,17 +125,8 @@ constexpr std::size_t kMaxFramesPerWrite = 16;
 constexpr std::size_t kTlsReadBytes = 16 * 1024;  // one TLS record at most
 constexpr auto kTlsGoodbyeTimeout = std::chrono::seconds(2);
 
-void shut(WebSocket::Impl& s) {
-  s.closed = true;
-  beast::error_code ignored;
-  s.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  s.socket().close(ignored);
-  if (s.close_timer) s.close_timer->cancel();
-}
-
-// Appends a frame to the send queue. Control frames bypass the queue bound: they are
-// small, and a pong or close must not be what ends a connection.
-void push_frame(WebSocket::Impl& s, Opcode op, std::string payload) {
+// A frame ready for the send queue (masked when we are the client).
+WebSocket::Impl::Out make_frame(const WebSocket::Impl& s, Opcode op, std::string payload) {
   WebSocket::Impl::Out out;
   if (s.client) {
     ws::MaskKey key;
@@ -137,8 +138,37 @@ void push_frame(WebSocket::Impl& s, Opcode op, std::string payload) {
     out.header = ws::encode_frame_header(op, true, payload.size());
   }
   out.payload = std::move(payload);
-  s.queued_bytes += out.payload.size();
+  return out;
+}
+
+// Appends a frame to the send queue, past the bound: only the close frame is queued so
+// (it must go out for the close to be clean, and there is one per connection).
+void push_frame(WebSocket::Impl& s, Opcode op, std::string payload) {
+  auto out = make_frame(s, op, std::move(payload));
+  s.queued_bytes += out.bytes();
   s.queue.push_back(std::move(out));
+}
+
+// A pong's bytes on the wire: a 2-byte header (its payload is at most 125 bytes), plus
+// the mask key when we are the client.
+std::size_t pong_bytes(const WebSocket::Impl& s, const std::string& payload) {
+  return 2 + (s.client ? 4 : 0) + payload.size();
+}
+
+void drop_pending_pong(WebSocket::Impl& s) {
+  if (!s.pending_pong) return;
+  s.queued_bytes -= pong_bytes(s, *s.pending_pong);
+  s.pending_pong.reset();
+}
+
+void shut(WebSocket::Impl& s) {
+  s.closed = true;
+  drop_pending_pong(s);
+  beast::error_code ignored;
+  s.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  s.socket().close(ignored);
+  s.connection_slot.reset();
+  if (s.close_timer) s.close_timer->cancel();
 }
 
 std::string close_payload(std::uint16_t code, std::string_view reason) {
@@ -186,6 +216,13 @@ asio::awaitable<void> write_loop(ImplPtr s) {
     if (s->fail_after_close && !s->close_sent) {
       s->queue.clear();  // the peer broke the protocol: its close frame goes out now
       s->queued_bytes = 0;
+      s->pending_pong.reset();
+    }
+    if (s->pending_pong && !s->close_sent) {
+      // Ahead of the data: the peer is waiting for it, and it is one small frame.
+      auto out = make_frame(*s, Opcode::pong, std::move(*s->pending_pong));
+      s->pending_pong.reset();
+      s->queue.push_front(std::move(out));  // its bytes were counted when it was set
     }
     if (s->queue.empty()) {
       if (!s->close_requested || s->close_sent) break;
@@ -210,7 +247,7 @@ asio::awaitable<void> write_loop(ImplPtr s) {
       ec = e;
     }
     for (std::size_t i = 0; i < frames && !s->queue.empty(); ++i) {
-      s->queued_bytes -= s->queue.front().payload.size();
+      s->queued_bytes -= s->queue.front().bytes();
       s->queue.pop_front();
     }
     if (ec) {
@@ -320,10 +357,20 @@ std::uint16_t close_code_of(std::string_view payload) {
 // Handles a complete control frame. True when reading goes on.
 bool on_control(const ImplPtr& s, Opcode op, std::string payload) {
   if (op == Opcode::ping) {
-    if (!s->close_requested && !s->closed) {
-      push_frame(*s, Opcode::pong, std::move(payload));
-      start_writer(s);
+    if (s->close_requested || s->closed) return true;
+    const std::size_t replaced = s->pending_pong ? pong_bytes(*s, *s->pending_pong) : 0;
+    const std::size_t added = pong_bytes(*s, payload);
+    if (s->queued_bytes - replaced + added > s->max_queued_bytes) {
+      spdlog::warn("websocket {}: peer is not reading ({} bytes queued); closing", s->remote_ip, s->queued_bytes);
+      shut(*s);  // the reader sees `closed` next
+      return true;
     }
+    s->queued_bytes = s->queued_bytes - replaced + added;
+    if (s->pending_pong)
+      *s->pending_pong = std::move(payload);
+    else
+      s->pending_pong = std::make_unique<std::string>(std::move(payload));
+    start_writer(s);
     return true;
   }
   if (op == Opcode::pong) return true;
@@ -481,12 +528,14 @@ asio::awaitable<std::optional<WsMessage>> read_message(ImplPtr s) {
 
 bool enqueue(const ImplPtr& s, Opcode op, std::string data) {
   if (s->closed || s->close_requested) return false;
-  if (s->queued_bytes + data.size() > s->max_queued_bytes) {
+  auto out = make_frame(*s, op, std::move(data));
+  if (s->queued_bytes + out.bytes() > s->max_queued_bytes) {
     spdlog::warn("websocket {}: peer is not reading ({} bytes queued); closing", s->remote_ip, s->queued_bytes);
     shut(*s);
     return false;
   }
-  push_frame(*s, op, std::move(data));
+  s->queued_bytes += out.bytes();
+  s->queue.push_back(std::move(out));
   start_writer(s);
   return true;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // One WebSocket connection (server or client side), used only on its own executor.
 // Sends are queued and written in order by one writer coroutine, so any stage of a
-// session can send without waiting; the queue is bounded, and a peer that stops
+// session can send without waiting; the queue is bounded (control frames count too,
+// and at most one pong waits: a newer ping replaces it), and a peer that stops
 // reading is disconnected instead of growing memory. Text messages are not checked for
 // UTF-8 here: the JSON parser rejects a bad one, which costs that message, not the
 // connection.
@@ -56,7 +57,7 @@ class WebSocket {
   // (then the connection is closed: the peer is not reading).
   bool send_text(std::string text);
   bool send_binary(std::string bytes);
-  // Bytes queued but not yet written.
+  // Bytes of the frames queued but not yet written (headers and control frames too).
   std::size_t queued_bytes() const;
 
   // Sends a close frame after the queued messages, then closes the socket.

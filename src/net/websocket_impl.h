@@ -23,6 +23,8 @@ struct WsAdoptOptions {
   std::size_t max_queued_bytes = 4 * 1024 * 1024;
   // From close() to the end of the connection at most, queued frames included.
   std::chrono::milliseconds close_flush_timeout{10000};
+  // The listener's connection-cap slot: released when the socket closes.
+  std::shared_ptr<void> connection_slot;
 };
 
 std::shared_ptr<WebSocket> adopt_websocket(boost::asio::ip::tcp::socket socket, WsAdoptOptions opts);

@@ -101,15 +101,18 @@ Conversation::Conversation(const session::ConversationContext& ctx, VoiceService
       ex_(ctx.executor),
       dialogue_(services.settings.dialogue_max_chars),
       registry_(ctx.log),
-      iot_([this](nlohmann::json commands) {
-        link_.send_text(protocol::make_iot_commands(session_id_, commands));
-      }),
+      iot_([this](nlohmann::json commands) { link_.send_text(protocol::make_iot_commands(session_id_, commands)); },
+           tools::IotLimits{services.settings.max_iot_things, services.settings.max_device_tools,
+                            services.settings.max_device_tool_bytes}),
       device_mcp_(ctx.executor, ctx.link, ctx.session_id,
                   DeviceMcpOptions{std::chrono::milliseconds(10000), services.settings.tool_call_timeout,
                                    services.device_capabilities ? services.device_capabilities(device_id_)
                                                                 : nlohmann::json::object(),
-                                   services.device_tool_lists},
-                  ctx.log) {
+                                   services.device_tool_lists, services.settings.max_device_tools,
+                                   services.settings.max_device_tool_bytes},
+                  ctx.log),
+      turn_budget_(services.settings.max_turns_per_minute / 60.0, services.settings.max_turns_per_minute,
+                   Clock::now()) {
   if (services.settings.intent != "nointent") connect_tool_sources();
 }
 
@@ -118,7 +121,14 @@ Listener& Conversation::listener() {
     listener_ = std::make_unique<Listener>(
         ex_, listener_settings(svc_), svc_.vad, svc_.asr, log_,
         ListenerEvents{[this] { on_speech_started(); }, [this](Utterance u) { on_utterance(std::move(u)); },
-                       [this](std::string) { svc_.metrics.asr_errors.inc(); }});
+                       [this](std::string) { svc_.metrics.asr_errors.inc(); },
+                       [this](ListenerDrop what) {
+                         switch (what) {
+                           case ListenerDrop::over_speed: svc_.metrics.uplink_dropped_over_speed.inc(); break;
+                           case ListenerDrop::overload: svc_.metrics.uplink_dropped_overload.inc(); break;
+                           case ListenerDrop::listen_message: svc_.metrics.listen_messages_dropped.inc(); break;
+                         }
+                       }});
   }
   return *listener_;
 }
@@ -204,9 +214,14 @@ void Conversation::on_mcp(const nlohmann::json& payload) { device_mcp_.on_messag
 void Conversation::on_iot(const protocol::IotMsg& msg) {
   if (!msg.descriptors.is_null()) {
     std::string error;
-    if (!iot_.add_descriptors(msg.descriptors, &error)) log_.warn("iot descriptors: {}", error);
-    if (svc_.settings.intent != "nointent") registry_.set_source(tools::ToolSource::iot, tools::share_tools(iot_.tools()));
-    log_.info("iot: {} tool(s) from the device's things", iot_.tools().size());
+    if (!iot_.add_descriptors(msg.descriptors, &error)) log_.warn("iot: {}", error);
+    auto tools = iot_.tools();
+    // Logged when the count changes: a device repeating its descriptors adds no lines.
+    if (tools.size() != iot_tools_logged_) {
+      iot_tools_logged_ = tools.size();
+      log_.info("iot: {} tool(s) from the device's {} thing(s)", tools.size(), iot_.thing_count());
+    }
+    if (svc_.settings.intent != "nointent") registry_.set_source(tools::ToolSource::iot, tools::share_tools(std::move(tools)));
   }
   if (!msg.states.is_null()) iot_.update_states(msg.states);
 }
@@ -232,9 +247,23 @@ void Conversation::on_speech_started() {
   if (turn_ && (mode_ == protocol::ListenMode::realtime || aec_)) cancel_turn("barge-in (voice onset)", true);
 }
 
+bool Conversation::admit_turn(std::string_view what) {
+  const auto now = Clock::now();
+  if (turn_budget_.take(1, now)) return true;
+  svc_.metrics.turns_refused.inc();
+  // Logged at the first refusal, then at most every 10 s: the device is looping.
+  if (++turns_refused_ == 1 || now - refusal_logged_ >= std::chrono::seconds(10)) {
+    refusal_logged_ = now;
+    log_.warn("refusing a new turn ({}): more than {} turns a minute ({} refused so far)", what,
+              svc_.settings.max_turns_per_minute, turns_refused_);
+  }
+  return false;
+}
+
 void Conversation::on_utterance(Utterance u) {
   if (stopping_) return;
   hooks_.note_activity();
+  if (!admit_turn("utterance")) return;
   TurnRequest req;
   req.kind = TurnKind::user;
   req.text = std::move(u.text);
@@ -257,6 +286,7 @@ void Conversation::on_detect(const std::string& text) {
       link_.send_text(protocol::make_tts_stop(session_id_));
       return;
     }
+    if (!admit_turn("wake word")) return;
     if (turn_) cancel_turn("wake word", true);
     TurnRequest req;
     req.kind = TurnKind::greeting;
@@ -266,6 +296,7 @@ void Conversation::on_detect(const std::string& text) {
     return;
   }
   // Not a wake word: text typed on the device or a test client is a user utterance.
+  if (!admit_turn("typed text")) return;
   if (turn_) cancel_turn("typed text", true);
   TurnRequest req;
   req.kind = TurnKind::typed;
@@ -373,13 +404,22 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
 
 namespace {
 // Tool-call deltas arrive in pieces, keyed by index: id and name once, arguments in fragments.
-void merge_tool_calls(std::map<int, providers::ToolCall>& calls, const std::vector<providers::ToolCallDelta>& deltas) {
+// A model listing more than `max_listed` calls has the rest ignored (they are never in the
+// dialogue, so they need no answer); false when that happened.
+bool merge_tool_calls(std::map<int, providers::ToolCall>& calls, const std::vector<providers::ToolCallDelta>& deltas,
+                      std::size_t max_listed) {
+  bool all_kept = true;
   for (const auto& d : deltas) {
+    if (!calls.contains(d.index) && calls.size() >= max_listed) {
+      all_kept = false;
+      continue;
+    }
     auto& c = calls[d.index];
     if (!d.id.empty()) c.id = d.id;
     if (!d.name.empty()) c.name = d.name;
     c.arguments += d.arguments;
   }
+  return all_kept;
 }
 }  // namespace
 
@@ -446,6 +486,8 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
                                 {}, {}});
       }
       std::optional<providers::ToolCallTextParser> text_calls;
+      // Past the round limit too: a <tool_call> the model still writes is caught, not spoken.
+      if (use_tools && !native_tools) text_calls.emplace();
       if (tools_now) {
         auto schemas = registry_.schemas();
         if (native_tools) {
@@ -455,17 +497,18 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
             req.messages.front().content += "\n\n" + providers::tool_call_prompt(schemas);
           else
             req.messages.insert(req.messages.begin(), {"system", providers::tool_call_prompt(schemas), {}, {}});
-          text_calls.emplace();
         }
       }
       SentenceSegmenter segmenter(SentenceSegmenter::Options{});
       std::map<int, providers::ToolCall> calls;
+      const std::size_t max_listed = 4 * s.max_tool_calls_per_round;
+      bool calls_cut = false;
       t.reply.clear();
       t.played_before_round = speaker().played().size();
       if (!timings.llm_request) timings.llm_request = Clock::now();
       auto on_delta = [&](const providers::ChatDelta& d) {
         if (t.cancelled) return;
-        if (!d.tool_calls.empty()) merge_tool_calls(calls, d.tool_calls);
+        if (!d.tool_calls.empty() && !merge_tool_calls(calls, d.tool_calls, max_listed)) calls_cut = true;
         if (d.text.empty()) return;
         if (!timings.llm_first_token) {
           timings.llm_first_token = Clock::now();
@@ -503,6 +546,16 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
         break;
       }
       if (calls.empty()) break;
+      if (calls_cut) log_.warn("the model listed more than {} tool calls in one round; the rest are ignored", max_listed);
+      if (!tools_now) {
+        // Past max_tool_rounds (or never offered tools) and still calling: nothing runs,
+        // and the reply ends with an apology rather than another round.
+        log_.warn("the model still calls tools ({}) after {} round(s); ending the reply", calls.begin()->second.name,
+                  round);
+        speech.push_text(s.tool_limit_response);
+        t.reply += (t.reply.empty() ? "" : " ") + s.tool_limit_response;
+        break;
+      }
       std::vector<providers::ToolCall> list;
       for (auto& [i, c] : calls) list.push_back(std::move(c));
       const bool ask_llm = co_await run_tool_round(t, std::move(list), round, speech);
@@ -533,15 +586,29 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
 
 asio::awaitable<bool> Conversation::run_tool_round(Turn& t, std::vector<providers::ToolCall> list, int round,
                                                    SpeechQueue& speech) {
-  // The model called tools: record the call, run them all at once, and decide.
+  // The model called tools: record the call, run them all at once, and decide. Calls
+  // past the per-round cap are answered with an error and not run.
+  const std::size_t cap = svc_.settings.max_tool_calls_per_round;
   for (std::size_t i = 0; i < list.size(); ++i) {
     auto& c = list[i];
     if (c.id.empty()) c.id = "call_" + std::to_string(t.id) + "_" + std::to_string(round) + "_" + std::to_string(i);
-    link_.send_text(protocol::make_stt(session_id_, "% " + c.name));
+    if (i < cap) link_.send_text(protocol::make_stt(session_id_, "% " + c.name));
   }
   dialogue_.add({"assistant", t.reply, list, {}});
   t.reply.clear();
+  std::vector<providers::ToolCall> excess;
+  if (list.size() > cap) {
+    log_.warn("the model made {} tool calls in one round; running the first {}", list.size(), cap);
+    excess.assign(std::make_move_iterator(list.begin() + static_cast<std::ptrdiff_t>(cap)),
+                  std::make_move_iterator(list.end()));
+    list.resize(cap);
+  }
   auto outcomes = co_await tools::run_tool_calls(std::move(list), registry_, *this, svc_.settings.tool_call_timeout);
+  for (auto& c : excess)
+    outcomes.push_back({std::move(c),
+                        tools::ToolResult::llm("error: not run: at most " + std::to_string(cap) +
+                                               " tool calls per round; call it again in the next round if needed"),
+                        std::chrono::milliseconds(0)});
   bool ask_llm = false;
   for (auto& o : outcomes) {
     const auto& r = o.result;

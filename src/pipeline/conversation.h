@@ -10,6 +10,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 
 #include "core/async.h"
+#include "core/token_bucket.h"
 #include "history/turn_record.h"
 #include "pipeline/conversation_settings.h"
 #include "pipeline/device_mcp.h"
@@ -127,6 +128,8 @@ class Conversation : public session::Conversation, public tools::SessionActions 
     std::int64_t started_unix_ms = 0;
   };
 
+  // The device asks for a new turn: false (logged, counted) past max_turns_per_minute.
+  bool admit_turn(std::string_view what);
   void on_utterance(Utterance u);
   void on_speech_started();
   void on_detect(const std::string& text);
@@ -163,6 +166,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   Dialogue dialogue_;
   tools::ToolRegistry registry_;
   tools::IotThings iot_;
+  std::size_t iot_tools_logged_ = 0;
   DeviceMcp device_mcp_;
   std::unique_ptr<tools::mcp::McpEndpointClient> endpoint_;
   std::shared_ptr<void> hub_subscription_;
@@ -177,6 +181,9 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   std::shared_ptr<Turn> turn_;       // the reply in progress
   std::shared_ptr<Turn> last_turn_;  // possibly still unwinding after a cancel
   std::uint64_t next_turn_id_ = 1;
+  core::TokenBucket turn_budget_;  // turns the device may start
+  std::uint64_t turns_refused_ = 0;
+  Clock::time_point refusal_logged_{};
 };
 
 }  // namespace xz::pipeline

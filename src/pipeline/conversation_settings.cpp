@@ -46,10 +46,19 @@ ConversationSettings ConversationSettings::from_config(const core::Config& cfg) 
   s.tool_call_timeout =
       std::chrono::milliseconds(static_cast<long long>(cfg.get<double>("tool_call_timeout", 30.0) * 1000));
   s.max_tool_rounds = cfg.get<int>("max_tool_rounds", 5);
+  s.max_tool_calls_per_round = cfg.get<std::size_t>("max_tool_calls_per_round", 8);
+  s.tool_limit_response = cfg.str("tool_limit_response", "Sorry, I could not finish that. Please ask me again.");
+  s.max_turns_per_minute = cfg.get<int>("max_turns_per_minute", 20);
+  s.max_device_tools = cfg.get<std::size_t>("max_device_tools", 64);
+  s.max_device_tool_bytes = cfg.get<std::size_t>("max_device_tool_bytes", 8192);
+  s.max_iot_things = cfg.get<std::size_t>("max_iot_things", 32);
 
   s.listener.pre_roll = std::chrono::milliseconds(cfg.get<int>("asr_pre_roll_ms", 600));
   s.listener.min_utterance = std::chrono::milliseconds(cfg.get<int>("min_utterance_ms", 300));
   s.listener.max_utterance = std::chrono::milliseconds(cfg.get<int>("max_utterance_ms", 60000));
+  s.listener.max_queued_controls = cfg.get<std::size_t>("max_queued_listen_messages", 16);
+  s.listener.max_uplink_speed = cfg.get<double>("uplink_max_speed", 2.0);
+  s.listener.uplink_speed_window = std::chrono::milliseconds(cfg.get<int>("uplink_speed_window_ms", 2000));
 
   s.downlink.sample_rate = cfg.get<int>("xiaozhi.audio_params.sample_rate", 24000);
   s.downlink.frame_ms = cfg.get<int>("xiaozhi.audio_params.frame_duration", 60);

@@ -29,6 +29,12 @@ struct ConversationSettings {
   std::string intent = "function_call";  // type of the selected Intent: function_call, nointent, intent_llm
   std::chrono::milliseconds tool_call_timeout{30000};
   int max_tool_rounds = 5;
+  std::size_t max_tool_calls_per_round = 8;  // more are answered with an error, not run
+  std::string tool_limit_response;           // said when the model still calls after max_tool_rounds
+  int max_turns_per_minute = 20;             // turns a device may start (utterance, typed, wake word)
+  std::size_t max_device_tools = 64;         // device MCP tools, and legacy IoT tools, per session
+  std::size_t max_device_tool_bytes = 8192;  // one MCP tool's JSON, one IoT thing (descriptor + states)
+  std::size_t max_iot_things = 32;
   ListenerSettings listener;
   DownlinkFormat downlink;
   Pacer::Options pacer;

@@ -62,8 +62,15 @@ struct DeviceMcp::Core final {
     co_return co_await s->call_tool(std::move(name), std::move(arguments), opts.call_timeout);
   }
 
-  // The McpSession's keep_tools: the list is kept once, shared when possible.
+  // The McpSession's keep_tools: the list is kept once, shared when possible. (The
+  // session already stopped at max_tools.)
   std::shared_ptr<const std::vector<protocol::McpTool>> keep(std::vector<protocol::McpTool> tools) {
+    const std::size_t listed = tools.size();
+    std::erase_if(tools, [this](const protocol::McpTool& t) {
+      return t.name.size() + t.description.size() + t.input_schema.dump().size() > opts.max_tool_bytes;
+    });
+    if (tools.size() < listed)
+      log.warn("device MCP: {} tool(s) larger than {} bytes dropped", listed - tools.size(), opts.max_tool_bytes);
     list = opts.shared_lists ? opts.shared_lists->share(std::move(tools)) : tools::mcp::make_tool_list(std::move(tools));
     return {list, &list->all};
   }
@@ -120,6 +127,7 @@ void DeviceMcp::start(std::function<void(tools::ToolList)> on_tools) {
   o.capabilities = std::move(core_->opts.capabilities);  // used once, by initialize
   o.with_user_tools = true;
   o.max_pending = 64;
+  o.max_tools = core_->opts.max_tools;
   std::weak_ptr<Core> owner = core_;
   o.keep_tools = [owner](std::vector<protocol::McpTool> tools) -> std::shared_ptr<const std::vector<protocol::McpTool>> {
     if (auto c = owner.lock()) return c->keep(std::move(tools));

@@ -31,6 +31,10 @@ struct DeviceMcpOptions {
   std::chrono::milliseconds call_timeout{30000};  // one tools/call
   nlohmann::json capabilities = nlohmann::json::object();  // e.g. {"vision":{"url","token"}}
   tools::mcp::SharedToolLists* shared_lists = nullptr;     // null: the session keeps its own copy
+  // A device listing more tools keeps the first ones; a tool whose JSON (name,
+  // description, schema) is larger is dropped. Each logged once per list.
+  std::size_t max_tools = 64;
+  std::size_t max_tool_bytes = 8192;
 };
 
 class DeviceMcp {

@@ -11,6 +11,10 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr std::size_t kRate = 16000;
+// What an empty or unreadable packet counts as against the uplink budget: the
+// firmware's frame (the decoder rejects a broken one later, cheaply).
+constexpr double kNominalFrameMs = 60.0;
+constexpr auto kDropLogInterval = std::chrono::seconds(10);
 std::size_t samples_for(std::chrono::milliseconds d) { return static_cast<std::size_t>(d.count()) * kRate / 1000; }
 }  // namespace
 
@@ -23,7 +27,10 @@ Listener::Listener(asio::any_io_executor ex, ListenerSettings settings, provider
       events_(std::move(events)),
       vad_engine_(vad),
       wake_(ex_, Clock::time_point::max()),
-      worker_done_(ex_) {
+      worker_done_(ex_),
+      uplink_budget_(settings_.max_uplink_speed * 1000.0,
+                     settings_.max_uplink_speed * static_cast<double>(settings_.uplink_speed_window.count()),
+                     Clock::now()) {
   // The worker only touches members; close() waits for it before the Listener dies.
   asio::co_spawn(ex_, worker(), asio::detached);
 }
@@ -32,11 +39,32 @@ Listener::~Listener() = default;
 
 bool Listener::in_speech() const { return mode_ == Mode::manual ? manual_open_ : vad_ && vad_->in_speech(); }
 
+bool Listener::count_drop(std::uint64_t& count, Clock::time_point& logged) {
+  ++count;
+  const auto now = Clock::now();
+  if (count > 1 && now - logged < kDropLogInterval) return false;
+  logged = now;
+  return true;
+}
+
 void Listener::push_opus(std::string_view opus) {
   if (closing_) return;
+  // Measured from the frames' own durations, before any decoding: a device sending
+  // audio flat out costs at most max_uplink_speed x real time of work.
+  auto duration = audio::opus_packet_duration(opus);
+  const double ms = duration ? static_cast<double>(duration->count()) / 1000.0 : kNominalFrameMs;
+  if (!uplink_budget_.take(ms, Clock::now())) {
+    if (count_drop(over_speed_, over_speed_logged_))
+      log_.warn("uplink audio faster than {:g}x real time: dropping frames ({} dropped so far)",
+                settings_.max_uplink_speed, over_speed_);
+    if (events_.dropped) events_.dropped(ListenerDrop::over_speed);
+    return;
+  }
   if (frames_queued_ >= settings_.max_queued_frames) {
     // The pool cannot keep up (overload): losing audio beats falling further behind.
-    if (dropped_++ % 100 == 0) log_.warn("listener overloaded: dropping uplink audio ({} dropped)", dropped_);
+    if (count_drop(dropped_, overload_logged_))
+      log_.warn("listener overloaded: dropping uplink audio ({} dropped so far)", dropped_);
+    if (events_.dropped) events_.dropped(ListenerDrop::overload);
     return;
   }
   std::string error;
@@ -57,6 +85,17 @@ void Listener::reset() { enqueue(Reset{}); }
 
 void Listener::enqueue(Item item) {
   if (closing_) return;
+  if (!std::holds_alternative<Pcm>(item)) {
+    if (controls_queued_ >= settings_.max_queued_controls) {
+      // A device looping on listen messages; a real one sends a few per utterance.
+      if (count_drop(controls_dropped_, controls_logged_))
+        log_.warn("more than {} listen messages waiting: dropping them ({} dropped so far)",
+                  settings_.max_queued_controls, controls_dropped_);
+      if (events_.dropped) events_.dropped(ListenerDrop::listen_message);
+      return;
+    }
+    ++controls_queued_;
+  }
   queue_.push_back(std::move(item));
   wake_.cancel();
 }
@@ -65,6 +104,7 @@ asio::awaitable<void> Listener::close() {
   closing_ = true;
   queue_.clear();
   frames_queued_ = 0;
+  controls_queued_ = 0;
   wake_.cancel();
   // The worker finishes the item in hand (at most one engine call), then exits.
   co_await worker_done_.wait();
@@ -81,6 +121,7 @@ asio::awaitable<void> Listener::worker() {
     Item item = std::move(queue_.front());
     queue_.pop_front();
     try {
+      if (!std::holds_alternative<Pcm>(item)) --controls_queued_;
       if (auto* p = std::get_if<Pcm>(&item)) {
         --frames_queued_;
         co_await on_pcm(std::move(*p));
@@ -118,6 +159,13 @@ asio::awaitable<void> Listener::on_pcm(Pcm frame) {
     if (settings_.keep_opus) utterance_opus_.push_back(std::move(frame.opus));
     if (asr_) co_await asr_->push(std::move(pcm));
     speech_samples_ += n;
+    if (speech_samples_ >= samples_for(settings_.max_utterance)) {
+      // The button held down (or a device that never sends listen stop): the ASR's
+      // buffer must not grow without end. The rest until the next listen start is ignored.
+      log_.info("push-to-talk utterance longer than {} ms: recognising what we have", settings_.max_utterance.count());
+      manual_open_ = false;
+      co_await finish_utterance(Clock::now());
+    }
     co_return;
   }
 

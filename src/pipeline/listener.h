@@ -3,6 +3,9 @@
 // Frames are decoded on arrival and processed in order by one coroutine; recognition
 // runs while the user speaks, so the text is ready right after end of speech. Keeps
 // 600 ms of audio before speech onset (the VAD decides a little late).
+// Bounded against a hostile device: uplink audio beyond max_uplink_speed x real time is
+// dropped before decoding, listen messages waiting for the worker are capped, and an
+// utterance is cut at max_utterance in push-to-talk mode as in auto mode.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -20,6 +23,7 @@
 #include "core/async.h"
 #include "core/lazy_deque.h"
 #include "core/log.h"
+#include "core/token_bucket.h"
 #include "providers/asr/asr.h"
 #include "providers/vad/vad.h"
 
@@ -32,6 +36,11 @@ struct ListenerSettings {
   std::chrono::milliseconds min_utterance{300};  // shorter speech is ignored
   std::chrono::milliseconds max_utterance{60000};  // longer speech is cut and recognised
   std::size_t max_queued_frames = 100;            // ~6 s behind: overload, drop
+  std::size_t max_queued_controls = 16;           // listen start/stop/detect waiting: more are dropped
+  // Uplink audio accepted, in frame duration per second of wall time, averaged over the
+  // window (a burst of max_uplink_speed x window passes, e.g. after a network stall).
+  double max_uplink_speed = 2.0;
+  std::chrono::milliseconds uplink_speed_window{2000};
   bool keep_opus = false;  // hand the utterance's uplink packets over (chat history audio)
 };
 
@@ -43,10 +52,15 @@ struct Utterance {
   std::vector<std::string> opus;  // its uplink packets, pre-roll included (keep_opus only)
 };
 
+// What the listener dropped: an uplink frame past max_uplink_speed, one it could not
+// keep up with, or a listen message past max_queued_controls.
+enum class ListenerDrop { over_speed, overload, listen_message };
+
 struct ListenerEvents {
   std::function<void()> speech_started;              // VAD onset
   std::function<void(Utterance)> utterance;          // a recognised, long-enough utterance
   std::function<void(std::string reason)> failed;    // ASR errors (logged; the session goes on)
+  std::function<void(ListenerDrop)> dropped;
 };
 
 class Listener {
@@ -70,6 +84,7 @@ class Listener {
   bool in_speech() const;
   std::size_t queued_frames() const { return frames_queued_; }
   std::uint64_t dropped_frames() const { return dropped_; }
+  std::uint64_t over_speed_frames() const { return over_speed_; }
 
  private:
   struct Pcm {
@@ -84,6 +99,9 @@ class Listener {
   using Item = std::variant<Pcm, Start, Stop, Reset>;
 
   void enqueue(Item item);
+  // Counts a dropped uplink frame or listen message; true when it is worth a log line
+  // (the first, then at most one every 10 s).
+  static bool count_drop(std::uint64_t& count, Clock::time_point& logged);
   boost::asio::awaitable<void> worker();
   boost::asio::awaitable<void> on_pcm(Pcm frame);
   boost::asio::awaitable<void> finish_utterance(Clock::time_point end_of_speech);
@@ -102,10 +120,15 @@ class Listener {
 
   core::LazyDeque<Item> queue_;
   std::size_t frames_queued_ = 0;
+  std::size_t controls_queued_ = 0;
   std::uint64_t dropped_ = 0;
+  std::uint64_t over_speed_ = 0;
+  std::uint64_t controls_dropped_ = 0;
+  Clock::time_point overload_logged_{}, over_speed_logged_{}, controls_logged_{};
   boost::asio::steady_timer wake_;
   bool closing_ = false;
   core::Event worker_done_;
+  core::TokenBucket uplink_budget_;  // in milliseconds of audio
 
   Mode mode_ = Mode::vad;
   bool manual_open_ = false;  // manual mode between start and stop

@@ -15,6 +15,10 @@ struct VoiceMetrics {
   core::Histogram& barge_in_stop_ms;    // abort/barge-in -> tts stop sent
   core::Counter& turns;
   core::Counter& turns_interrupted;
+  core::Counter& turns_refused;                // over max_turns_per_minute
+  core::Counter& uplink_dropped_over_speed;    // uplink frames beyond uplink_max_speed
+  core::Counter& uplink_dropped_overload;      // uplink frames the listener could not keep up with
+  core::Counter& listen_messages_dropped;      // beyond max_queued_listen_messages
   core::Counter& llm_errors;
   core::Counter& tts_errors;
   core::Counter& asr_errors;

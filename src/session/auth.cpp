@@ -9,14 +9,16 @@ AuthDecision authorize(const AuthPolicy& policy, const DeviceIdentity& who, std:
   if (policy.allowed_devices.count(who.device_key)) return {true, {}};
   std::string token = bearer_token(who.authorization);
   if (token.empty()) return {false, "missing token (Authorization: Bearer <token>)"};
-  switch (protocol::verify_device_token(policy.key, token, who.client_id, who.device_id, now_unix,
+  // The OTA answer signs the device id as the client id when the device sent none.
+  const std::string& client_id = who.client_id.empty() ? who.device_id : who.client_id;
+  switch (protocol::verify_device_token(policy.key, token, client_id, who.device_id, now_unix,
                                         policy.expire_seconds)) {
     case protocol::TokenCheck::ok:
       return {true, {}};
     case protocol::TokenCheck::malformed:
       return {false, "malformed token"};
     case protocol::TokenCheck::bad_signature:
-      return {false, "invalid token for this device"};
+      return {false, "invalid token for this device and client"};
     case protocol::TokenCheck::expired:
       return {false, "token expired"};
   }

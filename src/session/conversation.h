@@ -71,4 +71,13 @@ class Conversation {
 using ConversationFactory =
     std::function<std::unique_ptr<Conversation>(const ConversationContext&)>;
 
+// What a device nobody has bound hears and sees instead of a conversation
+// (server.activation): the code an operator enters to bind it.
+struct ActivationPrompt {
+  std::string code;     // 6 digits
+  std::string message;  // server.activation.message; the code follows it
+};
+using ActivationConversationFactory =
+    std::function<std::unique_ptr<Conversation>(const ConversationContext&, const ActivationPrompt&)>;
+
 }  // namespace xz::session

@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/origin_policy.h"
 #include "net/websocket.h"
 #include "protocol/server_messages.h"
 
@@ -11,8 +12,62 @@ namespace xz::session {
 
 namespace asio = boost::asio;
 
-DeviceServer::DeviceServer(core::Runtime& rt, DeviceServerOptions opts, SessionDeps deps, AuthPolicy auth)
-    : deps_(std::move(deps)), auth_(std::move(auth)) {
+namespace {
+
+void refuse(net::WebSocket& ws, const DeviceIdentity& who, const std::string& reason) {
+  spdlog::warn("[dev={} ip={}] connection refused: {}", who.device_id.empty() ? "-" : who.device_id, who.remote_ip,
+               reason);
+  // An alert is what the firmware shows on screen; the close frame carries the reason too.
+  ws.send_text(protocol::make_alert("", "error", "Connection refused: " + reason, "sad"));
+  ws.close(reason);
+}
+
+void start_session(const SessionDeps& deps, std::shared_ptr<net::WebSocket> ws, DeviceIdentity who) {
+  auto session = std::make_shared<Session>(deps, ws, std::move(who));
+  asio::co_spawn(ws->executor(), [session]() { return session->run(); }, asio::detached);
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Everything by value: the coroutine may outlive the DeviceServer during shutdown.
+asio::awaitable<void> admit_gated(SessionDeps deps, std::shared_ptr<const ActivationGate> gate,
+                                  ActivationConversationFactory tell, std::shared_ptr<net::WebSocket> ws,
+                                  DeviceIdentity who) {
+  std::optional<ActivationPrompt> prompt;
+  try {
+    prompt = co_await gate->check(who, unix_now());
+  } catch (const std::exception& e) {
+    spdlog::error("[dev={}] activation check failed: {}", who.device_id, e.what());
+    refuse(*ws, who, "activation check failed, try again later");
+    co_return;
+  }
+  if (!prompt) {
+    start_session(deps, std::move(ws), std::move(who));
+    co_return;
+  }
+  if (!tell) {
+    refuse(*ws, who, "device not activated: enter code " + prompt->code + " in the control panel");
+    co_return;
+  }
+  spdlog::info("[dev={} ip={}] not activated: it hears and sees its activation code {} instead of a conversation",
+               who.device_id, who.remote_ip, prompt->code);
+  deps.make_conversation = [tell = std::move(tell), p = std::move(*prompt)](const ConversationContext& ctx) {
+    return tell(ctx, p);
+  };
+  start_session(deps, std::move(ws), std::move(who));
+}
+
+}  // namespace
+
+DeviceServer::DeviceServer(core::Runtime& rt, DeviceServerOptions opts, SessionDeps deps, AuthPolicy auth,
+                           std::shared_ptr<const ActivationGate> gate, ActivationConversationFactory tell_activation)
+    : deps_(std::move(deps)),
+      auth_(std::move(auth)),
+      gate_(std::move(gate)),
+      tell_activation_(std::move(tell_activation)) {
   auto router = std::make_shared<net::HttpRouter>();
   router->set_fallback([](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
     co_return net::HttpResponse::text(200, "Server is running\n");
@@ -21,39 +76,50 @@ DeviceServer::DeviceServer(core::Runtime& rt, DeviceServerOptions opts, SessionD
   h.name = "websocket";
   h.address = opts.address;
   h.port = opts.port;
-  h.max_body_bytes = 64 * 1024;
+  h.max_body_bytes = 8 * 1024;  // nothing on this port takes a body
   h.max_ws_message_bytes = opts.max_message_bytes;
-  h.idle_timeout = opts.handshake_timeout;
+  h.header_timeout = opts.handshake_timeout;
+  h.body_timeout = opts.handshake_timeout;
+  h.limiter = opts.limiter;
+  h.trusted_proxies = opts.trusted_proxies;
   http_ = std::make_unique<net::HttpServer>(rt, h, router);
   http_->set_websocket_handler(
       [this](std::shared_ptr<net::WebSocket> ws, net::HttpRequest req) { accept(std::move(ws), std::move(req)); });
+  // Browsers send an Origin; firmware does not. Refused before the 101, so a foreign
+  // page never gets a socket to speak through.
+  auto origins = std::make_shared<const net::OriginPolicy>(opts.allowed_origins, opts.http_port);
+  http_->set_upgrade_check([origins](const net::HttpRequest& req) -> std::optional<net::HttpResponse> {
+    auto why = origins->refusal(req);
+    if (!why) return std::nullopt;
+    spdlog::warn("websocket: upgrade from {} refused: {}", req.remote_ip, *why);
+    return net::HttpResponse::error(403, *why);
+  });
 }
 
 void DeviceServer::start() { http_->start(); }
 
 void DeviceServer::accept(std::shared_ptr<net::WebSocket> ws, net::HttpRequest req) {
   DeviceIdentity who = identity_from_request(req);
-  auto refuse = [&](const std::string& reason) {
-    spdlog::warn("[dev={} ip={}] connection refused: {}", who.device_id.empty() ? "-" : who.device_id,
-                 who.remote_ip, reason);
-    // An alert is what the firmware shows on screen; the close frame carries the reason too.
-    ws->send_text(protocol::make_alert("", "error", "Connection refused: " + reason, "sad"));
-    ws->close(reason);
-  };
   if (!is_valid_device_id(who.device_id)) {
-    refuse(who.device_id.empty() ? "missing Device-Id (header or device-id query parameter)"
-                                 : "invalid Device-Id");
+    refuse(*ws, who,
+           who.device_id.empty() ? "missing Device-Id (header or device-id query parameter)"
+                                 : "invalid Device-Id (1-64 printable characters, no '|')");
     return;
   }
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
-  if (auto d = authorize(auth_, who, now); !d.allowed) {
-    refuse("authentication failed: " + d.reason);
+  if (auto why = client_id_problem(who.client_id)) {
+    refuse(*ws, who, "invalid Client-Id: " + *why);
     return;
   }
-  auto session = std::make_shared<Session>(deps_, ws, std::move(who));
-  asio::co_spawn(ws->executor(), [session]() { return session->run(); }, asio::detached);
+  if (auto d = authorize(auth_, who, unix_now()); !d.allowed) {
+    refuse(*ws, who, "authentication failed: " + d.reason);
+    return;
+  }
+  if (gate_ && gate_->enabled()) {
+    auto ex = ws->executor();
+    asio::co_spawn(ex, admit_gated(deps_, gate_, tell_activation_, std::move(ws), std::move(who)), asio::detached);
+    return;
+  }
+  start_session(deps_, std::move(ws), std::move(who));
 }
 
 }  // namespace xz::session

@@ -1,13 +1,18 @@
 #pragma once
-// The device-facing WebSocket listener (server.port): checks identity and auth on the
-// upgrade, then runs one Session per connection on the loop that accepted it. A plain
-// GET on the port answers 200 with a short text (health checks, curious users).
+// The device-facing WebSocket listener (server.port): checks the page origin of browser
+// upgrades, identity, auth and activation, then runs one Session per connection on the
+// loop that accepted it. A plain GET on the port answers 200 with a short text (health
+// checks, curious users).
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "core/ip_ranges.h"
 #include "core/runtime.h"
+#include "net/connection_limiter.h"
 #include "net/http_server.h"
+#include "session/activation_gate.h"
 #include "session/auth.h"
 #include "session/session.h"
 
@@ -18,11 +23,21 @@ struct DeviceServerOptions {
   std::uint16_t port = 8000;
   std::size_t max_message_bytes = 65536;
   std::chrono::milliseconds handshake_timeout{10000};
+  // Web pages that may open a WebSocket (net/origin_policy.h): server.allowed_origins,
+  // plus pages we serve ourselves on http_port (0 = we serve none).
+  std::vector<std::string> allowed_origins;
+  std::uint16_t http_port = 0;
+  core::IpRanges trusted_proxies;
+  std::shared_ptr<net::ConnectionLimiter> limiter;  // shared with the HTTP port; null = no caps
 };
 
 class DeviceServer {
  public:
-  DeviceServer(core::Runtime& rt, DeviceServerOptions opts, SessionDeps deps, AuthPolicy auth);
+  // With `gate` enabled, a device that is not activated gets the conversation that
+  // `tell_activation` makes (its code, spoken and shown) instead of a normal one.
+  // Throws std::invalid_argument for a malformed allowed origin.
+  DeviceServer(core::Runtime& rt, DeviceServerOptions opts, SessionDeps deps, AuthPolicy auth,
+               std::shared_ptr<const ActivationGate> gate = nullptr, ActivationConversationFactory tell_activation = {});
   void start();
   std::uint16_t port() const { return http_->port(); }
   void stop_accepting() { http_->stop_accepting(); }
@@ -32,6 +47,8 @@ class DeviceServer {
 
   SessionDeps deps_;
   AuthPolicy auth_;
+  std::shared_ptr<const ActivationGate> gate_;
+  ActivationConversationFactory tell_activation_;
   std::unique_ptr<net::HttpServer> http_;
 };
 

@@ -38,8 +38,18 @@ std::string normalize_device_id(std::string_view id) {
 bool is_valid_device_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id)
-    if (c < 0x21 || c > 0x7e) return false;
+    if (c < 0x21 || c > 0x7e || c == kTokenFieldSeparator) return false;
   return true;
+}
+
+std::optional<std::string> client_id_problem(std::string_view id) {
+  if (id.size() > 128) return "Client-Id is longer than 128 characters";
+  for (char c : id) {
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+      return "Client-Id may contain only printable ASCII without spaces";
+    if (c == kTokenFieldSeparator) return "Client-Id may not contain '|'";
+  }
+  return std::nullopt;
 }
 
 std::string bearer_token(std::string_view authorization) {
@@ -62,16 +72,8 @@ DeviceIdentity identity_from_request(const net::HttpRequest& req) {
   // The reference's MQTT gateway marks its upstream connections this way.
   auto from = req.query.find("from");
   id.from_mqtt_gateway = from != req.query.end() && from->second == "mqtt_gateway";
-
-  std::string real_ip = trim(req.header("X-Real-IP"));
-  std::string fwd = req.header("X-Forwarded-For");
-  if (!real_ip.empty()) {
-    id.remote_ip = real_ip;
-  } else if (!fwd.empty()) {
-    id.remote_ip = trim(std::string_view(fwd).substr(0, fwd.find(',')));
-  } else {
-    id.remote_ip = req.remote_ip;
-  }
+  // Resolved by the listener: proxy headers count only from server.trusted_proxies.
+  id.remote_ip = req.remote_ip;
   return id;
 }
 

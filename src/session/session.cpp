@@ -16,6 +16,33 @@ namespace xz::session {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// The session's place in the registry, given up when this goes out of scope however
+// that happens: a normal end, an exception from the cleanup, or the coroutine frame
+// destroyed with its loop. A dead session left registered would be counted as live,
+// pushed to, and waited for by shutdown.
+class Registration {
+ public:
+  Registration(SessionRegistry& registry, const std::string& device_id, const std::string& session_id)
+      : registry_(registry), device_id_(device_id), session_id_(session_id) {}
+  ~Registration() {
+    try {
+      registry_.remove(device_id_, session_id_);
+    } catch (...) {  // a destructor must not throw; remove() only locks and erases
+    }
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+
+ private:
+  SessionRegistry& registry_;
+  const std::string& device_id_;   // the session's own members: it outlives run()'s frame
+  const std::string& session_id_;
+};
+
+}  // namespace
+
 class Session::Control : public SessionControl {
  public:
   Control(std::weak_ptr<Session> s, asio::any_io_executor ex) : s_(std::move(s)), ex_(std::move(ex)) {}
@@ -105,6 +132,7 @@ asio::awaitable<void> Session::run() {
   auto self = shared_from_this();
   connected_at_ = last_activity_ = Clock::now();
   control_ = std::make_shared<Control>(weak_from_this(), ws_->executor());
+  Registration registration(deps_.registry, identity_.device_key, session_id_);
   register_session();  // not inline: its locals would live in this coroutine's frame
   watch();
 
@@ -134,8 +162,14 @@ asio::awaitable<void> Session::run() {
   if (!closed_) log_.info("{}", end_reason);
   closed_ = true;
   watchdog_timer_.cancel();
-  if (conversation_) co_await conversation_->stop();
-  deps_.registry.remove(identity_.device_key, session_id_);
+  if (conversation_) {
+    try {
+      co_await conversation_->stop();
+    } catch (const std::exception& e) {
+      // Logged here: the coroutine is detached, so an exception leaving it is never seen.
+      log_.error("stopping the conversation failed: {}", e.what());
+    }
+  }
   log_.info("session ended after {} s",
             std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - connected_at_).count());
 }

@@ -118,13 +118,21 @@ bool IotThings::add_descriptors(const Json& descriptors, std::string* error) {
     return false;
   }
   bool ok = true;
+  std::size_t refused = 0;
   for (const auto& d : descriptors) {
     if (!d.is_object() || !d.contains("name") || !d["name"].is_string()) {
       *error = "descriptors: an entry has no name";
       ok = false;
       continue;
     }
+    const std::size_t bytes = d.dump().size();
+    const bool known = things_.contains(d["name"].get<std::string>());
+    if (bytes > limits_.max_thing_bytes || (!known && things_.size() >= limits_.max_things)) {
+      ++refused;
+      continue;
+    }
     Thing t;
+    t.bytes = bytes;
     t.description = text_member(d, "description");
     if (auto p = d.find("properties"); p != d.end() && p->is_object())
       for (auto it = p->begin(); it != p->end(); ++it)
@@ -133,11 +141,24 @@ bool IotThings::add_descriptors(const Json& descriptors, std::string* error) {
     if (auto m = d.find("methods"); m != d.end() && m->is_object())
       for (auto it = m->begin(); it != m->end(); ++it)
         if (it->is_object()) t.methods[it.key()] = {text_member(*it, "description"), it->value("parameters", Json::object())};
-    // Keep values already reported for properties that still exist.
+    // Keep values already reported for properties that still exist (while they fit).
     if (auto old = things_.find(d["name"].get<std::string>()); old != things_.end())
       for (auto& [name, prop] : t.properties)
-        if (auto o = old->second.properties.find(name); o != old->second.properties.end()) prop.value = o->second.value;
+        if (auto o = old->second.properties.find(name); o != old->second.properties.end() &&
+                                                        t.bytes + o->second.value_bytes <= limits_.max_thing_bytes) {
+          prop.value = o->second.value;
+          prop.value_bytes = o->second.value_bytes;
+          t.bytes += prop.value_bytes;
+        }
     things_[d["name"].get<std::string>()] = std::move(t);
+  }
+  if (refused > 0 && !over_limits_reported_) {
+    over_limits_reported_ = true;  // once per session: a device looping on this must not flood the log
+    if (!error->empty()) *error += "; ";
+    *error += "descriptors: " + std::to_string(refused) + " thing(s) ignored, over the limits (" +
+              std::to_string(limits_.max_things) + " things, " + std::to_string(limits_.max_thing_bytes) +
+              " bytes each); further ones are ignored silently";
+    ok = false;
   }
   return ok;
 }
@@ -149,9 +170,15 @@ void IotThings::update_states(const Json& states) {
     auto t = things_.find(text_member(s, "name"));
     auto st = s.find("state");
     if (t == things_.end() || st == s.end() || !st->is_object()) continue;
+    auto& thing = t->second;
     for (auto it = st->begin(); it != st->end(); ++it) {
-      auto p = t->second.properties.find(it.key());
-      if (p != t->second.properties.end() && type_matches(p->second.type, *it)) p->second.value = *it;
+      auto p = thing.properties.find(it.key());
+      if (p == thing.properties.end() || !type_matches(p->second.type, *it)) continue;
+      const std::size_t bytes = it->is_string() ? it->get_ref<const std::string&>().size() : it->dump().size();
+      if (thing.bytes - p->second.value_bytes + bytes > limits_.max_thing_bytes) continue;
+      thing.bytes = thing.bytes - p->second.value_bytes + bytes;
+      p->second.value = *it;
+      p->second.value_bytes = bytes;
     }
   }
 }
@@ -170,9 +197,14 @@ void IotThings::send(const std::string& thing, const std::string& method, Json p
 std::vector<ToolPtr> IotThings::tools() {
   std::vector<ToolPtr> out;
   for (const auto& [name, t] : things_) {
-    for (const auto& [prop, p] : t.properties) out.push_back(std::make_shared<IotGetter>(*this, name, prop, p.description));
-    for (const auto& [m, meth] : t.methods)
+    for (const auto& [prop, p] : t.properties) {
+      if (out.size() >= limits_.max_tools) return out;
+      out.push_back(std::make_shared<IotGetter>(*this, name, prop, p.description));
+    }
+    for (const auto& [m, meth] : t.methods) {
+      if (out.size() >= limits_.max_tools) return out;
       out.push_back(std::make_shared<IotMethod>(*this, name, m, meth.description, meth.parameters));
+    }
   }
   return out;
 }

@@ -31,7 +31,7 @@ using xz::test::TestServer;
 
 namespace {
 
-constexpr const char* kAdminToken = "admin-secret-token";
+constexpr const char* kAdminToken = "admin-secret-token-of-32-characters";
 
 std::vector<std::pair<std::string, json>> config_for(const FakeOpenAi& llm, const FakeOpenAi* vllm = nullptr) {
   std::vector<std::pair<std::string, json>> o = {{"LLM.OpenAILLM.base_url", llm.url()},

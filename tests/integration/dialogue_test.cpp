@@ -231,7 +231,7 @@ TEST(Dialogue, ATimedOutToolIsAnErrorWhileItsParallelSiblingAnswers) {
   auto cfg = config_for(fake);
   cfg.push_back({"log.data_dir", dir.path.string()});
   cfg.push_back({"tool_call_timeout", 0.8});
-  cfg.push_back({"server.admin_token", "admin"});
+  cfg.push_back({"server.admin_token", "admin-token-of-at-least-32-characters"});
   TestServer server(cfg);
   ClientLoop loop;
   auto took = loop.run([&]() -> Task<std::chrono::steady_clock::duration> {
@@ -239,7 +239,7 @@ TEST(Dialogue, ATimedOutToolIsAnErrorWhileItsParallelSiblingAnswers) {
     SimDevice dev(ex);
     const std::string url = server.ws_url();
     co_await connect_and_hello(dev, url);
-    std::string token = "admin", id = dev.profile().device_id, tool = "slow";
+    std::string token = "admin-token-of-at-least-32-characters", id = dev.profile().device_id, tool = "slow";
     EXPECT_TRUE(co_await xz::test::wait_until_offered(server, token, id, tool));
     dev.listen_detect("run the slow tools");
     // The round starts when the server shows the call ("% slow") and ends when the first

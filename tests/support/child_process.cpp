@@ -16,9 +16,26 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+extern char** environ;
+
 namespace xz::test {
 
-ChildProcess::ChildProcess(std::string program, std::vector<std::string> args, std::string cwd) {
+ChildProcess::ChildProcess(std::string program, std::vector<std::string> args, std::string cwd,
+                           std::map<std::string, std::string> env) {
+  // Built before fork: the child of a threaded process may only call async-signal-safe functions.
+  std::vector<std::string> env_s;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    if (!env.count(entry.substr(0, entry.find('=')))) env_s.push_back(std::move(entry));
+  }
+  for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_s) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  argv.push_back(program.data());
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   pid_ = fork();
@@ -32,11 +49,7 @@ ChildProcess::ChildProcess(std::string program, std::vector<std::string> args, s
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
-    std::vector<char*> argv;
-    argv.push_back(program.data());
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(program.c_str(), argv.data());
+    execve(program.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   close(fds[1]);

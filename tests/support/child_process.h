@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,7 +13,9 @@ namespace xz::test {
 
 class ChildProcess {
  public:
-  ChildProcess(std::string program, std::vector<std::string> args, std::string cwd = {});
+  // `env` is set over this process's environment for the child.
+  ChildProcess(std::string program, std::vector<std::string> args, std::string cwd = {},
+               std::map<std::string, std::string> env = {});
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

@@ -31,6 +31,17 @@ struct FakeHttpApis::Impl {
   bool searxng_json = true;
   std::string hass_token = "ha-test-token";
   std::map<std::string, json> entities;
+  std::string metaso_key = "mk-test";
+  std::map<std::string, std::vector<FakeNewsItem>> newsnow;
+  struct Page {
+    int status = 200;
+    std::string body, content_type, location;
+  };
+  std::map<std::string, Page> pages;
+  std::string ragflow_key = "ragflow-test";
+  std::map<std::string, std::vector<std::string>> ragflow;
+  std::string manager_secret = "manager-secret";
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> address_book;
   std::optional<std::pair<int, std::string>> fail;
   std::optional<std::chrono::milliseconds> delay;
 
@@ -191,6 +202,109 @@ struct FakeHttpApis::Impl {
                                     {"unresponsive_engines", json::array()}});
   }
 
+  HttpResponse metaso(HttpRequest& req) {
+    if (req.header("authorization") != "Bearer " + metaso_key)
+      return HttpResponse::json(401, {{"errCode", 401}, {"errMsg", "Unauthorized: invalid API key"}});
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("q") || !body["q"].is_string())
+      return HttpResponse::json(400, {{"errCode", 400}, {"errMsg", "q is required"}});
+    const std::size_t size = body.contains("size") && body["size"].is_number_unsigned() ? body["size"].get<std::size_t>() : 10;
+    json pages_out = json::array();
+    int position = 1;
+    for (const auto& r : results) {
+      if (pages_out.size() >= size) break;
+      pages_out.push_back({{"title", r.title},
+                           {"link", r.url},
+                           {"score", "high"},
+                           {"snippet", r.content.substr(0, 40)},
+                           {"summary", r.content},
+                           {"position", position++},
+                           {"date", r.date},
+                           {"authors", json::array()}});
+    }
+    return HttpResponse::json(200, {{"credits", 1},
+                                    {"searchParameters", {{"q", body["q"]}, {"scope", "webpage"}, {"size", size}}},
+                                    {"webpages", pages_out},
+                                    {"total", pages_out.size()}});
+  }
+
+  // ---------------------------------------------------------------- news
+  HttpResponse newsnow_source(HttpRequest& req) {
+    const std::string id = req.query.count("id") ? req.query["id"] : "";
+    auto it = newsnow.find(id);
+    if (it == newsnow.end())
+      return HttpResponse::json(500, {{"error", true}, {"statusCode", 500}, {"message", "Invalid source id"}});
+    json items = json::array();
+    int n = 0;
+    for (const auto& item : it->second)
+      items.push_back({{"id", std::to_string(++n)},
+                       {"title", item.title},
+                       {"url", item.url},
+                       {"mobileUrl", item.url},
+                       {"extra", {{"hover", item.title}}}});
+    return HttpResponse::json(200, {{"status", "success"}, {"id", id}, {"updatedTime", 1704888000000LL}, {"items", items}});
+  }
+
+  HttpResponse page(HttpRequest& req) {
+    auto it = pages.find(req.path);
+    if (it == pages.end()) return HttpResponse::text(404, "Not Found");
+    HttpResponse r = HttpResponse::text(it->second.status, it->second.body);
+    r.content_type = it->second.content_type;
+    if (!it->second.location.empty()) r.headers.emplace_back("Location", it->second.location);
+    return r;
+  }
+
+  // ---------------------------------------------------------------- RAGFlow
+  HttpResponse retrieval(HttpRequest& req) {
+    if (req.header("authorization") != "Bearer " + ragflow_key)
+      return HttpResponse::json(200, {{"code", 109}, {"message", "Authentication error: API key is invalid!"}});
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("question") || !body["question"].is_string())
+      return HttpResponse::json(200, {{"code", 102}, {"message", "`question` is required."}});
+    if (!body.contains("dataset_ids") || !body["dataset_ids"].is_array() || body["dataset_ids"].empty())
+      return HttpResponse::json(200, {{"code", 102}, {"message", "`datasets` is required."}});
+    json chunks = json::array();
+    for (const auto& id : body["dataset_ids"]) {
+      auto it = id.is_string() ? ragflow.find(id.get<std::string>()) : ragflow.end();
+      if (it == ragflow.end())
+        return HttpResponse::json(200, {{"code", 102}, {"message", "You don't own the dataset " + id.dump() + "."}});
+      int n = 0;
+      for (const auto& content : it->second)
+        chunks.push_back({{"content", content},
+                          {"content_ltks", content},
+                          {"document_id", "doc-" + it->first},
+                          {"document_keyword", "1.txt"},
+                          {"highlight", content},
+                          {"id", it->first + "-" + std::to_string(++n)},
+                          {"image_id", ""},
+                          {"important_keywords", json::array({""})},
+                          {"kb_id", it->first},
+                          {"positions", json::array({""})},
+                          {"similarity", 0.96 - 0.01 * n},
+                          {"term_similarity", 1.0},
+                          {"vector_similarity", 0.89}});
+    }
+    const std::size_t page_size =
+        body.contains("page_size") && body["page_size"].is_number_unsigned() ? body["page_size"].get<std::size_t>() : 30;
+    const std::size_t total = chunks.size();
+    if (chunks.size() > page_size) chunks.erase(chunks.begin() + static_cast<long>(page_size), chunks.end());
+    return HttpResponse::json(200, {{"code", 0},
+                                    {"data",
+                                     {{"chunks", chunks},
+                                      {"doc_aggs", json::array()},
+                                      {"total", total}}}});
+  }
+
+  // ---------------------------------------------------------------- manager-api
+  HttpResponse address_book_call(HttpRequest& req) {
+    if (req.header("authorization") != "Bearer " + manager_secret)
+      return HttpResponse::json(200, {{"code", 401}, {"msg", "未授权"}});
+    auto it = address_book.find({req.query["callerMac"], req.query["nickname"]});
+    if (it == address_book.end()) return HttpResponse::json(200, {{"code", 500}, {"msg", "未找到对应设备"}});
+    return HttpResponse::json(
+        200, {{"code", 0}, {"msg", "success"}, {"data", {{"status", it->second.first}, {"message", it->second.second}}}});
+  }
+
   // ---------------------------------------------------------------- Home Assistant
   bool authorized(const HttpRequest& req) const { return req.header("authorization") == "Bearer " + hass_token; }
 
@@ -267,6 +381,12 @@ FakeHttpApis::FakeHttpApis() : impl_(std::make_unique<Impl>()) {
   router->add("GET", "/v1/forecast", impl_->wrap(&Impl::forecast_answer));
   router->add("POST", "/search", impl_->wrap(&Impl::tavily));
   router->add("GET", "/search", impl_->wrap(&Impl::searxng));
+  router->add("POST", "/api/v1/search", impl_->wrap(&Impl::metaso));
+  router->add("GET", "/api/s", impl_->wrap(&Impl::newsnow_source));
+  router->add("GET", "/pages/{name}", impl_->wrap(&Impl::page));
+  router->add("GET", "/rss/{name}", impl_->wrap(&Impl::page));
+  router->add("POST", "/api/v1/retrieval", impl_->wrap(&Impl::retrieval));
+  router->add("GET", "/device/address-book/call", impl_->wrap(&Impl::address_book_call));
   router->add("GET", "/api/states/{id}", impl_->wrap(&Impl::hass_state));
   router->add("POST", "/api/services/{domain}/{service}", impl_->wrap(&Impl::hass_service));
   impl_->rt.start();
@@ -306,6 +426,40 @@ void FakeHttpApis::set_tavily_key(std::string key) {
 void FakeHttpApis::set_searxng_json_enabled(bool enabled) {
   std::lock_guard lk(impl_->mu);
   impl_->searxng_json = enabled;
+}
+void FakeHttpApis::set_metaso_key(std::string key) {
+  std::lock_guard lk(impl_->mu);
+  impl_->metaso_key = std::move(key);
+}
+void FakeHttpApis::set_newsnow_items(std::string source_id, std::vector<FakeNewsItem> items) {
+  std::lock_guard lk(impl_->mu);
+  impl_->newsnow[std::move(source_id)] = std::move(items);
+}
+void FakeHttpApis::set_page(std::string path, std::string body, std::string content_type) {
+  std::lock_guard lk(impl_->mu);
+  impl_->pages[std::move(path)] = {200, std::move(body), std::move(content_type), ""};
+}
+void FakeHttpApis::set_redirect(std::string path, std::string location, int status) {
+  std::lock_guard lk(impl_->mu);
+  impl_->pages[std::move(path)] = {status, "", "text/html", std::move(location)};
+}
+void FakeHttpApis::set_ragflow_key(std::string key) {
+  std::lock_guard lk(impl_->mu);
+  impl_->ragflow_key = std::move(key);
+}
+void FakeHttpApis::set_ragflow_chunks(std::string dataset_id, std::vector<std::string> contents) {
+  std::lock_guard lk(impl_->mu);
+  impl_->ragflow[std::move(dataset_id)] = std::move(contents);
+}
+void FakeHttpApis::set_manager_secret(std::string secret) {
+  std::lock_guard lk(impl_->mu);
+  impl_->manager_secret = std::move(secret);
+}
+void FakeHttpApis::add_address_book_entry(std::string caller_mac, std::string nickname, std::string gateway_status,
+                                          std::string gateway_message) {
+  std::lock_guard lk(impl_->mu);
+  impl_->address_book[{std::move(caller_mac), std::move(nickname)}] = {std::move(gateway_status),
+                                                                        std::move(gateway_message)};
 }
 void FakeHttpApis::set_hass_token(std::string token) {
   std::lock_guard lk(impl_->mu);

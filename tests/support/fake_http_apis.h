@@ -2,8 +2,11 @@
 // Local, protocol-faithful fakes of the web APIs the built-in functions call, on one
 // HTTP server on 127.0.0.1 (ephemeral port, own thread): Open-Meteo geocoding
 // (GET /v1/search) and forecast (GET /v1/forecast), Tavily (POST /search), SearxNG
-// (GET /search?format=json) and Home Assistant (GET /api/states/{id},
-// POST /api/services/{domain}/{service}, which also change the fake's entity states).
+// (GET /search?format=json), Metaso (POST /api/v1/search), Home Assistant
+// (GET /api/states/{id}, POST /api/services/{domain}/{service}, which also change the
+// fake's entity states), newsnow (GET /api/s?id=), RAGFlow (POST /api/v1/retrieval) and
+// plain pages for RSS feeds and news articles (GET /rss/{name}, GET /pages/{name}) and
+// the manager-api's address book (GET /device/address-book/call).
 // Every request is recorded; failures can be injected.
 //
 //   FakeHttpApis fake;
@@ -49,6 +52,11 @@ struct FakeForecast {
 
 struct FakeSearchResult {
   std::string title, url, content;
+  std::string date{};  // Metaso's "date"
+};
+
+struct FakeNewsItem {
+  std::string title, url;
 };
 
 class FakeHttpApis {
@@ -70,6 +78,30 @@ class FakeHttpApis {
   void set_tavily_key(std::string key);  // default "tvly-test"
   // A SearxNG instance without the json format enabled answers 403.
   void set_searxng_json_enabled(bool enabled);
+
+  // Metaso answers set_search_results as "webpages"; the key is a bearer token.
+  void set_metaso_key(std::string key);  // default "mk-test"
+
+  // newsnow: GET /api/s?id=<source id> answers these items (an unknown id: 500, as
+  // newsnow does for sources it cannot fetch).
+  void set_newsnow_items(std::string source_id, std::vector<FakeNewsItem> items);
+
+  // GET /pages/<name> and /rss/<name> answer this body; unknown names are 404.
+  void set_page(std::string path, std::string body, std::string content_type = "text/html; charset=utf-8");
+  // GET <path> answers `status` with a Location header.
+  void set_redirect(std::string path, std::string location, int status = 302);
+
+  // RAGFlow. Requests need "Authorization: Bearer <key>"; every dataset answers its
+  // chunks (in order) for any question; an unknown dataset id is error code 102.
+  void set_ragflow_key(std::string key);  // default "ragflow-test"
+  void set_ragflow_chunks(std::string dataset_id, std::vector<std::string> contents);
+
+  // The manager-api's address book (GET /device/address-book/call?callerMac=&nickname=),
+  // in its envelope {"code","msg","data"} with HTTP 200 even on errors. A known pair
+  // answers data {status, message} as the MQTT gateway would.
+  void set_manager_secret(std::string secret);  // default "manager-secret"
+  void add_address_book_entry(std::string caller_mac, std::string nickname, std::string gateway_status = "success",
+                              std::string gateway_message = "呼叫已发起");
 
   // Home Assistant. Requests need "Authorization: Bearer <token>".
   void set_hass_token(std::string token);  // default "ha-test-token"

@@ -1,8 +1,6 @@
 #include "providers/tts/espeak_tts.h"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,15 +18,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include "audio/wav.h"
 #include "core/async.h"
-
-extern char** environ;
+#include "core/child_process.h"
+#include "core/unique_fd.h"
 
 namespace xz::providers {
 
@@ -38,34 +35,14 @@ namespace asio = boost::asio;
 
 constexpr std::size_t kStderrLimit = 4096;
 
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    reset(std::exchange(o.fd_, -1));
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
 [[noreturn]] void throw_errno(const char* what) {
   throw std::runtime_error(fmt::format("espeak-ng: {}: {}", what, std::strerror(errno)));
 }
 
 // The text as a file the child reads as stdin: no pipe to feed, so no SIGPIPE and no
 // write that could block, whatever the text length.
-UniqueFd text_file(std::string_view text) {
-  UniqueFd fd(::memfd_create("xz-espeak-text", MFD_CLOEXEC));
+core::UniqueFd text_file(std::string_view text) {
+  core::UniqueFd fd(::memfd_create("xz-espeak-text", MFD_CLOEXEC));
   if (fd.get() < 0) throw_errno("memfd_create");
   while (!text.empty()) {
     ssize_t n = ::write(fd.get(), text.data(), text.size());
@@ -78,8 +55,8 @@ UniqueFd text_file(std::string_view text) {
 }
 
 // The child's stderr: a memory file that cannot grow past kStderrLimit, read after exit.
-UniqueFd stderr_file() {
-  UniqueFd fd(::memfd_create("xz-espeak-stderr", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+core::UniqueFd stderr_file() {
+  core::UniqueFd fd(::memfd_create("xz-espeak-stderr", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (fd.get() < 0) throw_errno("memfd_create");
   if (::ftruncate(fd.get(), kStderrLimit) != 0) throw_errno("ftruncate");
   if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) != 0) throw_errno("fcntl");
@@ -93,93 +70,6 @@ std::string read_stderr(int fd) {
   text.resize(std::min(text.size(), text.find('\0')));  // the unwritten rest is zeros
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   return text;
-}
-
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("signal {}", WTERMSIG(status));
-  return fmt::format("wait status {}", status);
-}
-
-// Owns a child process until it is reaped. Leaving scope before a normal exit kills
-// it and hands the reaping to the pool, so neither a zombie nor a blocked loop is left.
-class Child {
- public:
-  Child() = default;  // no process (what core::offload needs to exist)
-  Child(pid_t pid, asio::thread_pool& pool) : pid_(pid), pool_(&pool) {}
-  Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)), pool_(o.pool_) {}
-  Child& operator=(Child&&) = delete;
-  ~Child() {
-    if (pid_ <= 0) return;
-    // Not reaped yet, so the pid cannot have been reused: the signal reaches our child.
-    ::kill(pid_, SIGKILL);
-    asio::post(*pool_, [pid = pid_] {
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-    });
-  }
-
-  pid_t pid() const { return pid_; }
-
-  // Waits (on the pool) until the child exits, then reaps it here; its wait status.
-  core::Task<int> wait_exit() {
-    pid_t pid = pid_;
-    // WNOWAIT leaves the zombie in place, so reaping stays with this object even if
-    // this coroutine is cancelled while the pool thread waits.
-    int err = co_await core::offload(*pool_, [pid] {
-      siginfo_t info{};
-      while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0) {
-        if (errno != EINTR) return errno;
-      }
-      return 0;
-    });
-    if (err != 0) throw std::runtime_error(fmt::format("espeak-ng: waitid: {}", std::strerror(err)));
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) != pid_) throw_errno("waitpid");
-    pid_ = -1;
-    co_return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  asio::thread_pool* pool_ = nullptr;
-};
-
-// posix_spawnp with stdin/stdout/stderr redirected and default signal state.
-pid_t spawn(const std::vector<std::string>& args, int in_fd, int out_fd, int err_fd) {
-  struct Actions {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    Actions() {
-      posix_spawn_file_actions_init(&fa);
-      posix_spawnattr_init(&attr);
-    }
-    ~Actions() {
-      posix_spawn_file_actions_destroy(&fa);
-      posix_spawnattr_destroy(&attr);
-    }
-  } a;
-  posix_spawn_file_actions_adddup2(&a.fa, in_fd, STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&a.fa, out_fd, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&a.fa, err_fd, STDERR_FILENO);
-  // The server may block or ignore signals (SIGPIPE); the child must not inherit that.
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGINT);
-  posix_spawnattr_setsigmask(&a.attr, &none);
-  posix_spawnattr_setsigdefault(&a.attr, &defaults);
-  posix_spawnattr_setflags(&a.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> argv;
-  for (const auto& s : args) argv.push_back(const_cast<char*>(s.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, args[0].c_str(), &a.fa, &a.attr, argv.data(), environ);
-  if (rc != 0) throw std::runtime_error(fmt::format("espeak-ng: cannot run '{}': {}", args[0], std::strerror(rc)));
-  return pid;
 }
 
 // Turns espeak-ng's streamed WAV into ~100 ms mono chunks, bounded in total length.
@@ -305,44 +195,51 @@ asio::awaitable<void> EspeakTts::synthesize(TtsRequest req, PcmSink sink) {
   if (!valid_voice_name(voice)) throw std::runtime_error(fmt::format("espeak-ng: '{}' is not a voice name", voice));
   if (is_blank(req.text)) co_return;
 
-  std::vector<std::string> args{binary_, "-v", voice, "--stdout", "--stdin", "-b", "1"};
+  core::ChildSpec spec;
+  spec.command = binary_;
+  spec.args = {"-v", voice, "--stdout", "--stdin", "-b", "1"};
   if (speed_) {
-    args.push_back("-s");
-    args.push_back(std::to_string(*speed_));
+    spec.args.push_back("-s");
+    spec.args.push_back(std::to_string(*speed_));
   }
-  UniqueFd in = text_file(req.text);
-  UniqueFd err = stderr_file();
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
-  UniqueFd out_read(fds[0]), out_write(fds[1]);
-  // fork/exec can take milliseconds on a busy machine: not on the loop. The Child
-  // is built on the pool so the process is owned from the moment it exists, even if
-  // this coroutine is cancelled before the result arrives.
-  Child child = co_await core::offload(
-      pool_, [&] { return Child(spawn(args, in.get(), out_write.get(), err.get()), pool_); });
-  out_write.reset();  // EOF on our end once the child exits
+  spec.inherit = {"ESPEAK_DATA_PATH"};  // where a non-default install keeps its voices
+  core::UniqueFd in = text_file(req.text);
+  core::UniqueFd err = stderr_file();
+  core::PipeFds out = core::make_pipe();
+  auto ex = co_await asio::this_coro::executor;
+  // Spawning can take milliseconds on a busy machine: not on the loop. The child is
+  // owned from the moment it exists, even if this coroutine is cancelled before the
+  // result arrives (destroying it kills and reaps it).
+  auto child = co_await core::offload(pool_, [&] {
+    try {
+      return std::make_unique<core::ChildProcess>(ex, spec, core::ChildStdio{in.get(), out.write.get(), err.get()});
+    } catch (const core::ChildSpawnError& e) {
+      throw std::runtime_error(fmt::format("espeak-ng: {}", e.what()));
+    }
+  });
+  out.write.reset();  // EOF on our end once the child exits
   in.reset();
 
-  asio::posix::stream_descriptor out(co_await asio::this_coro::executor, out_read.release());
+  asio::posix::stream_descriptor out_read(ex, out.read.release());
   WavChunker chunker(kMaxAudioSeconds);
   std::vector<char> buf(16384);
   for (;;) {
-    auto [ec, n] = co_await out.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await out_read.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
     auto chunks = chunker.feed(std::string_view(buf.data(), n));
     for (auto& chunk : chunks)
-      if (!co_await sink(std::move(chunk))) co_return;  // ~Child kills it
+      if (!co_await sink(std::move(chunk))) co_return;  // ~ChildProcess kills it
     if (ec == asio::error::eof) break;
     if (ec) throw boost::system::system_error(ec, "espeak-ng: reading its output");
   }
 
-  int status = co_await child.wait_exit();
+  int status = co_await child->wait_exit();
   if (status != 0) {
     std::string message = read_stderr(err.get());
     // Where posix_spawn reports a failed exec only through the child (fork-based
     // implementations, valgrind), it shows up as status 127 and no message.
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && message.empty())
       throw std::runtime_error(fmt::format("espeak-ng: cannot run '{}' (exit status 127)", binary_));
-    throw std::runtime_error(fmt::format("espeak-ng -v {} failed ({}): {}", voice, describe_status(status),
+    throw std::runtime_error(fmt::format("espeak-ng -v {} failed ({}): {}", voice, core::describe_wait_status(status),
                                          message.empty() ? "(no message on stderr)" : message));
   }
   if (auto tail = chunker.finish()) co_await sink(std::move(*tail));

@@ -1,5 +1,6 @@
 #pragma once
-// espeak-ng as a child process, so its GPL code never links into this binary:
+// espeak-ng as a child process (core::ChildProcess), so its GPL code never links into
+// this binary:
 // `espeak-ng -v <voice> --stdout --stdin`, the text written to its stdin (no quoting,
 // no length limit on a command line), its streamed 22050 Hz WAV read asynchronously
 // on the caller's executor and delivered in ~100 ms chunks as it arrives.
@@ -27,7 +28,7 @@ class EspeakTts : public TtsEngine {
 
   // Throws std::runtime_error when espeak-ng cannot start or exits non-zero (with
   // its stderr text). Cancellation or a sink returning false kills the child at once;
-  // it is reaped on the worker pool. Cancellation throws operation_aborted.
+  // it is reaped off the loop. Cancellation throws operation_aborted.
   boost::asio::awaitable<void> synthesize(TtsRequest req, PcmSink sink) override;
 
   // The voice a request gets: req.voice if set, else voice_zh for mostly-CJK text

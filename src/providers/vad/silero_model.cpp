@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <onnxruntime_cxx_api.h>
 
+#include "providers/onnx_runtime.h"
 #include "providers/provider_context.h"
 
 namespace xz::providers {
@@ -45,6 +45,11 @@ SileroModel::SileroModel(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     throw EngineConfigError(fmt::format("model_path: {}: no such file", path));
+  try {
+    init_onnx_runtime();
+  } catch (const std::runtime_error& e) {
+    throw EngineConfigError(fmt::format("model_path: {}: cannot load: {}", path, e.what()));
+  }
   try {
     ort_ = std::make_unique<Ort>(Ort{::Ort::Env(ORT_LOGGING_LEVEL_WARNING, "silero_vad")});
     ::Ort::SessionOptions opts;

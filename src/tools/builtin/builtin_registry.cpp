@@ -4,8 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "tools/builtin/call_device.h"
 #include "tools/builtin/change_role.h"
 #include "tools/builtin/get_lunar.h"
+#include "tools/builtin/get_news_from_chinanews.h"
+#include "tools/builtin/get_news_from_newsnow.h"
 #include "tools/builtin/get_time.h"
 #include "tools/builtin/get_weather.h"
 #include "tools/builtin/handle_exit_intent.h"
@@ -13,18 +16,88 @@
 #include "tools/builtin/hass_play_music.h"
 #include "tools/builtin/hass_set_state.h"
 #include "tools/builtin/play_music.h"
+#include "tools/builtin/search_from_ragflow.h"
 #include "tools/builtin/web_search.h"
 
 namespace xz::tools::builtin {
 
-const std::vector<std::string>& builtin_function_names() {
-  static const std::vector<std::string> kNames = {
-      "handle_exit_intent", "get_lunar",      "get_time",       "change_role",    "get_weather",
-      "web_search",         "hass_get_state", "hass_set_state", "hass_play_music", "play_music"};
-  return kNames;
-}
-
 namespace {
+
+// What a function needs to be built.
+struct BuildContext {
+  const core::Config& cfg;
+  BuiltinDeps& deps;
+  const WallClock& clock;
+  std::vector<std::string>& problems;
+  std::function<std::shared_ptr<HomeAssistant>()> home_assistant;  // one client shared by the hass_* functions
+};
+
+struct FunctionEntry {
+  const char* name;
+  bool needs_http;
+  ToolPtr (*make)(BuildContext& ctx, const PluginConfig& pc);
+};
+
+// The one list of the functions this server has, in a stable order: the names the
+// configuration may select (Intent.<entry>.functions) are exactly these.
+constexpr FunctionEntry kFunctions[] = {
+    {"handle_exit_intent", false,
+     [](BuildContext&, const PluginConfig& pc) -> ToolPtr { return std::make_shared<HandleExitIntent>(pc.description("")); }},
+    {"get_lunar", false,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr { return std::make_shared<GetLunar>(c.clock, pc.description("")); }},
+    {"get_time", false,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr { return std::make_shared<GetTime>(c.clock, pc.description("")); }},
+    {"change_role", false,
+     [](BuildContext&, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<ChangeRole>(ChangeRoleSettings::from(pc));
+     }},
+    {"get_weather", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<GetWeather>(WeatherSettings::from(pc), c.deps.http);
+     }},
+    {"web_search", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<WebSearch>(WebSearchSettings::from(pc), c.deps.http);
+     }},
+    {"hass_get_state", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<HassGetState>(c.home_assistant(), pc.description(""));
+     }},
+    {"hass_set_state", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<HassSetState>(c.home_assistant(), pc.description(""));
+     }},
+    {"hass_play_music", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<HassPlayMusic>(c.home_assistant(), pc.description(""));
+     }},
+    {"play_music", false,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<PlayMusic>(PlayMusicSettings::from(pc), c.deps.pool);
+     }},
+    {"get_news_from_newsnow", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<GetNewsFromNewsnow>(NewsnowSettings::from(pc), c.deps.http);
+     }},
+    {"get_news_from_chinanews", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<GetNewsFromChinanews>(ChinanewsSettings::from(pc), c.deps.http);
+     }},
+    {"search_from_ragflow", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<SearchFromRagflow>(RagflowSettings::from(pc), c.deps.http);
+     }},
+    {"call_device", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<CallDevice>(CallDeviceSettings::from(c.cfg, pc, c.problems), c.deps.http);
+     }},
+};
+
+const FunctionEntry* find_function(std::string_view name) {
+  for (const auto& f : kFunctions)
+    if (name == f.name) return &f;
+  return nullptr;
+}
 
 // The selected Intent entry's function names, with the always-on ones first.
 std::vector<std::string> enabled_functions(const core::Config& cfg, std::vector<std::string>& problems) {
@@ -37,7 +110,6 @@ std::vector<std::string> enabled_functions(const core::Config& cfg, std::vector<
     problems.push_back(list_path + ": expected a list of function names");
     return names;
   }
-  const auto& known = builtin_function_names();
   for (std::size_t i = 0; i < list->size(); ++i) {
     const auto& item = (*list)[i];
     const std::string where = fmt::format("{}[{}]", list_path, i);
@@ -46,9 +118,9 @@ std::vector<std::string> enabled_functions(const core::Config& cfg, std::vector<
       continue;
     }
     const std::string name = item.get<std::string>();
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
+    if (!find_function(name)) {
       std::string all;
-      for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
+      for (const auto& f : kFunctions) all += (all.empty() ? "" : ", ") + std::string(f.name);
       problems.push_back(fmt::format("{}: unknown function '{}' (this server has: {})", where, name, all));
       continue;
     }
@@ -59,6 +131,15 @@ std::vector<std::string> enabled_functions(const core::Config& cfg, std::vector<
 
 }  // namespace
 
+const std::vector<std::string>& builtin_function_names() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const auto& f : kFunctions) names.emplace_back(f.name);
+    return names;
+  }();
+  return kNames;
+}
+
 std::vector<ToolPtr> make_builtin_tools(const core::Config& cfg, BuiltinDeps deps) {
   std::vector<std::string> problems;
   const auto names = enabled_functions(cfg, problems);
@@ -67,33 +148,20 @@ std::vector<ToolPtr> make_builtin_tools(const core::Config& cfg, BuiltinDeps dep
   clock.utc_offset_hours = deps.utc_offset_hours ? *deps.utc_offset_hours : cfg.get<double>("server.timezone_offset", 8);
   if (deps.now) clock.now = deps.now;
   const bool needs_http = std::any_of(names.begin(), names.end(), [](const std::string& n) {
-    return n == "get_weather" || n == "web_search" || n.rfind("hass_", 0) == 0;
+    const auto* f = find_function(n);
+    return f && f->needs_http;
   });
   if (needs_http && !deps.http) deps.http = std::make_shared<net::HttpClient>();
 
-  std::shared_ptr<HomeAssistant> ha;  // shared by the hass_* functions
-  auto home_assistant = [&] {
-    if (!ha) ha = std::make_shared<HomeAssistant>(HomeAssistantSettings::from(cfg, problems), deps.http);
-    return ha;
-  };
-
+  std::shared_ptr<HomeAssistant> ha;
+  BuildContext ctx{cfg, deps, clock, problems, [&] {
+                     if (!ha) ha = std::make_shared<HomeAssistant>(HomeAssistantSettings::from(cfg, problems), deps.http);
+                     return ha;
+                   }};
   std::vector<ToolPtr> tools;
   for (const auto& name : names) {
     PluginConfig pc(cfg, name, problems);
-    if (name == "handle_exit_intent") tools.push_back(std::make_shared<HandleExitIntent>(pc.description("")));
-    else if (name == "get_lunar") tools.push_back(std::make_shared<GetLunar>(clock, pc.description("")));
-    else if (name == "get_time") tools.push_back(std::make_shared<GetTime>(clock, pc.description("")));
-    else if (name == "change_role") tools.push_back(std::make_shared<ChangeRole>(ChangeRoleSettings::from(pc)));
-    else if (name == "get_weather")
-      tools.push_back(std::make_shared<GetWeather>(WeatherSettings::from(pc), deps.http));
-    else if (name == "web_search")
-      tools.push_back(std::make_shared<WebSearch>(WebSearchSettings::from(pc), deps.http));
-    else if (name == "hass_get_state") tools.push_back(std::make_shared<HassGetState>(home_assistant(), pc.description("")));
-    else if (name == "hass_set_state") tools.push_back(std::make_shared<HassSetState>(home_assistant(), pc.description("")));
-    else if (name == "hass_play_music")
-      tools.push_back(std::make_shared<HassPlayMusic>(home_assistant(), pc.description("")));
-    else if (name == "play_music")
-      tools.push_back(std::make_shared<PlayMusic>(PlayMusicSettings::from(pc), deps.pool));
+    tools.push_back(find_function(name)->make(ctx, pc));
   }
   if (!problems.empty()) throw core::ConfigError(std::move(problems));
   return tools;

@@ -20,7 +20,9 @@ std::string value_text(const nlohmann::json& v) {
 
 std::string describe_entity_state(const nlohmann::json& state) {
   if (!state.is_object()) return "Home Assistant sent no state.";
-  const std::string id = state.value("entity_id", std::string("?"));
+  const std::string id = state.contains("entity_id") && state["entity_id"].is_string()
+                             ? state["entity_id"].get<std::string>()
+                             : std::string("?");
   const nlohmann::json attrs = state.contains("attributes") && state["attributes"].is_object()
                                    ? state["attributes"]
                                    : nlohmann::json::object();

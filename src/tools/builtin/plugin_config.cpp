@@ -17,6 +17,11 @@ const nlohmann::json* PluginConfig::find(std::string_view key) const {
   return node && !node->is_null() ? node : nullptr;
 }
 
+const nlohmann::json* PluginConfig::settings() const {
+  const nlohmann::json* node = cfg_.find("plugins." + plugin_);
+  return node && node->is_object() ? node : nullptr;
+}
+
 void PluginConfig::problem(std::string_view key, std::string_view reason) const {
   problems_.push_back(fmt::format("{}: {}", path(key), reason));
 }
@@ -64,6 +69,20 @@ int PluginConfig::integer(std::string_view key, int fallback, int min, int max) 
     return fallback;
   }
   return static_cast<int>(number(key, fallback, min, max));
+}
+
+bool PluginConfig::boolean(std::string_view key, bool fallback) const {
+  const auto* node = find(key);
+  if (!node) return fallback;
+  if (node->is_boolean()) return node->get<bool>();
+  if (node->is_string()) {
+    std::string s = node->get<std::string>();
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (s == "true" || s == "1" || s == "yes") return true;
+    if (s == "false" || s == "0" || s == "no" || s.empty()) return false;
+  }
+  problem(key, fmt::format("expected true or false, got {}", node->dump()));
+  return fallback;
 }
 
 std::vector<std::string> PluginConfig::string_list(std::string_view key, std::vector<std::string> fallback) const {

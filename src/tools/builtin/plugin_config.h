@@ -20,10 +20,14 @@ class PluginConfig {
   std::string path(std::string_view key) const;  // "plugins.<plugin>.<key>"
   // The node, or nullptr when absent or null.
   const nlohmann::json* find(std::string_view key) const;
+  // plugins.<plugin> itself when it is a mapping, else nullptr.
+  const nlohmann::json* settings() const;
 
   std::string str(std::string_view key, std::string fallback) const;
   double number(std::string_view key, double fallback, double min, double max) const;
   int integer(std::string_view key, int fallback, int min, int max) const;
+  // true/false, or the strings "true"/"false" (the manager sends every value as text).
+  bool boolean(std::string_view key, bool fallback) const;
   // A list of strings; a single string is split into lines.
   std::vector<std::string> string_list(std::string_view key, std::vector<std::string> fallback) const;
   // plugins.<plugin>.description, the reference server's way to reword a function.

@@ -1,12 +1,17 @@
 #include "tools/builtin/web_api.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 #include <fmt/format.h>
 
 #include "protocol/json_text.h"
+#include "tools/builtin/html_text.h"
 
 namespace xz::tools::builtin {
 
@@ -42,6 +47,75 @@ asio::awaitable<nlohmann::json> fetch_json(net::HttpClient& http, net::HttpClien
   co_return std::move(reply.body);
 }
 
+bool private_host(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return false;
+  std::string host(parsed->encoded_host());
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (host == "localhost" || (host.size() > 10 && host.ends_with(".localhost"))) return true;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  const auto addr = asio::ip::make_address(host, ec);
+  if (ec) return false;
+  if (addr.is_unspecified() || addr.is_loopback()) return true;
+  if (addr.is_v4()) {
+    const auto b = addr.to_v4().to_bytes();
+    return b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168) ||
+           (b[0] == 169 && b[1] == 254) || b[0] == 0 || (b[0] == 100 && (b[1] & 0xC0) == 64);
+  }
+  const auto v6 = addr.to_v6();
+  if (v6.is_v4_mapped()) return private_host("http://" + asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string() + "/");
+  const auto b = v6.to_bytes();
+  return v6.is_link_local() || (b[0] & 0xFE) == 0xFC;
+}
+
+std::string response_charset(const net::HttpClientResponse& res) {
+  const std::string type = res.header("Content-Type");
+  std::string lowered = type;
+  for (auto& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lowered.find("charset") != std::string::npos) return declared_charset(lowered);
+  return declared_charset(res.body);
+}
+
+bool utf8_charset(std::string_view charset) {
+  return charset.empty() || charset == "utf-8" || charset == "utf8" || charset == "us-ascii" || charset == "ascii";
+}
+
+asio::awaitable<net::HttpClientResponse> fetch_page(net::HttpClient& http, net::HttpClientRequest req,
+                                                    std::string_view service, bool allow_private_hosts) {
+  for (int redirects = 0;; ++redirects) {
+    if (req.url.rfind("http://", 0) != 0 && req.url.rfind("https://", 0) != 0)
+      throw WebApiError(fmt::format("{}: not an http(s) URL: {}", service, utf8_truncate(req.url, 200)), 0);
+    if (!allow_private_hosts && private_host(req.url))
+      throw WebApiError(fmt::format("{}: refused a link into a private network: {}", service, utf8_truncate(req.url, 200)), 0);
+    const std::string url = req.url;
+    net::HttpClientResponse res;
+    try {
+      res = co_await http.request(req);
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == asio::error::operation_aborted) throw;
+      throw WebApiError(fmt::format("{}: GET {}: {}", service, url, e.what()), 0);
+    } catch (const std::runtime_error& e) {
+      throw WebApiError(fmt::format("{}: GET {}: {}", service, url, e.what()), 0);
+    }
+    if (res.status >= 300 && res.status < 400 && !res.header("Location").empty()) {
+      if (redirects >= 3) throw WebApiError(fmt::format("{}: too many redirects from {}", service, url), res.status);
+      auto base = boost::urls::parse_uri(url);
+      auto next = boost::urls::parse_uri_reference(res.header("Location"));
+      if (!base || !next) throw WebApiError(fmt::format("{}: bad redirect from {}", service, url), res.status);
+      boost::urls::url resolved;
+      if (auto rv = boost::urls::resolve(*base, *next, resolved); !rv)
+        throw WebApiError(fmt::format("{}: bad redirect from {}", service, url), res.status);
+      req.url = std::string(resolved.buffer());
+      continue;
+    }
+    if (!res.ok())
+      throw WebApiError(fmt::format("{} answered HTTP {} for {}", service, res.status, utf8_truncate(url, 200)),
+                        res.status);
+    co_return res;
+  }
+}
+
 std::string url_encode(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -70,7 +144,7 @@ std::string utf8_truncate(std::string_view text, std::size_t max_bytes) {
 std::string api_message(const WebApiReply& reply) {
   const auto& b = reply.body;
   if (b.is_object()) {
-    for (const char* key : {"message", "reason", "detail", "error"}) {
+    for (const char* key : {"message", "reason", "detail", "error", "msg", "errMsg"}) {
       if (!b.contains(key)) continue;
       const auto& v = b[key];
       if (v.is_string()) return utf8_truncate(v.get<std::string>(), 300);

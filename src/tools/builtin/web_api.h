@@ -35,13 +35,32 @@ boost::asio::awaitable<WebApiReply> call_web_api(net::HttpClient& http, net::Htt
 boost::asio::awaitable<nlohmann::json> fetch_json(net::HttpClient& http, net::HttpClientRequest req,
                                                   std::string_view service);
 
+// GETs a page or feed from outside (article links may come from a third party): the
+// whole body, at most req.max_response_bytes, following up to 3 redirects. Non-2xx
+// answers, network errors and timeouts throw WebApiError naming `service`. Unless
+// `allow_private_hosts`, URLs whose host is "localhost" or a literal loopback, private or
+// link-local address are refused (a guard against links that point inside the network;
+// names resolving to such addresses are not caught).
+boost::asio::awaitable<net::HttpClientResponse> fetch_page(net::HttpClient& http, net::HttpClientRequest req,
+                                                           std::string_view service, bool allow_private_hosts);
+
+// True when the URL's host is "localhost" or a literal loopback, private (RFC 1918,
+// fc00::/7), link-local or unspecified IP address.
+bool private_host(std::string_view url);
+
+// The charset a response declares (Content-Type, else the body's own declaration),
+// lower-case, "" when none; pages in anything but UTF-8 or ASCII are refused by callers.
+std::string response_charset(const net::HttpClientResponse& res);
+bool utf8_charset(std::string_view charset);
+
 // RFC 3986 percent-encoding of a query value (unreserved characters kept).
 std::string url_encode(std::string_view text);
 
 // Cuts text to at most max_bytes without splitting a UTF-8 character; "..." marks a cut.
 std::string utf8_truncate(std::string_view text, std::size_t max_bytes);
 
-// The error message an API put in its JSON body ("message", "reason", "detail", "error"),
+// The error message an API put in its JSON body ("message", "reason", "detail", "error",
+// "msg", "errMsg"),
 // else the start of the body.
 std::string api_message(const WebApiReply& reply);
 

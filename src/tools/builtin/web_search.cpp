@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
+#include <spdlog/spdlog.h>
+
 #include "core/log.h"
 #include "tools/builtin/web_api.h"
 
@@ -23,19 +27,22 @@ std::string text_of(const nlohmann::json& j, const char* key) {
 
 WebSearchSettings WebSearchSettings::from(const PluginConfig& cfg) {
   WebSearchSettings s;
-  const std::string provider = cfg.str("provider", "tavily");
-  if (provider == "tavily") {
-    s.provider = Provider::tavily;
-    s.url = cfg.str("url", s.url);
+  std::string provider = cfg.str("provider", "tavily");
+  for (auto& c : provider) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (provider == "tavily" || provider == "metaso") {
+    s.provider = provider == "tavily" ? Provider::tavily : Provider::metaso;
+    s.url = cfg.str("url", provider == "tavily" ? s.url : "https://metaso.cn/api/v1/search");
     s.api_key = cfg.str("api_key", "");
-    if (s.api_key.empty()) cfg.problem("api_key", "required for the tavily provider (or set provider: searxng)");
+    if (s.api_key.empty())
+      spdlog::warn("plugins.web_search.api_key is empty: web_search ({}) will answer that it is not configured",
+                   provider);
   } else if (provider == "searxng") {
     s.provider = Provider::searxng;
     s.url = cfg.str("url", "");
     if (s.url.empty()) cfg.problem("url", "required for the searxng provider: the instance's base URL");
     while (!s.url.empty() && s.url.back() == '/') s.url.pop_back();
   } else {
-    cfg.problem("provider", fmt::format("unknown provider '{}' (tavily or searxng)", provider));
+    cfg.problem("provider", fmt::format("unknown provider '{}' (metaso, tavily or searxng)", provider));
   }
   if (!s.url.empty() && s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0)
     cfg.problem("url", "expected an http(s) URL");
@@ -67,7 +74,22 @@ boost::asio::awaitable<std::vector<WebSearch::Hit>> WebSearch::search(std::strin
   req.connect_timeout = req.total_timeout = settings_.timeout;
   req.max_response_bytes = 4 << 20;
   const char* service = "the search API";
-  if (settings_.provider == WebSearchSettings::Provider::tavily) {
+  if (settings_.provider == WebSearchSettings::Provider::metaso) {
+    service = "Metaso";
+    req.method = "POST";
+    req.url = settings_.url;
+    req.headers = {{"Authorization", "Bearer " + settings_.api_key},
+                   {"Content-Type", "application/json"},
+                   {"Accept", "application/json"}};
+    req.body = nlohmann::json{{"q", query},
+                              {"size", settings_.max_results},
+                              {"stream", false},
+                              {"scope", "webpage"},
+                              {"includeSummary", true},
+                              {"includeRawContent", false},
+                              {"conciseSnippet", false}}
+                   .dump();
+  } else if (settings_.provider == WebSearchSettings::Provider::tavily) {
     service = "Tavily";
     req.method = "POST";
     req.url = settings_.url;
@@ -85,12 +107,20 @@ boost::asio::awaitable<std::vector<WebSearch::Hit>> WebSearch::search(std::strin
     req.headers = {{"Accept", "application/json"}};
   }
   nlohmann::json body = co_await fetch_json(*http_, std::move(req), service);
-  if (!body.is_object() || !body.contains("results") || !body["results"].is_array())
-    throw WebApiError(fmt::format("{} sent no results list", service), 200);
+  const bool metaso = settings_.provider == WebSearchSettings::Provider::metaso;
+  const char* list = metaso ? "webpages" : "results";
+  if (!body.is_object() || !body.contains(list) || !body[list].is_array()) {
+    // Metaso may answer an error with HTTP 200 and a message.
+    WebApiReply reply;
+    reply.body = body;
+    throw WebApiError(fmt::format("{} sent no {} list: {}", service, list, api_message(reply)), 200);
+  }
   std::vector<Hit> hits;
-  for (const auto& r : body["results"]) {
+  for (const auto& r : body[list]) {
     if (static_cast<int>(hits.size()) >= settings_.max_results) break;
-    Hit h{text_of(r, "title"), text_of(r, "url"), text_of(r, "content")};
+    Hit h = metaso ? Hit{text_of(r, "title"), text_of(r, "link"), text_of(r, "summary"), text_of(r, "date")}
+                   : Hit{text_of(r, "title"), text_of(r, "url"), text_of(r, "content"), ""};
+    if (metaso && h.snippet.empty()) h.snippet = text_of(r, "snippet");
     if (h.title.empty() && h.snippet.empty()) continue;
     hits.push_back(std::move(h));
   }
@@ -100,8 +130,9 @@ boost::asio::awaitable<std::vector<WebSearch::Hit>> WebSearch::search(std::strin
 std::string WebSearch::format(const std::string& query, const std::vector<Hit>& hits) const {
   std::string text = fmt::format("Web search results for \"{}\":", utf8_truncate(query, 200));
   for (std::size_t i = 0; i < hits.size(); ++i) {
-    std::string item = fmt::format("\n{}. {}\n{}\nSource: {}", i + 1, utf8_truncate(hits[i].title, 200),
-                                   utf8_truncate(hits[i].snippet, kSnippetBytes), utf8_truncate(hits[i].url, 300));
+    std::string item = fmt::format("\n{}. {}\n", i + 1, utf8_truncate(hits[i].title, 200));
+    if (!hits[i].date.empty()) item += "Date: " + utf8_truncate(hits[i].date, 40) + "\n";
+    item += fmt::format("{}\nSource: {}", utf8_truncate(hits[i].snippet, kSnippetBytes), utf8_truncate(hits[i].url, 300));
     if (text.size() + item.size() > settings_.max_chars) {
       if (i == 0) text += utf8_truncate(item, settings_.max_chars > text.size() ? settings_.max_chars - text.size() : 0);
       break;
@@ -114,9 +145,12 @@ std::string WebSearch::format(const std::string& query, const std::vector<Hit>& 
 boost::asio::awaitable<ToolResult> WebSearch::call(nlohmann::json arguments, SessionActions& session) {
   std::string query;
   if (arguments.is_object() && arguments.contains("query") && arguments["query"].is_string())
-    query = arguments["query"].get<std::string>();
+    query = utf8_truncate(arguments["query"].get<std::string>(), 1000);
   if (query.find_first_not_of(" \t\r\n") == std::string::npos)
     co_return ToolResult::llm("The web search was called without a query; ask the user what to search for.");
+  if (settings_.provider != WebSearchSettings::Provider::searxng && settings_.api_key.empty())
+    co_return ToolResult::llm(
+        "Web search is not configured (plugins.web_search.api_key is empty); tell the user it is unavailable.");
   try {
     auto hits = co_await search(query);
     if (hits.empty()) co_return ToolResult::llm(fmt::format("The web search for \"{}\" found nothing.", query));

@@ -1,7 +1,9 @@
 #pragma once
-// web_search(query): searches the web through a configurable API, Tavily (POST JSON
-// with the API key) or a SearxNG instance (GET /search?format=json), and gives the LLM
-// titles, snippets and URLs, trimmed to a bounded size.
+// web_search(query): searches the web through a configurable API, Metaso (秘塔, POST
+// JSON with a bearer key), Tavily (POST JSON with the API key) or a SearxNG instance
+// (GET /search?format=json), and gives the LLM titles, snippets and URLs, trimmed to a
+// bounded size. Without an API key (the reference's default config selects web_search
+// before a key is set) the server starts and the function says it is not configured.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -14,10 +16,10 @@
 namespace xz::tools::builtin {
 
 struct WebSearchSettings {
-  enum class Provider { tavily, searxng };
+  enum class Provider { tavily, searxng, metaso };
   Provider provider = Provider::tavily;
   std::string url = "https://api.tavily.com/search";  // searxng: the instance's base URL
-  std::string api_key;                                 // tavily
+  std::string api_key;                                 // tavily, metaso
   int max_results = 5;
   std::size_t max_chars = 4000;  // of the text handed to the LLM
   std::chrono::milliseconds timeout{15000};
@@ -34,7 +36,7 @@ class WebSearch final : public Tool {
 
  private:
   struct Hit {
-    std::string title, url, snippet;
+    std::string title, url, snippet, date;
   };
   boost::asio::awaitable<std::vector<Hit>> search(std::string query);
   std::string format(const std::string& query, const std::vector<Hit>& hits) const;

@@ -198,12 +198,16 @@ core::Task<void> McpSession::refresh_tools() {
     auto reply = co_await exchange(std::move(message), id, std::move(what), opts_.request_timeout);
     if (reply.is_error) throw McpError(fmt::format("{}: tools/list failed: {}", opts_.label, reply.error_message));
     std::string next;
+    bool left_over = false;  // this page had more than the limit takes
     for (auto& tool : protocol::parse_tools_list(reply.result, &next)) {
-      if (all.size() >= opts_.max_tools) break;
+      if (all.size() >= opts_.max_tools) {
+        left_over = true;
+        break;
+      }
       if (!names.insert(tool.name).second) continue;  // a name listed twice: the first one counts
       all.push_back(std::move(tool));
     }
-    if (all.size() >= opts_.max_tools && !next.empty()) {
+    if (all.size() >= opts_.max_tools && (left_over || !next.empty())) {
       spdlog::warn("{}: more than {} tools; using the first ones", opts_.label, opts_.max_tools);
       break;
     }

@@ -60,7 +60,9 @@ McpTransportFactory ServerMcpHub::Core::transport_factory(const McpServerSpec& s
       case McpTransportKind::stdio: {
         StdioTransportOptions o;
         o.name = spec.name;
-        o.child = ChildSpec{spec.command, spec.args, spec.env};
+        o.child.command = spec.command;
+        o.child.args = spec.args;
+        o.child.env = spec.env;
         o.exit_grace = grace;
         return std::make_shared<StdioTransport>(ex, std::move(o));
       }

@@ -1,6 +1,10 @@
 #include "tools/mcp/stdio_transport.h"
 
 #include <signal.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -11,6 +15,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/unique_fd.h"
 #include "protocol/json_text.h"
 #include "tools/mcp/deadline.h"
 #include "tools/mcp/line_splitter.h"
@@ -26,7 +31,9 @@ constexpr std::size_t kMaxStderrLine = 2048;
 }  // namespace
 
 StdioTransport::StdioTransport(asio::any_io_executor ex, StdioTransportOptions opts)
-    : ex_(ex), opts_(std::move(opts)), exited_(ex), stdout_done_(ex) {}
+    : ex_(ex), opts_(std::move(opts)), in_(ex), out_(ex), err_(ex), exited_(ex), stdout_done_(ex) {
+  opts_.child.inherit.push_back("TERM");
+}
 
 std::string StdioTransport::describe() const {
   std::string s = "stdio: " + opts_.child.command;
@@ -43,8 +50,18 @@ asio::awaitable<void> StdioTransport::open(McpTransportHandlers handlers) {
   if (child_) throw McpError(fmt::format("MCP server '{}': already started", opts_.name));
   handlers_ = std::move(handlers);
   try {
-    child_ = std::make_unique<ChildProcess>(ex_, opts_.child);
-  } catch (const McpError& e) {
+    int in_pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0)
+      throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
+    core::UniqueFd in_ours(in_pair[0]), in_child(in_pair[1]);
+    core::PipeFds out = core::make_pipe(), err = core::make_pipe();
+    child_ = std::make_unique<core::ChildProcess>(ex_, opts_.child,
+                                                  core::ChildStdio{in_child.get(), out.write.get(), err.write.get()});
+    in_.assign(asio::local::stream_protocol(), in_ours.release());
+    out_.assign(out.read.release());
+    err_.assign(err.read.release());
+  } catch (const std::exception& e) {
+    child_.reset();
     throw McpError(fmt::format("MCP server '{}': {}", opts_.name, e.what()));
   }
   spdlog::info("mcp[{}]: started '{}' (pid {})", opts_.name, describe(), child_->pid());
@@ -59,7 +76,7 @@ core::Task<void> StdioTransport::read_stdout(std::shared_ptr<StdioTransport> sel
   LineSplitter lines(self->opts_.max_message_bytes, LineSplitter::Overflow::drop);
   std::string buf(kReadChunk, '\0');
   for (;;) {
-    auto [ec, n] = co_await self->child_->out().async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await self->out_.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
     if (n > 0) {
       const std::size_t before = lines.overlong_lines();
       for (auto& line : lines.feed(std::string_view(buf.data(), n))) {
@@ -91,7 +108,7 @@ core::Task<void> StdioTransport::read_stderr(std::shared_ptr<StdioTransport> sel
   LineSplitter lines(kMaxStderrLine, LineSplitter::Overflow::truncate);
   std::string buf(16 * 1024, '\0');
   for (;;) {
-    auto [ec, n] = co_await self->child_->err().async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await self->err_.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
     if (n > 0) {
       for (const auto& line : lines.feed(std::string_view(buf.data(), n))) {
         if (!line.empty()) spdlog::info("mcp[{}] stderr: {}", self->opts_.name, line);
@@ -107,7 +124,8 @@ core::Task<void> StdioTransport::watch_exit(std::shared_ptr<StdioTransport> self
   self->exited_.set();
   // Answers written just before exiting are still in the pipe: deliver them first.
   co_await within(self->stdout_done_.wait(), std::chrono::seconds(1));
-  std::string reason = fmt::format("process {} ended with {}", self->child_->pid(), describe_wait_status(status));
+  std::string reason =
+      fmt::format("process {} ended with {}", self->child_->pid(), core::describe_wait_status(status));
   if (self->closing_) {
     spdlog::info("mcp[{}]: {}", self->opts_.name, reason);
     co_return;
@@ -124,7 +142,7 @@ core::Task<void> StdioTransport::stop_child(std::shared_ptr<StdioTransport> self
   if (self->stopping_ || !self->child_) co_return;
   self->stopping_ = true;
   boost::system::error_code ignored;
-  self->child_->in().close(ignored);  // EOF on its stdin: the polite way to ask
+  self->in_.close(ignored);  // EOF on its stdin: the polite way to ask
   const auto grace = self->opts_.exit_grace;
   const auto polite = co_await within(self->exited_.wait(), grace);
   if (polite) co_return;
@@ -158,7 +176,7 @@ asio::awaitable<void> StdioTransport::send(Json message) {
 
 core::Task<void> StdioTransport::write_queue(std::shared_ptr<StdioTransport> self) {
   while (!self->queue_.empty()) {
-    auto [ec, n] = co_await asio::async_write(self->child_->in(), asio::buffer(self->queue_.front()),
+    auto [ec, n] = co_await asio::async_write(self->in_, asio::buffer(self->queue_.front()),
                                               asio::as_tuple(asio::use_awaitable));
     self->queued_bytes_ -= self->queue_.front().size();
     self->queue_.pop_front();
@@ -185,8 +203,8 @@ asio::awaitable<void> StdioTransport::close() {
     }
   }
   boost::system::error_code ignored;
-  child_->out().close(ignored);
-  child_->err().close(ignored);
+  out_.close(ignored);
+  err_.close(ignored);
 }
 
 }  // namespace xz::tools::mcp

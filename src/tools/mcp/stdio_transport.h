@@ -1,8 +1,9 @@
 #pragma once
-// MCP over stdio: the server is a child process (spawned with posix_spawn, our
-// environment with the configured `env` set over it); messages are newline-delimited
-// JSON on its stdin/stdout; its stderr lines go to our log. close() ends stdin, waits,
-// then sends SIGTERM and finally SIGKILL, and reaps the child.
+// MCP over stdio: the server is a child process (core::ChildProcess: its own process
+// group, only its stdio descriptors, the allow-listed environment plus the configured
+// `env`); messages are newline-delimited JSON on its stdin/stdout; its stderr lines go
+// to our log. close() ends stdin, waits, then sends SIGTERM and finally SIGKILL to the
+// group, and reaps the child.
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -11,16 +12,18 @@
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 
 #include "core/async.h"
-#include "tools/mcp/child_process.h"
+#include "core/child_process.h"
 #include "tools/mcp/mcp_transport.h"
 
 namespace xz::tools::mcp {
 
 struct StdioTransportOptions {
   std::string name;  // the server's name, for logs and errors
-  ChildSpec child;
+  core::ChildSpec child;  // `inherit` gains TERM, as the MCP SDKs pass it
   std::size_t max_message_bytes = 4 * 1024 * 1024;  // a longer stdout line is skipped
   std::size_t max_queued_bytes = 8 * 1024 * 1024;   // unwritten stdin bytes
   std::chrono::milliseconds exit_grace{2000};       // per step of close()
@@ -48,7 +51,12 @@ class StdioTransport final : public McpTransport, public std::enable_shared_from
   boost::asio::any_io_executor ex_;
   StdioTransportOptions opts_;
   McpTransportHandlers handlers_;
-  std::unique_ptr<ChildProcess> child_;
+  std::unique_ptr<core::ChildProcess> child_;
+  // Its stdin is a socket, not a pipe: our writes use MSG_NOSIGNAL, so a child that died
+  // gives EPIPE instead of a SIGPIPE that would kill the server.
+  boost::asio::local::stream_protocol::socket in_;
+  boost::asio::posix::stream_descriptor out_;
+  boost::asio::posix::stream_descriptor err_;
   std::deque<std::string> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;

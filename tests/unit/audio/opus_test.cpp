@@ -166,6 +166,22 @@ TEST(OpusDecoder, EmptyPacketConcealsTheLastFrameSize) {
   EXPECT_TRUE(dec.decode("")->empty());
 }
 
+// The uplink's speed bound reads each packet's duration from its header, undecoded.
+TEST(OpusPacketDuration, ReadsTheFrameLengthFromTheHeader) {
+  for (int ms : {20, 40, 60}) {
+    OpusEncoder enc(16000, ms, 0, OpusEncoder::kBitrateAuto);
+    std::vector<std::int16_t> pcm(static_cast<std::size_t>(16 * ms));
+    auto d = xz::audio::opus_packet_duration(enc.encode(pcm));
+    ASSERT_TRUE(d.has_value()) << ms;
+    EXPECT_EQ(d->count(), ms * 1000) << ms;
+  }
+  EXPECT_FALSE(xz::audio::opus_packet_duration("").has_value());
+  // Code 3 (a frame count follows) with the count byte missing.
+  EXPECT_FALSE(xz::audio::opus_packet_duration(std::string(1, '\x03')).has_value());
+  // Code 3 with 48 frames of 60 ms: 2.88 s, more than a packet may carry.
+  EXPECT_FALSE(xz::audio::opus_packet_duration(std::string("\x1b\x30", 2)).has_value());
+}
+
 TEST(OpusDecoder, RejectsBadConfiguration) {
   EXPECT_THROW(OpusDecoder(44100, 1), std::invalid_argument);
   EXPECT_THROW(OpusDecoder(16000, 3), std::invalid_argument);

@@ -1,5 +1,7 @@
 #include "tools/builtin/builtin_registry.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "builtin_test_util.h"
@@ -70,11 +72,11 @@ TEST(BuiltinRegistry, TimeZoneComesFromTheServerConfig) {
 TEST(BuiltinRegistry, UnknownNamesAndBadSettingsAreConfigErrors) {
   xz::test::ToolLoop loop;
   auto problems = problems_of(config_with({{"Intent.function_call.functions",
-                                            {"get_weather", "get_news_from_newsnow", 7, "hass_get_state"}},
+                                            {"get_weather", "get_news_from_sina", 7, "hass_get_state"}},
                                            {"plugins.get_weather.timeout", "soon"}}),
                               loop);
   ASSERT_EQ(problems.size(), 5u) << ::testing::PrintToString(problems);
-  EXPECT_EQ(problems[0].rfind("Intent.function_call.functions[1]: unknown function 'get_news_from_newsnow'", 0), 0u)
+  EXPECT_EQ(problems[0].rfind("Intent.function_call.functions[1]: unknown function 'get_news_from_sina'", 0), 0u)
       << problems[0];
   EXPECT_EQ(problems[1].rfind("Intent.function_call.functions[2]:", 0), 0u);
   EXPECT_EQ(problems[2].rfind("plugins.get_weather.timeout:", 0), 0u) << problems[2];
@@ -95,4 +97,49 @@ TEST(BuiltinRegistry, HomeAssistantFunctionsShareOneClient) {
   auto tools = make_builtin_tools(cfg, {loop.pool(), nullptr});
   ASSERT_EQ(tools.size(), 6u);
   EXPECT_NE(tools[3]->schema().description.find("light.kitchen"), std::string::npos);
+}
+
+TEST(BuiltinRegistry, TheReferencesFunctionsAreKnown) {
+  const auto& names = builtin_function_names();
+  for (const char* name : {"handle_exit_intent", "get_lunar", "get_time", "change_role", "get_weather", "web_search",
+                           "play_music", "get_news_from_newsnow", "get_news_from_chinanews", "search_from_ragflow",
+                           "call_device", "hass_get_state", "hass_set_state", "hass_play_music"})
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
+}
+
+TEST(BuiltinRegistry, TheReferencesDefaultFunctionListLoads) {
+  // The reference config's function_call list and plugin settings, as a user copies them.
+  xz::test::ToolLoop loop;
+  auto cfg = config_with({{"Intent.function_call.functions",
+                           {"change_role", "web_search", "get_weather", "get_news_from_newsnow", "play_music",
+                            "get_news_from_chinanews"}},
+                          {"plugins.web_search", {{"provider", "metaso"}, {"api_key", ""}, {"max_results", 5}}},
+                          {"plugins.get_news_from_newsnow",
+                           {{"url", "https://newsnow.busiyi.world/api/s?id="}, {"news_sources", "澎湃新闻;百度热搜;财联社"}}},
+                          {"plugins.get_news_from_chinanews",
+                           {{"default_rss_url", "https://www.chinanews.com.cn/rss/society.xml"},
+                            {"society_rss_url", "https://www.chinanews.com.cn/rss/society.xml"},
+                            {"world_rss_url", "https://www.chinanews.com.cn/rss/world.xml"},
+                            {"finance_rss_url", "https://www.chinanews.com.cn/rss/finance.xml"}}},
+                          {"plugins.play_music.music_dir", "./music"}});
+  auto tools = make_builtin_tools(cfg, {loop.pool(), nullptr});
+  EXPECT_EQ(names_of(tools),
+            (std::vector<std::string>{"handle_exit_intent", "get_lunar", "get_time", "change_role", "web_search",
+                                      "get_weather", "get_news_from_newsnow", "play_music", "get_news_from_chinanews"}));
+}
+
+TEST(BuiltinRegistry, RagflowNeedsItsSettings) {
+  xz::test::ToolLoop loop;
+  auto problems = problems_of(config_with({{"Intent.function_call.functions", {"search_from_ragflow"}}}), loop);
+  ASSERT_EQ(problems.size(), 3u) << ::testing::PrintToString(problems);
+  EXPECT_EQ(problems[0].rfind("plugins.search_from_ragflow.base_url:", 0), 0u);
+  auto tools = make_builtin_tools(config_with({{"Intent.function_call.functions", {"search_from_ragflow"}},
+                                               {"plugins.search_from_ragflow",
+                                                {{"base_url", "http://rag.local"},
+                                                 {"api_key", "ragflow-x"},
+                                                 {"dataset_ids", {"d1"}},
+                                                 {"description", "公司产品手册"}}}}),
+                                  {loop.pool(), nullptr});
+  ASSERT_EQ(tools.size(), 4u);
+  EXPECT_EQ(tools[3]->schema().description, "公司产品手册");
 }

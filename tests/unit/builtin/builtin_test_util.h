@@ -50,6 +50,7 @@ class FakeSession final : public tools::SessionActions {
 
   const std::string& device_id() const override { return device_id_; }
   const std::string& session_id() const override { return session_id_; }
+  void set_session_id(std::string id) { session_id_ = std::move(id); }
   boost::asio::any_io_executor executor() const override { return ex_; }
   void close_after_reply() override { ++close_requests; }
   void set_persona(std::string prompt) override { personas.push_back(std::move(prompt)); }

@@ -155,6 +155,18 @@ TEST_F(HassFixture, RejectedTokenAndOutagesAreErrors) {
   EXPECT_EQ(down.response, std::string(kHomeAssistantUnreachable));
 }
 
+TEST_F(HassFixture, StatesOfTheWrongShapeAreDescribedNotThrown) {
+  HassGetState get(ha);
+  for (const char* body : {R"({"entity_id":5,"state":{"x":1},"attributes":[1,2],"brightness":"a"})",
+                           R"({"entity_id":"light.kitchen","attributes":{"friendly_name":7,"brightness":"high","volume_level":[0.5]}})",
+                           R"([1,2,3])", R"("on")"}) {
+    fake.fail_next(200, body);
+    auto r = call_tool(loop, get, {{"entity_id", "light.kitchen"}}, session);
+    EXPECT_EQ(r.action, Action::reqllm) << body << " -> " << r.result << r.response;
+    EXPECT_FALSE(r.result.empty()) << body;
+  }
+}
+
 TEST_F(HassFixture, PlayMusicThroughMusicAssistantIsRecorded) {
   HassPlayMusic play(ha);
   auto r = call_tool(loop, play, {{"entity_id", "media_player.living_room"}, {"media_content_id", "Abbey Road"}}, session);

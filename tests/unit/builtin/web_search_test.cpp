@@ -121,6 +121,62 @@ TEST_F(SearchFixture, LongResultsAreTrimmedToTheBound) {
   EXPECT_NE(r.result.find("..."), std::string::npos);  // each snippet was cut
 }
 
+TEST_F(SearchFixture, MetasoPostsTheReferenceBodyAndReadsWebpages) {
+  fake.set_search_results({
+      {"巴黎 - 维基百科", "https://zh.wikipedia.org/wiki/巴黎", "巴黎是法国的首都。", "2024-01-10"},
+      {"No date", "https://example.com/b", "Second result.", ""},
+      {"Third", "https://example.com/c", "Third result.", ""},
+  });
+  WebSearchSettings s;
+  s.provider = WebSearchSettings::Provider::metaso;
+  s.url = fake.url() + "/api/v1/search";
+  s.api_key = "mk-test";
+  s.max_results = 2;
+  s.timeout = 2s;
+  WebSearch tool(s, http);
+  auto r = call_tool(loop, tool, {{"query", "法国首都"}}, session);
+  ASSERT_EQ(r.action, Action::reqllm) << r.result << r.response;
+  EXPECT_NE(r.result.find("1. 巴黎 - 维基百科\nDate: 2024-01-10\n巴黎是法国的首都。\nSource: https://zh.wikipedia.org/wiki/巴黎"),
+            std::string::npos)
+      << r.result;
+  EXPECT_NE(r.result.find("2. No date\nSecond result."), std::string::npos) << r.result;
+  EXPECT_EQ(r.result.find("Third"), std::string::npos);
+  auto call = fake.last_call();
+  EXPECT_EQ(call.path, "/api/v1/search");
+  EXPECT_EQ(call.headers["authorization"], "Bearer mk-test");
+  EXPECT_EQ(call.json["q"], "法国首都");
+  EXPECT_EQ(call.json["size"], 2);
+  EXPECT_EQ(call.json["scope"], "webpage");
+  EXPECT_EQ(call.json["includeSummary"], true);
+
+  fake.set_metaso_key("mk-other");
+  auto rejected = call_tool(loop, tool, {{"query", "x"}}, session);
+  EXPECT_EQ(rejected.action, Action::error);
+  EXPECT_NE(rejected.result.find("HTTP 401"), std::string::npos) << rejected.result;
+  EXPECT_NE(rejected.result.find("invalid API key"), std::string::npos) << rejected.result;
+
+  fake.fail_next(200, R"({"errCode":4001,"errMsg":"quota exhausted"})");
+  auto quota = call_tool(loop, tool, {{"query", "x"}}, session);
+  EXPECT_EQ(quota.action, Action::error);
+  EXPECT_NE(quota.result.find("quota exhausted"), std::string::npos) << quota.result;
+
+  fake.fail_next(200, R"({"webpages":[{"title":7,"link":["x"],"summary":"only a summary"},"junk"]})");
+  auto odd = call_tool(loop, tool, {{"query", "x"}}, session);
+  EXPECT_EQ(odd.action, Action::reqllm);
+  EXPECT_NE(odd.result.find("1. \nonly a summary"), std::string::npos) << odd.result;
+}
+
+TEST_F(SearchFixture, WithoutAKeyItSaysItIsNotConfigured) {
+  WebSearchSettings s;
+  s.provider = WebSearchSettings::Provider::metaso;
+  s.url = fake.url() + "/api/v1/search";
+  WebSearch tool(s, http);
+  auto r = call_tool(loop, tool, {{"query", "anything"}}, session);
+  EXPECT_EQ(r.action, Action::reqllm);
+  EXPECT_NE(r.result.find("not configured"), std::string::npos);
+  EXPECT_EQ(fake.call_count(), 0u);
+}
+
 TEST(WebSearchSettings, ProviderNeedsItsKeys) {
   auto problems_for = [](nlohmann::json plugin) {
     nlohmann::json root = nlohmann::json::object();
@@ -129,15 +185,15 @@ TEST(WebSearchSettings, ProviderNeedsItsKeys) {
     WebSearchSettings::from(PluginConfig(xz::core::Config(root), "web_search", problems));
     return problems;
   };
-  auto p = problems_for({{"provider", "tavily"}});
-  ASSERT_EQ(p.size(), 1u);
-  EXPECT_EQ(p[0].rfind("plugins.web_search.api_key:", 0), 0u) << p[0];
-  p = problems_for({{"provider", "searxng"}});
+  // The reference's default config selects web_search: without a key the server still starts.
+  EXPECT_TRUE(problems_for({{"provider", "tavily"}}).empty());
+  EXPECT_TRUE(problems_for({{"provider", "metaso"}, {"api_key", ""}, {"max_results", "5"}}).empty());
+  auto p = problems_for({{"provider", "searxng"}});
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].rfind("plugins.web_search.url:", 0), 0u) << p[0];
   p = problems_for({{"provider", "bing"}});
   ASSERT_EQ(p.size(), 1u);
-  EXPECT_NE(p[0].find("unknown provider 'bing'"), std::string::npos);
+  EXPECT_NE(p[0].find("unknown provider 'bing' (metaso, tavily or searxng)"), std::string::npos);
   EXPECT_TRUE(problems_for({{"provider", "searxng"}, {"url", "http://searx.local/"}, {"max_results", 3}}).empty());
   p = problems_for({{"provider", "searxng"}, {"url", "http://searx.local"}, {"max_results", 50}});
   ASSERT_EQ(p.size(), 1u);

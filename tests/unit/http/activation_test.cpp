@@ -16,7 +16,7 @@ using xz::test::Overrides;
 
 namespace {
 
-constexpr const char* kAdminToken = "admin-secret-token";
+constexpr const char* kAdminToken = "admin-secret-token-of-32-characters";
 
 std::vector<std::pair<std::string, nlohmann::json>> activation_on() {
   return {{"server.activation.enabled", true},

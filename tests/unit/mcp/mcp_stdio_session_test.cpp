@@ -89,7 +89,7 @@ TEST_F(StdioSessionTest, InitializesListsBothPagesAndCallsTools) {
     EXPECT_EQ(echo.text, "hi there");
     auto add = co_await call(*session, "add", R"({"a": 2, "b": 3.5})");
     EXPECT_EQ(add.text, "5.5");
-    // The configured env is set over ours: both are visible to the child.
+    // The configured env is set over the allow-listed part of ours: both are visible.
     auto mine = co_await call(*session, "env", R"({"name": "XZ_MCP_TEST_VAR"})");
     EXPECT_EQ(mine.text, "hello-env");
     auto inherited = co_await call(*session, "env", R"({"name": "PATH"})");
@@ -115,6 +115,28 @@ TEST_F(StdioSessionTest, InitializesListsBothPagesAndCallsTools) {
   };
   run_in(ex(), body());
   EXPECT_FALSE(transport->pid().has_value());
+}
+
+TEST_F(StdioSessionTest, OurSecretsReachTheServerOnlyWhenItsEnvNamesThem) {
+  ::setenv("OPENAI_API_KEY", "sk-server-secret", 1);
+  ::setenv("XZ_MCP_TEST_TOKEN", "token-from-our-environment", 1);
+  auto transport = make_transport();
+  auto session = make_session(transport);
+  auto body = [&]() -> Task<std::vector<std::string>> {
+    co_await session->start();
+    std::vector<std::string> seen;
+    for (const char* args : {R"({"name": "OPENAI_API_KEY"})", R"({"name": "XZ_MCP_TEST_TOKEN"})",
+                             R"({"name": "XZ_MCP_TEST_VAR"})"}) {
+      auto r = co_await call(*session, "env", args);
+      seen.push_back(r.text);
+    }
+    co_await session->close();
+    co_return seen;
+  };
+  auto seen = run_in(ex(), body());
+  ::unsetenv("OPENAI_API_KEY");
+  ::unsetenv("XZ_MCP_TEST_TOKEN");
+  EXPECT_EQ(seen, (std::vector<std::string>{"(unset)", "(unset)", "hello-env"}));
 }
 
 TEST_F(StdioSessionTest, ServerRequestsAreDeclined) {

@@ -98,7 +98,7 @@ class LocalShortMemoryTest : public ::testing::Test {
     return f.get();
   }
   std::string recall(const std::string& device) { return run(memory->recall(device)); }
-  void drain() { run(memory->drain()); }
+  void drain() { run(memory->drain(std::chrono::steady_clock::time_point::max())); }
   void remember(const std::string& device, std::vector<ChatMessage> dialogue) {
     Dialogues items;
     items.emplace_back(device, std::move(dialogue));
@@ -249,4 +249,32 @@ TEST_F(LocalShortMemoryTest, ManyDevicesAreAllSummarised) {
   EXPECT_EQ(m.stats().saved, 12u);
   for (int d = 0; d < 6; ++d)
     EXPECT_EQ(recall("dev-" + std::to_string(d)), "- The user said: round 0\n- The user said: round 1") << d;
+}
+
+// Shutdown has a deadline: summaries still waiting on the LLM then are given up (their
+// LLM calls cancelled, nothing saved), counted and logged, and drain() returns.
+TEST_F(LocalShortMemoryTest, DrainGivesUpAtItsDeadline) {
+  LocalShortSettings s;
+  s.concurrency = 2;
+  auto& m = make(s);
+  fake.set_default_reply([](const json&) {
+    FakeReply hang;
+    hang.hang = true;  // a model that never answers
+    return hang;
+  });
+  run(remember_all(&m, {{"dev-1", session_saying("one")}, {"dev-2", session_saying("two")},
+                        {"dev-1", session_saying("three")}}));
+  ASSERT_TRUE(fake.wait_for_requests(2, 5s)) << "both devices' summaries should be in flight";
+  const auto t0 = std::chrono::steady_clock::now();
+  run(memory->drain(t0 + 300ms));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 1500ms) << "drain() must end at its deadline";
+  EXPECT_EQ(m.stats().abandoned, 3u) << "two in flight, one queued";
+  EXPECT_EQ(m.stats().saved, 0u);
+  EXPECT_EQ(m.stats().failed, 0u) << "given up is not failed";
+  EXPECT_TRUE(fake.wait_for_client_disconnects(2, 5s)) << "the LLM calls in flight are cancelled";
+  EXPECT_EQ(fake.request_count(), 2u) << "nothing starts after the deadline";
+  EXPECT_EQ(recall("dev-1"), "");
+  EXPECT_NE(metrics.render().find("xiaozhi_memory_summaries_total{result=\"abandoned\"} 3"), std::string::npos);
 }

@@ -68,7 +68,7 @@ TEST(MakeMemory, NomemAndReportOnlyRememberNothing) {
   for (std::string type : {"nomem", "mem_report_only"}) {
     auto m = env.make(env.config({{type, {{"type", type}}}}, type));
     env.run(remember_one(m.get(), "dev", dialogue("my name is Bob")));
-    env.run(m->drain());
+    env.run(m->drain(std::chrono::steady_clock::time_point::max()));
     EXPECT_EQ(env.run(m->recall("dev")), "") << type;
   }
   // Selected by type name without a section entry, and nothing selected at all.
@@ -86,7 +86,7 @@ TEST(MakeMemory, LocalShortUsesItsOwnLlmEntryWhenNamed) {
                                "mem_local_short"));
   ASSERT_NE(dynamic_cast<LocalShortMemory*>(m.get()), nullptr);
   env.run(remember_one(m.get(), "dev", dialogue("my name is Bob")));
-  env.run(m->drain());
+  env.run(m->drain(std::chrono::steady_clock::time_point::max()));
   EXPECT_EQ(env.run(m->recall("dev")), "- The user is Bob.");
   EXPECT_EQ(env.memory_fake.request_count(), 1u);
   EXPECT_EQ(env.main_fake.request_count(), 0u);
@@ -99,7 +99,7 @@ TEST(MakeMemory, LocalShortFallsBackToTheMainLlm) {
   env.main_fake.push_reply({.tokens = {"- Likes tea."}});
   auto m = env.make(env.config({{"MyMemory", {{"type", "mem_local_short"}}}}, "MyMemory"));
   env.run(remember_one(m.get(), "dev", dialogue("I like tea")));
-  env.run(m->drain());
+  env.run(m->drain(std::chrono::steady_clock::time_point::max()));
   EXPECT_EQ(env.run(m->recall("dev")), "- Likes tea.");
   EXPECT_EQ(env.main_fake.request_count(), 1u);
 }

@@ -52,6 +52,8 @@ struct ServerSide {
   std::vector<std::string> oversize;  // "binary 5000"
   std::promise<WsReadError> ended;
   bool ended_set = false;
+  // Set when the text "mark" arrives (not echoed), with the connection it came on.
+  std::promise<std::shared_ptr<WebSocket>> marked;
 };
 
 // Echoes every message with its type. "close:REASON" asks the server to close.
@@ -66,6 +68,10 @@ Task<void> echo(std::shared_ptr<WebSocket> ws, std::shared_ptr<ServerSide> side)
     }
     if (!m->binary && m->data.rfind("close:", 0) == 0) {
       ws->close(m->data.substr(6));
+      continue;
+    }
+    if (!m->binary && m->data == "mark") {  // not echoed: the test looks at the queue as the pings left it
+      side->marked.set_value(ws);
       continue;
     }
     if (m->binary)
@@ -132,7 +138,10 @@ struct RawPeer {
   tcp::socket socket{io};
   asio::streambuf in;
 
-  explicit RawPeer(tcp::endpoint ep) {
+  // receive_buffer > 0: a small socket receive buffer, for a peer that does not read.
+  explicit RawPeer(tcp::endpoint ep, int receive_buffer = 0) {
+    socket.open(ep.protocol());
+    if (receive_buffer > 0) socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
     socket.connect(ep);
     socket.set_option(tcp::no_delay(true));
   }
@@ -318,6 +327,38 @@ TEST_F(WebSocketTest, RandomBytesAfterTheHandshakeEndOnlyThatConnection) {
   ws->text(true);
   ws->write(asio::buffer(std::string("still here")));
   EXPECT_EQ(read_message(*ws), "still here");
+}
+
+// Read on the connection's own loop.
+Task<std::size_t> queued_bytes_of(std::shared_ptr<WebSocket> ws) { co_return ws->queued_bytes(); }
+
+// A peer that floods pings and never reads: each ping wants a pong, and once the socket
+// buffers are full nothing is written any more. One pong at most waits (the newest
+// ping's), so the queue stays a few frames long instead of growing by a pong per ping,
+// and the connection's data is not stuck behind thousands of pongs.
+TEST_F(WebSocketTest, APingFloodFromAPeerThatDoesNotReadHoldsOnePongAtMost) {
+  RawPeer flooder(endpoint(), 4096);
+  flooder.send(RawPeer::upgrade_request());
+  flooder.read_answer();
+  // 200,000 pings of 125 bytes: 26 MB in, as many pongs out, far beyond the socket buffers.
+  std::string burst;
+  for (int i = 0; i < 8000; ++i) {
+    std::string payload(125, static_cast<char>('a' + i % 26));
+    burst += RawPeer::frame(xz::net::ws::Opcode::ping, payload);
+  }
+  for (int round = 0; round < 25; ++round) flooder.send(burst);
+  flooder.send(RawPeer::frame(xz::net::ws::Opcode::text, "mark"));
+  auto marked = side->marked.get_future();
+  ASSERT_EQ(marked.wait_for(20s), std::future_status::ready) << "the server stopped reading the flood";
+  auto ws = marked.get();
+  auto queued = asio::co_spawn(ws->executor(), queued_bytes_of(ws), asio::use_future).get();
+  // A batch being written (16 frames of at most 131 bytes) and one pending pong.
+  EXPECT_LT(queued, 4096u) << "pongs pile up behind a peer that does not read";
+
+  auto other = beast_client();
+  other->text(true);
+  other->write(asio::buffer(std::string("unaffected")));
+  EXPECT_EQ(read_message(*other), "unaffected");
 }
 
 TEST_F(WebSocketTest, UnsupportedVersionsAndMissingKeysAreRefusedOverHttp) {

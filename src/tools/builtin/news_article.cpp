@@ -1,0 +1,37 @@
+#include "tools/builtin/news_article.h"
+
+#include <mutex>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "tools/builtin/html_text.h"
+#include "tools/builtin/web_api.h"
+
+namespace xz::tools::builtin {
+
+NewsPicker random_news_picker() {
+  auto engine = std::make_shared<std::pair<std::mutex, std::mt19937>>();
+  engine->second.seed(std::random_device{}());
+  return [engine](std::size_t n) {
+    std::lock_guard lk(engine->first);
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(engine->second);
+  };
+}
+
+boost::asio::awaitable<std::string> fetch_article_text(net::HttpClient& http, std::string url, ArticleFetch how) {
+  net::HttpClientRequest req;
+  req.method = "GET";
+  req.url = std::move(url);
+  req.headers = {{"User-Agent", "Mozilla/5.0"}, {"Accept", "text/html,application/xhtml+xml"}};
+  req.connect_timeout = req.total_timeout = how.timeout;
+  req.max_response_bytes = how.max_page_bytes;
+  const net::HttpClientResponse page = co_await fetch_page(http, std::move(req), "the news site", how.allow_private_hosts);
+  if (const std::string charset = response_charset(page); !utf8_charset(charset))
+    throw WebApiError(fmt::format("the news page is in {}, not UTF-8", charset), page.status);
+  std::string text = html_article_text(page.body, how.max_text_bytes);
+  if (text.empty()) throw WebApiError("the news page has no readable text", page.status);
+  co_return text;
+}
+
+}  // namespace xz::tools::builtin

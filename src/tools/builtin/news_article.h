@@ -1,0 +1,36 @@
+#pragma once
+// What the two news functions share: the item read to a session last (for "tell me
+// more"), how an item is picked from a list, and fetching an article page as text.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "net/http_client.h"
+
+namespace xz::tools::builtin {
+
+struct NewsItemRead {
+  std::string title;
+  std::string link;    // "" when the item had none
+  std::string source;  // the source or category it came from
+};
+
+// Picks an index below n (n > 0); the default picks at random.
+using NewsPicker = std::function<std::size_t(std::size_t n)>;
+NewsPicker random_news_picker();
+
+struct ArticleFetch {
+  std::chrono::milliseconds timeout{10000};
+  std::size_t max_page_bytes = 2 << 20;
+  std::size_t max_text_bytes = 2000;
+  bool allow_private_hosts = false;  // article links come from a third party
+};
+
+// The article text of the page at `url` (its paragraphs, bounded). Throws WebApiError
+// when the page cannot be fetched, is not UTF-8, or has no readable text.
+boost::asio::awaitable<std::string> fetch_article_text(net::HttpClient& http, std::string url, ArticleFetch how);
+
+}  // namespace xz::tools::builtin
