@@ -28,10 +28,11 @@ set(XZ_FUZZ_FLAGS -fsanitize=fuzzer-no-link,${XZ_FUZZ_SANITIZE} -fno-sanitize=fu
 set(XZ_FUZZ_SOURCES
   audio/ogg_opus_reader.cpp audio/opus_decoder.cpp audio/resampler.cpp audio/wav.cpp audio/wav_stream_reader.cpp
   http/ota_request.cpp http/vision_upload.cpp
-  net/http_types.cpp net/sse_parser.cpp net/ws_frame.cpp net/ws_handshake.cpp
+  core/ip_ranges.cpp core/web_origin.cpp
+  net/client_address.cpp net/origin_policy.cpp net/http_types.cpp net/sse_parser.cpp net/ws_frame.cpp net/ws_handshake.cpp
   protocol/audio_framing.cpp protocol/cipher.cpp protocol/device_messages.cpp protocol/device_token.cpp
   protocol/encoding.cpp protocol/json_text.cpp protocol/mcp_jsonrpc.cpp protocol/multipart.cpp
-  protocol/python_json.cpp protocol/udp_packet.cpp protocol/vision_token.cpp
+  protocol/python_json.cpp protocol/udp_packet.cpp protocol/vision_token.cpp session/identity.cpp
   providers/llm/ndjson_stream.cpp providers/llm/think_filter.cpp providers/llm/tool_call_text.cpp
   providers/llm/utf8_stream.cpp
   tools/builtin/html_text.cpp tools/builtin/rss_feed.cpp tools/builtin/xml_document.cpp
