@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/json_text.h"
 #include "providers/llm/tool_call_text.h"
 
 namespace xz::providers {
@@ -32,7 +33,7 @@ struct Digest {
 };
 
 std::string canonical_arguments(const std::string& args) {
-  auto j = nlohmann::json::parse(args.empty() ? std::string("{}") : args, nullptr, false);
+  auto j = protocol::parse_json_text(args.empty() ? std::string("{}") : args);
   return j.is_discarded() ? std::string(trim(args)) : j.dump();
 }
 

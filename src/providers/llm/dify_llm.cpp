@@ -7,6 +7,7 @@
 
 #include "net/http_client.h"
 #include "net/sse_parser.h"
+#include "protocol/json_text.h"
 #include "providers/llm/openai_llm.h"
 #include "providers/llm/think_filter.h"
 #include "providers/llm/tool_call_text.h"
@@ -102,7 +103,7 @@ boost::asio::awaitable<DifyLlm::Outcome> DifyLlm::stream_once(std::string body, 
 
   auto on_event = [&](const net::SseEvent& ev) {
     if (ev.data.empty()) return;  // `event: ping`
-    auto j = json::parse(ev.data, nullptr, false);
+    auto j = protocol::parse_json_text(ev.data);
     if (!j.is_object()) throw std::runtime_error("Dify stream: malformed event: " + llm_config::shorten(ev.data, 200));
     std::string type = wire::string_at(j, "event", ev.event);
     if (auto c = j.find("conversation_id"); c != j.end() && c->is_string() && out.conversation_id.empty()) {
