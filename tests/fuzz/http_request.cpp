@@ -1,7 +1,7 @@
 // HTTP requests as the server reads them (net/http_server): Beast's request parser with
 // our limits, the HttpRequest made from it (percent-decoded path, query, lower-case
-// headers), the WebSocket upgrade check and the router. The conversion mirrors
-// to_request() in net/http_server.cpp.
+// headers, the client address behind a trusted proxy: net/beast_request.h as the server
+// uses it), the WebSocket upgrade check and the router.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include "fuzz/fuzz_check.h"
+#include "net/beast_request.h"
 #include "net/http_types.h"
 #include "net/ws_handshake.h"
 
@@ -33,23 +34,6 @@ HttpRouter make_router() {
   }
   r.enable_cors_preflight("GET, POST, OPTIONS");
   r.add_default_header("Access-Control-Allow-Origin", "*");
-  return r;
-}
-
-HttpRequest to_request(const http::request<http::string_body>& req) {
-  HttpRequest r;
-  r.method = std::string(req.method_string());
-  r.target = std::string(req.target());
-  auto q = r.target.find('?');
-  r.path = percent_decode(std::string_view(r.target).substr(0, q));
-  if (q != std::string::npos) r.query = parse_query(std::string_view(r.target).substr(q + 1));
-  for (const auto& f : req) {
-    std::string name(f.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    r.headers[name] = std::string(f.value());
-  }
-  r.body = req.body();
-  r.remote_ip = "192.0.2.1";
   return r;
 }
 
@@ -79,7 +63,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     parser.put_eof(ec);
     if (ec || !parser.is_done()) return 0;
   }
-  HttpRequest req = to_request(parser.get());
+  static const xz::core::IpRanges proxies({"192.0.2.1"});
+  static const auto peer = asio::ip::make_address("192.0.2.1");
+  HttpRequest req = to_request(parser.get().base(), peer, proxies);
+  req.body = parser.get().body();
   FUZZ_CHECK(req.path.size() <= req.target.size());
   (void)req.header_or_query("device-id");
   (void)req.header_or_query("Client-Id");
