@@ -66,6 +66,8 @@ struct BuiltFromConfig {
   tools::ToolList builtin_tools;
   std::string endpoint_url;  // mcp_endpoint with /call/; "" = none
   std::vector<tools::mcp::McpServerSpec> mcp_servers;
+  std::shared_ptr<const pipeline::PromptTemplate> prompt_template;  // null: prompt_template is ""
+  pipeline::PromptContextSettings prompt_context;
 };
 
 struct BuildResources {
@@ -127,6 +129,10 @@ BuiltFromConfig build_from_config(const core::Config& cfg, BuildResources r) {
     b.mcp_servers = tools::mcp::load_mcp_server_settings(
         tools::mcp::mcp_server_settings_path(cfg.str("log.data_dir", "data")));
   });
+  attempt("prompt_template", [&] {
+    b.prompt_template = pipeline::load_prompt_template(cfg);
+    b.prompt_context = pipeline::PromptContextSettings::from_config(cfg);
+  });
   if (!problems.empty()) throw core::ConfigError(std::move(problems));
   return b;
 }
@@ -169,6 +175,7 @@ struct Server::Parts {
   pipeline::ConversationSettings conversation_settings = pipeline::ConversationSettings::from_config(config);
   std::unique_ptr<pipeline::VoiceMetrics> voice_metrics;
   std::unique_ptr<pipeline::GreetingCache> greetings;
+  std::unique_ptr<pipeline::PromptContext> prompt_context;  // null: no prompt_template
   std::unique_ptr<pipeline::VoiceServices> voice;
   std::shared_ptr<net::ConnectionLimiter> connection_limiter;  // both listeners' caps
   std::unique_ptr<session::DeviceServer> devices;
@@ -287,7 +294,10 @@ void Server::start() {
                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
   p_->voice_metrics = std::make_unique<pipeline::VoiceMetrics>(p_->metrics);
   p_->greetings = std::make_unique<pipeline::GreetingCache>(*p_->tts, p_->runtime.pool(),
-                                                            p_->conversation_settings.downlink);
+                                                            p_->conversation_settings.downlink,
+                                                            p_->conversation_settings.wake_reply);
+  p_->prompt_context = pipeline::make_prompt_context(cfg, std::move(built.prompt_context),
+                                                     std::move(built.prompt_template), p_->tool_http);
   std::string history_warning;
   p_->history = std::make_unique<history::ChatHistory>(history::HistorySettings::from_config(cfg, &history_warning),
                                                        *p_->store, p_->runtime.pool(), &p_->metrics);
@@ -319,7 +329,7 @@ void Server::start() {
       *p_->vad, *p_->asr, *p_->llm, *p_->tts, p_->runtime.pool(), p_->conversation_settings, *p_->voice_metrics,
       *p_->greetings, std::move(builtin_tools), p_->server_mcp->server_count() > 0 ? p_->server_mcp.get() : nullptr,
       std::move(endpoint_url), std::move(endpoint_tls), std::move(capabilities), p_->intent_llm.get(), p_->memory.get(), p_->history.get(),
-      &p_->device_tool_lists});
+      &p_->device_tool_lists, p_->prompt_context.get()});
   spdlog::info("tools: {} built-in function(s), intent mode {}", p_->voice->builtin_tools ? p_->voice->builtin_tools->size() : 0,
                p_->conversation_settings.intent);
   session::ConversationFactory make_conversation = [voice = p_->voice.get()](const session::ConversationContext& ctx) {

@@ -112,8 +112,65 @@ Conversation::Conversation(const session::ConversationContext& ctx, VoiceService
                                    services.settings.max_device_tool_bytes},
                   ctx.log),
       turn_budget_(services.settings.max_turns_per_minute / 60.0, services.settings.max_turns_per_minute,
-                   Clock::now()) {
+                   Clock::now()),
+      prompt_subject_{ctx.identity.device_id, ctx.identity.client_id, ctx.identity.remote_ip, std::nullopt},
+      prompt_facts_ready_(ctx.executor) {
   if (services.settings.intent != "nointent") connect_tool_sources();
+  // Started now: by the time the user has said something, they are usually there.
+  if (svc_.prompt_context) run_in_background("prompt lookups", gather_prompt_facts(prompt_subject_));
+}
+
+void Conversation::run_in_background(std::string what, asio::awaitable<void> work) {
+  std::erase_if(background_, [](const auto& b) { return b->done.is_set(); });
+  if (stopping_) return;
+  auto bg = std::make_shared<Background>(ex_);
+  background_.push_back(bg);
+  asio::co_spawn(ex_, std::move(work),
+                 asio::bind_cancellation_slot(bg->cancel.slot(), [bg, what = std::move(what), log = log_](
+                                                                     std::exception_ptr e) {
+                   if (e) {
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const boost::system::system_error& x) {
+                       if (x.code() != asio::error::operation_aborted) log.warn("{} failed: {}", what, x.what());
+                     } catch (const std::exception& x) {
+                       log.warn("{} failed: {}", what, x.what());
+                     }
+                   }
+                   bg->done.set();
+                 }));
+}
+
+asio::awaitable<void> Conversation::gather_prompt_facts(PromptSubject subject) {
+  auto facts = co_await svc_.prompt_context->gather(std::move(subject), log_);
+  prompt_facts_ = std::move(facts);
+  prompt_facts_ready_.set();
+}
+
+asio::awaitable<std::string> Conversation::system_prompt(Turn& t) {
+  const auto& s = svc_.settings;
+  std::string prompt = persona_.empty() ? s.prompt : persona_;
+  if (svc_.prompt_context) {
+    if (!prompt_facts_ && !prompt_facts_waited_) {
+      // The first reply waits a moment for the lookups; later ones take what is there.
+      prompt_facts_waited_ = true;
+      asio::steady_timer limit(ex_, svc_.prompt_context->settings().wait);
+      co_await (prompt_facts_ready_.wait() || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+      if (t.cancelled) throw boost::system::system_error(asio::error::operation_aborted);
+      if (!prompt_facts_) log_.info("prompt: built without the lookups that have not answered yet");
+    }
+    const PromptFacts facts = prompt_facts_ ? *prompt_facts_ : svc_.prompt_context->known_facts(prompt_subject_);
+    PromptInputs in;
+    in.base_prompt = std::move(prompt);
+    in.device_id = prompt_subject_.device_id;
+    in.language = s.language;
+    in.emoji_enabled = emotion_messages_;
+    in.utc_offset_hours = s.utc_offset_minutes / 60.0;
+    prompt = svc_.prompt_context->render(facts, in);
+  }
+  // Placeholders of the prompt itself ({{current_time}} ...), as the reference fills them per turn.
+  prompt = render_prompt(prompt, {std::chrono::system_clock::now(), s.utc_offset_minutes, s.language});
+  co_return with_memory(prompt, memory_);
 }
 
 Listener& Conversation::listener() {
@@ -289,9 +346,17 @@ void Conversation::on_detect(const std::string& text) {
     if (!admit_turn("wake word")) return;
     if (turn_) cancel_turn("wake word", true);
     TurnRequest req;
-    req.kind = TurnKind::greeting;
-    req.text = svc_.settings.greeting;
-    req.show_stt = false;
+    if (svc_.settings.wake_reply_cache) {
+      // The reference: tts start and the cached reply at once, no stt.
+      req.kind = TurnKind::greeting;
+      req.show_stt = false;
+    } else {
+      // Without the cache the reference hands the greeting to the LLM like anything said.
+      req.kind = TurnKind::typed;
+      req.text = text;
+      req.timings->end_of_speech = Clock::now();
+      req.timings->asr_final = req.timings->end_of_speech;
+    }
     start_turn(std::move(req));
     return;
   }
@@ -373,10 +438,12 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
     hooks_.set_state("speaking");
 
     if (t->req.kind == TurnKind::greeting) {
-      auto speech = co_await svc_.greetings.get(t->req.text);
+      auto wake = co_await svc_.greetings.wake_reply(std::string());
       if (t->cancelled) throw boost::system::system_error(asio::error::operation_aborted);
-      speaker().say_cached(*speech);
-      t->reply = speech->text;
+      speaker().say_cached(*wake.speech);
+      t->reply = wake.speech->text;
+      // A new line for the next wake word, made while this one plays.
+      if (wake.refresh_due) run_in_background("refreshing the wake-word reply", svc_.greetings.refresh_wake_reply({}));
     } else if (t->req.kind == TurnKind::push) {
       co_await speak_text(*t);
     } else {
@@ -437,9 +504,7 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
       log_.warn("memory: recall failed, answering without it: {}", e.what());
     }
   }
-  dialogue_.set_system_prompt(render_prompt(persona_.empty() ? s.prompt : persona_,
-                                            {std::chrono::system_clock::now(), s.utc_offset_minutes, s.language}) +
-                              memory::memory_prompt_block(memory_));
+  dialogue_.set_system_prompt(co_await system_prompt(t));
   if (t.req.kind != TurnKind::goodbye) dialogue_.add_user(t.req.text);
   const bool offer_tools = t.req.kind != TurnKind::goodbye && !registry_.empty();
   const bool use_tools = offer_tools && s.intent == "function_call";
@@ -730,12 +795,16 @@ void Conversation::record_turn(Turn& t, bool interrupted) {
 asio::awaitable<void> Conversation::stop() {
   stopping_ = true;
   cancel_turn("session closing", false);
+  for (auto& b : background_)
+    if (!b->done.is_set()) b->cancel.emit(asio::cancellation_type::terminal);
   // The memory summary runs in the background (and graceful shutdown waits for it).
   if (svc_.memory) svc_.memory->remember(device_id_, dialogue_.history());
   hub_subscription_.reset();
   if (listener_) co_await listener_->close();
   if (last_turn_ && !last_turn_->done.is_set()) co_await last_turn_->done.wait();
   if (speaker_) speaker_->stop();
+  for (auto& b : background_)
+    if (!b->done.is_set()) co_await b->done.wait();
   co_await device_mcp_.close();
   if (endpoint_) co_await endpoint_->close();
 }

@@ -17,6 +17,7 @@
 #include "pipeline/dialogue.h"
 #include "pipeline/greeting_cache.h"
 #include "pipeline/listener.h"
+#include "pipeline/prompt_context.h"
 #include "pipeline/speaker.h"
 #include "pipeline/turn_timings.h"
 #include "pipeline/voice_metrics.h"
@@ -69,6 +70,7 @@ struct VoiceServices {
   memory::Memory* memory;            // null: no memory across sessions
   history::ChatHistory* history;     // null: no chat history
   tools::mcp::SharedToolLists* device_tool_lists;  // null: each session keeps its device's list
+  PromptContext* prompt_context;  // null: the prompt is used without a template (prompt_template: "")
 };
 
 class Conversation : public session::Conversation, public tools::SessionActions {
@@ -151,6 +153,13 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   void finish_turn(Turn& turn);
   bool is_exit_command(const std::string& text) const;
   bool is_wake_word(const std::string& text) const;
+  // Work that outlives a reply but not the connection (prompt lookups, refreshing the
+  // wake-word reply): cancelled and awaited by stop().
+  void run_in_background(std::string what, boost::asio::awaitable<void> work);
+  boost::asio::awaitable<void> gather_prompt_facts(PromptSubject subject);
+  // The system prompt for this reply: the template (when configured) around the
+  // configured prompt or role, the reply's time, and the memory.
+  boost::asio::awaitable<std::string> system_prompt(Turn& turn);
 
   session::DeviceLink& link_;
   std::string device_id_;
@@ -184,6 +193,16 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   core::TokenBucket turn_budget_;  // turns the device may start
   std::uint64_t turns_refused_ = 0;
   Clock::time_point refusal_logged_{};
+  PromptSubject prompt_subject_;  // the device id as sent, its client id and address
+  std::optional<PromptFacts> prompt_facts_;  // gathered for this connection
+  core::Event prompt_facts_ready_;
+  bool prompt_facts_waited_ = false;         // only the first reply waits for them
+  struct Background {
+    explicit Background(boost::asio::any_io_executor ex) : done(std::move(ex)) {}
+    boost::asio::cancellation_signal cancel;
+    core::Event done;
+  };
+  std::vector<std::shared_ptr<Background>> background_;
 };
 
 }  // namespace xz::pipeline

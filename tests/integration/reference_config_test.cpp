@@ -229,6 +229,11 @@ TEST(ReferenceConfig, StartsHandsDevicesAUsableUrlAndServesTypedAndSpokenTurns) 
   EXPECT_EQ(chat.headers.at("authorization"), "Bearer sk-glm");
   // "你的" in the prompt is text, not a placeholder.
   EXPECT_NE(chat.json["messages"][0]["content"].get<std::string>().find("记得你的名字"), std::string::npos);
+  // prompt_template: agent-base-prompt.txt is the built-in copy, around the reference's prompt.
+  const std::string system = chat.json["messages"][0]["content"].get<std::string>();
+  EXPECT_EQ(system.rfind("<identity>\n你是小智", 0), 0u) << system;
+  EXPECT_NE(system.find("星期"), std::string::npos) << system;
+  EXPECT_NE(system.find("Answer in zh"), std::string::npos) << "language: zh fills {{language}}\n" << system;
   ASSERT_EQ(by_path["/v1/audio/transcriptions"].size(), 1u) << "OpenaiASR.base_url is the full URL";
   const auto& asr = by_path["/v1/audio/transcriptions"].front();
   EXPECT_EQ(asr.form.at("model"), "gpt-4o-mini-transcribe");
