@@ -6,6 +6,8 @@
 # written to BUILD_DIR/crashes/<target>-crash-<sha1> and its log to BUILD_DIR/logs/.
 # Exits non-zero when a target crashed, leaked, timed out or failed a FUZZ_CHECK.
 # FUZZ_RUNS=N stops each target after N executions instead (SECONDS is then a cap).
+# FUZZ_TIMEOUT=S: seconds one input may take (10); raise it on a loaded machine, where a
+# starved process can pass for a slow input.
 # FUZZ_SMOKE=1 (make test) starts each target from its seeds only, in a scratch corpus,
 # so the run takes the same time however much `make fuzz` has grown the working corpus.
 set -uo pipefail
@@ -45,7 +47,7 @@ for t in "${targets[@]}"; do
     rm -rf "$work"
   fi
   mkdir -p "$work"
-  args=(-max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+  args=(-max_total_time="$SECONDS_EACH" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1
         -artifact_prefix="$BUILD_DIR/crashes/$t-")
   [ -f "$ROOT/tests/fuzz/$t.dict" ] && args+=(-dict="$ROOT/tests/fuzz/$t.dict")
   [ -n "${FUZZ_RUNS:-}" ] && args+=(-runs="$FUZZ_RUNS")
