@@ -263,7 +263,8 @@ std::string selected_provider_type(const Json& root, const std::string& kind) {
   return name;
 }
 
-std::vector<std::string> validate_config(const Json& root, const KnownProviderTypes& known) {
+std::vector<std::string> validate_config(const Json& root, const KnownProviderTypes& known,
+                                         const RefusedProviderTypes& refused) {
   std::vector<std::string> out;
   for (const auto& r : rules()) {
     const Json* v = find(root, r.path);
@@ -327,17 +328,20 @@ std::vector<std::string> validate_config(const Json& root, const KnownProviderTy
     auto k = known.find(kind);
     if (k != known.end() && !k->second.empty()) {
       std::string type = selected_provider_type(root, kind);
-      if (!k->second.count(type))
-        out.push_back(unsupported_type_problem(kind, name, type, k->second));
+      if (!k->second.count(type)) {
+        auto why = refused.find(kind + "." + type);
+        out.push_back(unsupported_type_problem(kind, name, type, k->second, why == refused.end() ? "" : why->second));
+      }
     }
   }
   return out;
 }
 
 std::string unsupported_type_problem(const std::string& kind, const std::string& entry, const std::string& type,
-                                     const std::set<std::string>& supported) {
+                                     const std::set<std::string>& supported, const std::string& reason) {
   return "selected_module." + kind + ": " + entry + " has type '" + type +
-         "', which this server does not support (supported: " + joined(supported) + ")";
+         "', which this server does not support (supported: " + joined(supported) + ")" +
+         (reason.empty() ? "" : ": " + reason);
 }
 
 }  // namespace xz::core

@@ -492,11 +492,17 @@ bool merge_tool_calls(std::map<int, providers::ToolCall>& calls, const std::vect
 
 asio::awaitable<void> Conversation::answer(Turn& t) {
   const auto& s = svc_.settings;
-  if (svc_.memory && !memory_requested_) {
-    // Once per session, before its first answer: a quick read of the device's memory.
+  const bool user_words = (t.req.kind == TurnKind::user || t.req.kind == TurnKind::typed) && !t.req.text.empty();
+  const bool per_turn = svc_.memory && svc_.memory->searches_each_turn();
+  if (svc_.memory && (per_turn ? user_words : !memory_requested_)) {
+    // Once per session, before its first answer: a quick read of the device's memory;
+    // or, for engines that search (mem0ai), before each answer to what the user said.
     memory_requested_ = true;
     try {
-      memory_ = co_await svc_.memory->recall(device_id_);
+      if (per_turn)
+        memory_ = co_await svc_.memory->search(device_id_, t.req.text);
+      else
+        memory_ = co_await svc_.memory->recall(device_id_);
     } catch (const boost::system::system_error& e) {
       if (e.code() == asio::error::operation_aborted) throw;
       log_.warn("memory: recall failed, answering without it: {}", e.what());

@@ -141,4 +141,16 @@ std::string fold_history(std::span<const ChatMessage> history) {
   return out;
 }
 
+std::string fresh_conversation_query(std::span<const ChatMessage> messages, const ChatInput& in) {
+  std::string query;
+  for (const auto& m : messages) {
+    if (m.role != "system") continue;
+    if (auto tools = find_tool_call_prompt(m.content); !tools.empty()) query += std::string(tools) + "\n\n";
+    break;
+  }
+  if (!in.history.empty()) query += "Conversation so far:\n" + fold_history(in.history) + "\n";
+  query += in.text;
+  return query;
+}
+
 }  // namespace xz::providers

@@ -18,13 +18,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string system_prompt(const std::vector<ChatMessage>& messages) {
-  for (const auto& m : messages) {
-    if (m.role == "system") return m.content;
-  }
-  return {};
-}
-
 // The first string among a workflow's outputs, preferring "answer".
 std::string workflow_answer(const json& outputs) {
   if (!outputs.is_object()) return {};
@@ -172,12 +165,7 @@ boost::asio::awaitable<void> DifyLlm::chat(ChatRequest req, ChatSink sink) {
   if (chat_mode) conversation = conversations_.find(in.history);
 
   // A new conversation gets the tool instructions and the earlier turns in its query.
-  std::string fresh_query;
-  if (auto tools = find_tool_call_prompt(system_prompt(req.messages)); !tools.empty()) {
-    fresh_query += std::string(tools) + "\n\n";
-  }
-  if (!in.history.empty()) fresh_query += "Conversation so far:\n" + fold_history(in.history) + "\n";
-  fresh_query += in.text;
+  const std::string fresh_query = fresh_conversation_query(req.messages, in);
 
   Outcome out;
   for (int attempt = 0;; ++attempt) {
