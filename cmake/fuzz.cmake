@@ -8,7 +8,7 @@ if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
 endif()
 
 find_package(Threads REQUIRED)
-find_package(Boost 1.81.0 EXACT CONFIG REQUIRED)  # headers only (Beast, asio)
+find_package(Boost 1.81.0 EXACT CONFIG REQUIRED COMPONENTS url)  # Beast and asio are headers only
 find_package(OpenSSL REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
@@ -24,17 +24,20 @@ set(XZ_FUZZ_SANITIZE address,undefined)
 set(XZ_FUZZ_FLAGS -fsanitize=fuzzer-no-link,${XZ_FUZZ_SANITIZE} -fno-sanitize=function -UNDEBUG
     -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1)
 
-# What the targets parse, and what that code needs; nothing that opens sockets or files.
+# What the targets parse, and what that code needs (the LLM engines hold their codecs, so
+# their files and the HTTP client they use come along; the targets open no socket or file).
 set(XZ_FUZZ_SOURCES
   audio/ogg_opus_reader.cpp audio/opus_decoder.cpp audio/resampler.cpp audio/wav.cpp audio/wav_stream_reader.cpp
   http/ota_request.cpp http/vision_upload.cpp
   core/ip_ranges.cpp core/web_origin.cpp
-  net/client_address.cpp net/origin_policy.cpp net/http_types.cpp net/sse_parser.cpp net/ws_frame.cpp net/ws_handshake.cpp
+  memory/mem0_wire.cpp memory/memory_prompt.cpp
+  net/client_address.cpp net/http_client.cpp net/origin_policy.cpp net/http_types.cpp net/sse_parser.cpp net/tls_client.cpp net/ws_frame.cpp net/ws_handshake.cpp
   protocol/audio_framing.cpp protocol/cipher.cpp protocol/device_messages.cpp protocol/device_token.cpp
   pipeline/context_answer.cpp pipeline/ip_answer.cpp pipeline/prompt_template.cpp
   protocol/encoding.cpp protocol/json_text.cpp protocol/mcp_jsonrpc.cpp protocol/multipart.cpp
   protocol/python_json.cpp protocol/udp_packet.cpp protocol/vision_token.cpp session/identity.cpp
-  providers/llm/ndjson_stream.cpp providers/llm/think_filter.cpp providers/llm/tool_call_text.cpp
+  providers/llm/alibl_llm.cpp providers/llm/conversation_wire.cpp providers/llm/coze_llm.cpp providers/llm/fastgpt_llm.cpp
+  providers/llm/llm_config_wire.cpp providers/llm/ndjson_stream.cpp providers/llm/think_filter.cpp providers/llm/tool_call_text.cpp
   providers/llm/utf8_stream.cpp
   tools/builtin/html_text.cpp tools/builtin/rss_feed.cpp tools/builtin/xml_document.cpp
   tools/iot_tools.cpp tools/mcp/line_splitter.cpp tools/mcp/mcp_session.cpp tools/mcp/mcp_tool_result.cpp
@@ -46,7 +49,7 @@ target_compile_options(xz_fuzz_parsers PUBLIC ${XZ_FUZZ_FLAGS} PRIVATE -Wall -We
   "-ffile-prefix-map=${CMAKE_SOURCE_DIR}/=")
 target_include_directories(xz_fuzz_parsers PUBLIC "${CMAKE_SOURCE_DIR}/src")
 target_compile_definitions(xz_fuzz_parsers PUBLIC BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
-target_link_libraries(xz_fuzz_parsers PUBLIC Boost::headers OpenSSL::SSL OpenSSL::Crypto spdlog::spdlog
+target_link_libraries(xz_fuzz_parsers PUBLIC Boost::headers Boost::url OpenSSL::SSL OpenSSL::Crypto spdlog::spdlog
   fmt::fmt nlohmann_json::nlohmann_json PkgConfig::OPUS PkgConfig::SOXR Threads::Threads)
 
 # tests/fuzz/<target>.cpp -> bin/fuzz_<target>; its seed corpus is tests/fuzz/corpus/<target>/
