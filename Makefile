@@ -38,3 +38,30 @@ bench:
 
 clean:
 	rm -rf build
+
+# ---------------------------------------------------------------- fuzzing
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="sse wav"]: each libFuzzer target (tests/fuzz,
+# built by cmake/fuzz.cmake with clang in build/fuzz) from its committed seed corpus; the
+# working corpus and any crashing input stay under build/fuzz. A full `make test` (no
+# CTEST_ARGS) runs every target for FUZZ_SMOKE_SECONDS first, so CI exercises them all.
+FUZZ_DIR ?= build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 2
+FUZZ_TARGETS ?=
+
+.PHONY: fuzz fuzz-build fuzz-smoke
+
+fuzz-build: bootstrap
+	@cmake -S . -B $(FUZZ_DIR) -G Ninja -DXZ_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+	@cmake --build $(FUZZ_DIR) -j $(JOBS)
+
+fuzz: fuzz-build
+	@scripts/run_fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@FUZZ_SMOKE=1 scripts/run_fuzz.sh $(FUZZ_DIR) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+ifeq ($(CTEST_ARGS),)
+test: fuzz-smoke
+endif

@@ -23,6 +23,7 @@ PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libssl-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   nodejs
+  clang libclang-rt-14-dev  # the fuzz targets: libFuzzer and the sanitizer runtimes
 )
 
 CURRENT="debian packages"

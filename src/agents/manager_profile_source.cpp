@@ -5,6 +5,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pipeline/context_providers.h"
 #include "tools/builtin/builtin_registry.h"
 
 namespace xz::agents {
@@ -116,6 +117,14 @@ asio::awaitable<pipeline::ProfilePtr> ManagerProfileSource::profile_for(const An
       p->manager_summary = manager_summarises(cfg.root());
       // The manager keeps the memory of mem_local_short agents: its summary (or none yet).
       if (p->manager_summary) p->summary_memory = summary_memory(answer.agent).value_or("");
+      // The agent's context providers replace the configured ones in its devices' prompts
+      // (an empty list: none); a bad entry costs that entry.
+      if (const Json* list = answer.agent.is_object() ? cfg.find("context_providers") : nullptr;
+          list && answer.agent.contains("context_providers") && !answer.agent["context_providers"].is_null()) {
+        std::vector<std::string> problems;
+        p->context_providers = pipeline::context_providers_from_json(*list, problems);
+        for (auto& w : problems) warnings.push_back(std::move(w));
+      }
       made = std::move(p);
     } catch (const std::exception& e) {
       warnings.push_back(std::string("the agent cannot be built (") + e.what() + "); the server's default is used");

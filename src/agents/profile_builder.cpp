@@ -128,12 +128,19 @@ std::shared_ptr<pipeline::VoiceProfile> ProfileBuilder::build(const core::Config
       [&] {
         const std::string key = engine_key("TTS", selected_entry(cfg, "TTS"));
         auto tts = cache_.get<providers::TtsEngine>(key, [&] { return shared(providers::make_tts(cfg, ctx)); });
-        // One greeting cache per TTS engine and downlink format: speech made once.
+        // One greeting cache per TTS engine, downlink format and wake-word replies: speech
+        // made once.
         const pipeline::DownlinkFormat fmt = p->settings ? p->settings->downlink : pipeline::DownlinkFormat{};
+        const pipeline::WakeReplySettings wake = p->settings ? p->settings->wake_reply : pipeline::WakeReplySettings{};
+        const Json wake_key = {{"first", wake.first_reply},
+                               {"lines", wake.lines},
+                               {"refresh_ms", wake.refresh_after.count()},
+                               {"voices", wake.max_voices}};
         const std::string greet_key =
-            fmt::format("Greetings|{}|{}|{}|{}|{}", fmt.sample_rate, fmt.frame_ms, fmt.bitrate, fmt.complexity, key);
+            fmt::format("Greetings|{}|{}|{}|{}|{}|{}", fmt.sample_rate, fmt.frame_ms, fmt.bitrate, fmt.complexity,
+                        wake_key.dump(-1, ' ', false, Json::error_handler_t::replace), key);
         p->greetings = cache_.get<pipeline::GreetingCache>(greet_key, [&] {
-          return holding(tts, std::make_unique<pipeline::GreetingCache>(*tts, ctx.pool, fmt));
+          return holding(tts, std::make_unique<pipeline::GreetingCache>(*tts, ctx.pool, fmt, wake));
         });
         p->tts = std::move(tts);
       },

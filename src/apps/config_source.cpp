@@ -12,6 +12,7 @@ core::ConfigSource server_config_source() {
   src.defaults_yaml = std::string(core::default_config_yaml());
   src.known_types = providers::known_types();
   src.known_types["Memory"] = memory::memory_types();
+  src.refused_types["Memory.powermem"] = memory::powermem_reason();
   src.known_types["Intent"] = pipeline::intent_types();
   src.extra_engine_keys = providers::extra_engine_keys();
   return src;

@@ -64,6 +64,8 @@ namespace {
 struct BuiltFromConfig {
   pipeline::ProfilePtr profile;  // the config file's agent: every device's, or the fallback
   std::vector<tools::mcp::McpServerSpec> mcp_servers;
+  std::shared_ptr<const pipeline::PromptTemplate> prompt_template;  // null: prompt_template is ""
+  pipeline::PromptContextSettings prompt_context;
 };
 
 // The reference logs the URLs it works out from placeholders; so does this server.
@@ -94,6 +96,14 @@ BuiltFromConfig build_from_config(const core::Config& cfg, agents::ProfileBuilde
     problems.insert(problems.end(), e.problems().begin(), e.problems().end());
   } catch (const std::exception& e) {
     problems.push_back(fmt::format("server MCP: {}", e.what()));
+  }
+  try {
+    b.prompt_template = pipeline::load_prompt_template(cfg);
+    b.prompt_context = pipeline::PromptContextSettings::from_config(cfg);
+  } catch (const core::ConfigError& e) {
+    problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+  } catch (const std::exception& e) {
+    problems.push_back(fmt::format("prompt_template: {}", e.what()));
   }
   if (!problems.empty()) throw core::ConfigError(std::move(problems));
   return b;
@@ -136,6 +146,7 @@ struct Server::Parts {
   tools::mcp::SharedToolLists device_tool_lists;
   std::unique_ptr<history::ChatHistory> history;
   std::unique_ptr<pipeline::VoiceMetrics> voice_metrics;
+  std::unique_ptr<pipeline::PromptContext> prompt_context;  // null: no prompt_template
   std::unique_ptr<pipeline::VoiceServices> voice;
   std::shared_ptr<net::ConnectionLimiter> connection_limiter;  // both listeners' caps
   std::unique_ptr<session::DeviceServer> devices;
@@ -300,6 +311,10 @@ void Server::start() {
                core::selected_provider_type(cfg.root(), "TTS"),
                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
   p_->voice_metrics = std::make_unique<pipeline::VoiceMetrics>(p_->metrics);
+  // Server-wide: the template and the lookups' caches; an agent's own context providers
+  // come with its profile.
+  p_->prompt_context = pipeline::make_prompt_context(cfg, std::move(built.prompt_context),
+                                                     std::move(built.prompt_template), p_->tool_http);
   std::string history_warning;
   p_->history = std::make_unique<history::ChatHistory>(history::HistorySettings::from_config(cfg, &history_warning),
                                                        *p_->store, p_->runtime.pool(), &p_->metrics);
@@ -324,7 +339,8 @@ void Server::start() {
   };
   p_->voice = std::make_unique<pipeline::VoiceServices>(pipeline::VoiceServices{
       p_->runtime.pool(), *p_->voice_metrics, p_->server_mcp->server_count() > 0 ? p_->server_mcp.get() : nullptr,
-      std::move(capabilities), p_->history.get(), &p_->device_tool_lists, profile_source});
+      std::move(capabilities), p_->history.get(), &p_->device_tool_lists, p_->prompt_context.get(),
+      profile_source});
   spdlog::info("tools: {} built-in function(s), intent mode {}",
                default_profile->builtin_tools ? default_profile->builtin_tools->size() : 0,
                default_profile->settings->intent);

@@ -25,8 +25,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
-#include "audio/opus_decoder.h"
-#include "audio/resampler.h"
+#include "audio/ogg_opus_reader.h"
 #include "core/async.h"
 #include "core/child_process.h"
 #include "core/unique_fd.h"
@@ -187,250 +186,6 @@ Task<std::unique_ptr<AudioFileDecoder::Source>> open_sox(const std::filesystem::
 
 // ---------------------------------------------------------------- Ogg Opus in-process
 
-// Ogg's CRC-32 (polynomial 0x04c11db7, no reflection, initial value 0).
-std::uint32_t ogg_crc(std::string_view bytes) {
-  static const auto table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t r = i << 24;
-      for (int k = 0; k < 8; ++k) r = (r & 0x80000000u) ? (r << 1) ^ 0x04c11db7u : r << 1;
-      t[i] = r;
-    }
-    return t;
-  }();
-  std::uint32_t crc = 0;
-  for (unsigned char c : bytes) crc = (crc << 8) ^ table[((crc >> 24) ^ c) & 0xff];
-  return crc;
-}
-
-std::uint32_t le32(std::string_view b, std::size_t at) {
-  return static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[at])) |
-         static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[at + 1])) << 8 |
-         static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[at + 2])) << 16 |
-         static_cast<std::uint32_t>(static_cast<std::uint8_t>(b[at + 3])) << 24;
-}
-
-struct OggPage {
-  std::uint8_t flags = 0;  // 1 = continues a packet, 2 = first page, 4 = last page
-  std::int64_t granule = -1;
-  std::uint32_t serial = 0;
-  std::string_view lacing;
-  std::string_view body;
-};
-
-constexpr std::size_t kOggHeader = 27;
-constexpr std::size_t kMaxPacket = 1 << 20;  // Opus audio packets are < 8 KiB
-
-// The Ogg pages of a file, read in blocks; damaged bytes are skipped up to the next
-// page whose checksum holds.
-class OggPageReader {
- public:
-  explicit OggPageReader(const std::filesystem::path& path) : in_(path, std::ios::binary) {
-    if (!in_) throw std::runtime_error(fmt::format("cannot read '{}'", path.string()));
-  }
-
-  // The next page, valid until the next call; std::nullopt at the end of the file.
-  std::optional<OggPage> next() {
-    buf_.erase(0, used_);
-    used_ = 0;
-    for (;;) {
-      std::size_t at = buf_.find("OggS");
-      if (at == std::string::npos) {
-        buf_.erase(0, buf_.size() > 3 ? buf_.size() - 3 : 0);
-        if (!fill()) return std::nullopt;
-        continue;
-      }
-      buf_.erase(0, at);
-      if (buf_.size() < kOggHeader && fill()) continue;
-      if (buf_.size() < kOggHeader) return std::nullopt;
-      std::size_t segs = static_cast<std::uint8_t>(buf_[26]);
-      if (buf_.size() < kOggHeader + segs && fill()) continue;
-      if (buf_.size() < kOggHeader + segs) return std::nullopt;
-      std::size_t body = 0;
-      for (std::size_t i = 0; i < segs; ++i) body += static_cast<std::uint8_t>(buf_[kOggHeader + i]);
-      std::size_t total = kOggHeader + segs + body;
-      if (buf_.size() < total && fill()) continue;
-      if (buf_.size() < total) return std::nullopt;  // cut-off last page
-      std::string_view page(buf_.data(), total);
-      std::string copy(page);
-      std::memset(copy.data() + 22, 0, 4);
-      if (buf_[4] != 0 || ogg_crc(copy) != le32(page, 22)) {
-        buf_.erase(0, 1);  // not a real page boundary: search on
-        continue;
-      }
-      used_ = total;
-      OggPage p;
-      p.flags = static_cast<std::uint8_t>(page[5]);
-      std::uint64_t g = 0;
-      for (int i = 7; i >= 0; --i) g = (g << 8) | static_cast<std::uint8_t>(page[6 + i]);
-      p.granule = static_cast<std::int64_t>(g);
-      p.serial = le32(page, 14);
-      p.lacing = page.substr(kOggHeader, segs);
-      p.body = page.substr(kOggHeader + segs);
-      return p;
-    }
-  }
-
- private:
-  bool fill() {
-    std::array<char, 65536> block;
-    in_.read(block.data(), block.size());
-    auto n = static_cast<std::size_t>(in_.gcount());
-    buf_.append(block.data(), n);
-    return n > 0;
-  }
-
-  std::ifstream in_;
-  std::string buf_;  // < one page (64 KiB) + one block
-  std::size_t used_ = 0;
-};
-
-struct OpusHead {
-  int channels = 0;
-  int pre_skip = 0;  // 48 kHz samples
-  double gain = 1.0;
-};
-
-OpusHead parse_opus_head(std::string_view p, const std::string& file) {
-  if (p.size() < 19 || p.substr(0, 8) != "OpusHead")
-    throw std::runtime_error(fmt::format("'{}' is not an Ogg Opus file (no OpusHead)", file));
-  OpusHead h;
-  if ((static_cast<std::uint8_t>(p[8]) & 0xf0) != 0)
-    throw std::runtime_error(fmt::format("'{}': unsupported Ogg Opus version {}", file, static_cast<int>(p[8])));
-  h.channels = static_cast<std::uint8_t>(p[9]);
-  h.pre_skip = static_cast<std::uint8_t>(p[10]) | static_cast<std::uint8_t>(p[11]) << 8;
-  auto gain_q8 = static_cast<std::int16_t>(static_cast<std::uint8_t>(p[16]) | static_cast<std::uint8_t>(p[17]) << 8);
-  h.gain = std::pow(10.0, gain_q8 / (20.0 * 256.0));
-  int family = static_cast<std::uint8_t>(p[18]);
-  // One decoder handles one Opus stream of 1-2 channels; surround needs a multistream decoder.
-  if (h.channels < 1 || h.channels > 2 || family > 1)
-    throw std::runtime_error(
-        fmt::format("'{}': Ogg Opus with {} channels (mapping family {}) is not supported", file, h.channels, family));
-  return h;
-}
-
-// The decoding state of one Ogg Opus file. Touched only inside pool jobs, one at a time.
-class OggOpusStream {
- public:
-  OggOpusStream(const std::filesystem::path& path, int rate, std::size_t chunk)
-      : file_(path.string()),
-        pages_(path),
-        decode_rate_(is_opus_rate(rate) ? rate : 48000),
-        chunk_(chunk),
-        decoder_(decode_rate_, 1) {  // libopus downmixes a stereo stream to mono itself
-    if (decode_rate_ != rate) resampler_.emplace(decode_rate_, rate);
-    auto first = pages_.next();
-    if (!first || !(first->flags & 2)) throw std::runtime_error(fmt::format("'{}' is not an Ogg file", file_));
-    serial_ = first->serial;
-    consume(*first);
-    if (!head_) throw std::runtime_error(fmt::format("'{}' is not an Ogg Opus file (no OpusHead)", file_));
-  }
-
-  // Blocking: reads and decodes pages until a chunk is ready. Empty at the end.
-  std::vector<std::int16_t> next_chunk() {
-    while (out_.size() < chunk_ && !finished_) {
-      auto page = pages_.next();
-      if (!page) {
-        finish();
-        break;
-      }
-      if (page->serial != serial_) continue;  // another logical stream
-      consume(*page);
-      if (page->flags & 4) finish();
-    }
-    return take_front(out_, chunk_);
-  }
-
- private:
-  static bool is_opus_rate(int r) { return r == 8000 || r == 12000 || r == 16000 || r == 24000 || r == 48000; }
-
-  void consume(const OggPage& page) {
-    if (!(page.flags & 1)) {
-      if (in_packet_) ++packet_index_;  // cut short by a lost page: dropped
-      in_packet_ = dropping_ = false;
-      packet_.clear();
-    } else if (!in_packet_) {
-      dropping_ = true;  // continues a packet whose start we never saw
-    }
-    std::vector<std::int16_t> decoded;
-    std::size_t pos = 0;
-    for (unsigned char lace : page.lacing) {
-      in_packet_ = true;
-      if (!dropping_ && packet_index_ != 1) {  // packet 1 (OpusTags) may hold cover art: not kept
-        packet_.append(page.body.substr(pos, lace));
-        if (packet_.size() > kMaxPacket)
-          throw std::runtime_error(fmt::format("'{}': Ogg packet larger than {} bytes", file_, kMaxPacket));
-      }
-      pos += lace;
-      if (lace < 255) {
-        if (!dropping_) on_packet(decoded);
-        ++packet_index_;
-        in_packet_ = dropping_ = false;
-        packet_.clear();
-      }
-    }
-    // The granule position of the last page says where the audio really ends.
-    if ((page.flags & 4) && page.granule >= 0 && head_) {
-      auto end = static_cast<std::uint64_t>(page.granule) * static_cast<std::uint64_t>(decode_rate_) / 48000u;
-      if (decoded_ > end) {
-        auto extra = static_cast<std::size_t>(std::min<std::uint64_t>(decoded_ - end, decoded.size()));
-        decoded.resize(decoded.size() - extra);
-        decoded_ -= extra;
-      }
-    }
-    deliver(decoded);
-  }
-
-  void on_packet(std::vector<std::int16_t>& decoded) {
-    if (packet_index_ == 0) {
-      head_ = parse_opus_head(packet_, file_);
-      skip_left_ = static_cast<std::size_t>(head_->pre_skip) * static_cast<std::size_t>(decode_rate_) / 48000u;
-      return;
-    }
-    if (packet_index_ == 1) return;  // OpusTags
-    auto pcm = decoder_.decode(packet_);
-    if (!pcm) return;  // a damaged packet is skipped, as a player would
-    decoded_ += pcm->size();
-    std::size_t skip = std::min(skip_left_, pcm->size());
-    skip_left_ -= skip;
-    decoded.insert(decoded.end(), pcm->begin() + static_cast<std::ptrdiff_t>(skip), pcm->end());
-  }
-
-  void deliver(std::vector<std::int16_t>& pcm) {
-    if (head_ && head_->gain != 1.0)
-      for (auto& s : pcm)
-        s = static_cast<std::int16_t>(std::clamp(std::lround(s * head_->gain), -32768L, 32767L));
-    if (resampler_) pcm = resampler_->process(pcm);
-    out_.insert(out_.end(), pcm.begin(), pcm.end());
-  }
-
-  void finish() {
-    if (finished_) return;
-    finished_ = true;
-    if (resampler_) {
-      auto tail = resampler_->flush();
-      out_.insert(out_.end(), tail.begin(), tail.end());
-    }
-  }
-
-  std::string file_;
-  OggPageReader pages_;
-  int decode_rate_;
-  std::size_t chunk_;
-  OpusDecoder decoder_;
-  std::optional<Resampler> resampler_;
-  std::optional<OpusHead> head_;
-  std::uint32_t serial_ = 0;
-  std::string packet_;      // the packet being assembled
-  bool in_packet_ = false;  // a packet goes on onto the next page
-  bool dropping_ = false;
-  std::size_t packet_index_ = 0;
-  std::size_t skip_left_ = 0;
-  std::uint64_t decoded_ = 0;  // samples at decode_rate_, pre-skip included
-  std::vector<std::int16_t> out_;
-  bool finished_ = false;
-};
-
 class OggOpusSource final : public AudioFileDecoder::Source {
  public:
   OggOpusSource(asio::thread_pool& pool, std::shared_ptr<OggOpusStream> stream, int rate)
@@ -457,12 +212,15 @@ class OggOpusSource final : public AudioFileDecoder::Source {
 bool is_ogg_opus(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)));
-  std::array<char, kOggHeader + 255 + 8> head{};
+  std::array<char, kOggOpusSniffBytes> head{};
   in.read(head.data(), head.size());
-  std::string_view got(head.data(), static_cast<std::size_t>(in.gcount()));
-  if (got.size() < kOggHeader + 8 || got.substr(0, 4) != "OggS") return false;
-  std::size_t at = kOggHeader + static_cast<std::uint8_t>(got[26]);
-  return got.size() >= at + 8 && got.substr(at, 8) == "OpusHead";
+  return starts_ogg_opus(std::string_view(head.data(), static_cast<std::size_t>(in.gcount())));
+}
+
+std::shared_ptr<OggOpusStream> open_ogg_opus(const std::filesystem::path& path, int rate, std::size_t chunk) {
+  auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*in) throw std::runtime_error(fmt::format("cannot read '{}'", path.string()));
+  return std::make_shared<OggOpusStream>(std::move(in), path.string(), rate, chunk);
 }
 
 }  // namespace
@@ -485,7 +243,7 @@ Task<std::unique_ptr<AudioFileDecoder>> AudioFileDecoder::open(std::filesystem::
     if (!std::filesystem::is_regular_file(path, ec))
       throw std::runtime_error(fmt::format("audio file '{}' does not exist", path.string()));
     if (!is_ogg_opus(path)) return nullptr;
-    return std::make_shared<OggOpusStream>(path, opts.sample_rate, chunk);
+    return open_ogg_opus(path, opts.sample_rate, chunk);
   });
   std::unique_ptr<Source> source;
   if (opus) {

@@ -116,7 +116,7 @@ Config Config::load(const ConfigSource& src) {
   }
   expand_env(cfg.root_, cfg.warnings_);
   for (const auto& [key, value] : src.overrides) set_path(cfg.root_, key, value);
-  auto problems = validate_config(cfg.root_, src.known_types);
+  auto problems = validate_config(cfg.root_, src.known_types, src.refused_types);
   if (!problems.empty()) throw ConfigError(std::move(problems));
   for (auto& w : unread_key_warnings(user, cfg.root_, defaults, src.known_types, src.extra_engine_keys))
     cfg.warnings_.push_back(std::move(w));

@@ -34,6 +34,8 @@ struct ConfigSource {
   std::vector<std::pair<std::string, Json>> overrides;
   // Engine types this build supports, per provider kind (checked when non-empty).
   KnownProviderTypes known_types;
+  // Types this build refuses with a reason (selecting one says why).
+  RefusedProviderTypes refused_types;
   // Keys engines read that their built-in default entries do not show; with the
   // defaults they decide which keys of the override file are reported as not read.
   ExtraEngineKeys extra_engine_keys;

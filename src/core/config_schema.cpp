@@ -102,6 +102,19 @@ const std::vector<Rule>& rules() {
       {"dialogue_max_chars", Kind::Int, 200},
       {"replacement_words", Kind::StringList},
       {"wakeup_words_response", Kind::String},
+      {"wakeup_words_responses", Kind::StringList},
+      {"wakeup_words_refresh_seconds", Kind::Number, 0, 86400},
+      {"wakeup_words_cache_voices", Kind::Int, 1, 256},
+      {"prompt_template", Kind::String},
+      {"prompt_context", Kind::Map},
+      {"prompt_context.ip_location_url", Kind::String},
+      {"prompt_context.ip_location_timeout_seconds", Kind::Number, 0.1, 60},
+      {"prompt_context.ip_location_cache_entries", Kind::Int, 0, 1000000},
+      {"prompt_context.weather_cache_hours", Kind::Number, 0, 24 * 7},
+      {"prompt_context.wait_seconds", Kind::Number, 0, 60},
+      {"prompt_context.context_providers_timeout_seconds", Kind::Number, 0.1, 60},
+      {"prompt_context.context_providers_max_bytes", Kind::Int, 1024, 16 * 1024 * 1024},
+      {"prompt_context.device_cache_entries", Kind::Int, 0, 1000000},
       {"exit_commands", Kind::StringList},
       {"wakeup_words", Kind::StringList},
       {"prompt", Kind::String},
@@ -250,7 +263,8 @@ std::string selected_provider_type(const Json& root, const std::string& kind) {
   return name;
 }
 
-std::vector<std::string> validate_config(const Json& root, const KnownProviderTypes& known) {
+std::vector<std::string> validate_config(const Json& root, const KnownProviderTypes& known,
+                                         const RefusedProviderTypes& refused) {
   std::vector<std::string> out;
   for (const auto& r : rules()) {
     const Json* v = find(root, r.path);
@@ -314,17 +328,20 @@ std::vector<std::string> validate_config(const Json& root, const KnownProviderTy
     auto k = known.find(kind);
     if (k != known.end() && !k->second.empty()) {
       std::string type = selected_provider_type(root, kind);
-      if (!k->second.count(type))
-        out.push_back(unsupported_type_problem(kind, name, type, k->second));
+      if (!k->second.count(type)) {
+        auto why = refused.find(kind + "." + type);
+        out.push_back(unsupported_type_problem(kind, name, type, k->second, why == refused.end() ? "" : why->second));
+      }
     }
   }
   return out;
 }
 
 std::string unsupported_type_problem(const std::string& kind, const std::string& entry, const std::string& type,
-                                     const std::set<std::string>& supported) {
+                                     const std::set<std::string>& supported, const std::string& reason) {
   return "selected_module." + kind + ": " + entry + " has type '" + type +
-         "', which this server does not support (supported: " + joined(supported) + ")";
+         "', which this server does not support (supported: " + joined(supported) + ")" +
+         (reason.empty() ? "" : ": " + reason);
 }
 
 }  // namespace xz::core

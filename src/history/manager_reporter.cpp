@@ -8,6 +8,7 @@
 
 #include "core/async.h"
 #include "net/http_client.h"
+#include "protocol/json_text.h"
 
 namespace xz::history {
 
@@ -22,7 +23,7 @@ std::string shortened(std::string s, std::size_t n = 200) {
 
 // "" when the answer is an acceptance; the manager's message otherwise.
 std::string rejection(const net::HttpClientResponse& r) {
-  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  auto j = protocol::parse_json_text(r.body);
   if (j.is_discarded() || !j.is_object() || !j.contains("code")) return {};  // plain 2xx: accepted
   const auto& code = j["code"];
   if (code.is_number_integer() && code.get<long long>() == 0) return {};

@@ -2,6 +2,7 @@
 
 #include <initializer_list>
 
+#include "protocol/json_text.h"
 #include "session/identity.h"
 
 namespace xz::http {
@@ -59,7 +60,7 @@ nlohmann::json json_object_body(const net::HttpRequest& req, std::size_t max_byt
   if (req.body.size() > max_bytes)
     throw BadRequest(413, "request body is larger than " + std::to_string(max_bytes) + " bytes");
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
-  nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
+  nlohmann::json j = protocol::parse_json_text(req.body);
   if (j.is_discarded()) throw BadRequest(400, "request body is not valid JSON");
   if (!j.is_object()) throw BadRequest(400, "request body must be a JSON object");
   return j;

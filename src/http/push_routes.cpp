@@ -7,6 +7,7 @@
 
 #include "http/admin_auth.h"
 #include "http/ota_request.h"
+#include "protocol/json_text.h"
 #include "session/identity.h"
 #include "session/session_registry.h"
 
@@ -36,7 +37,7 @@ Json session_json(const session::SessionInfo& s) {
 
 // A tool's text answer, as JSON when it is JSON (device tools answer "true" or objects).
 Json result_json(const std::string& text) {
-  Json j = Json::parse(text, nullptr, false);
+  Json j = protocol::parse_json_text(text);
   return j.is_discarded() ? Json(text) : j;
 }
 

@@ -133,12 +133,23 @@ asio::awaitable<void> summarise(std::shared_ptr<Impl> self, std::string device_i
     providers::ChatSink sink = [&answer, cap](const providers::ChatDelta& delta) {
       if (answer.size() < cap) answer.append(delta.text, 0, cap - answer.size());
     };
-    auto chat = d.llm.chat(std::move(request), std::move(sink));
+    // The LLM's failure comes back as a value: asio's `||` waits for one operation to
+    // succeed, so a thrown error would wait out the timeout and be reported as one.
+    auto chat = [&llm = d.llm, &sink](providers::ChatRequest req) -> asio::awaitable<std::string> {
+      try {
+        co_await llm.chat(std::move(req), std::move(sink));
+      } catch (const std::exception& e) {
+        co_return std::string(e.what());
+      }
+      co_return std::string();
+    };
     core::Clock::duration limit = d.s.timeout;
-    auto outcome = co_await (std::move(chat) || core::sleep_for(limit) || d.abandon.wait());
+    auto guarded = chat(std::move(request));
+    auto outcome = co_await (std::move(guarded) || core::sleep_for(limit) || d.abandon.wait());
     if (outcome.index() == 2) throw std::runtime_error("given up at the shutdown deadline");
     if (outcome.index() == 1)
       throw std::runtime_error("the LLM did not finish within " + std::to_string(d.s.timeout.count() / 1000) + " s");
+    if (const auto& failure = std::get<0>(outcome); !failure.empty()) throw std::runtime_error(failure);
 
     std::string text = clean_summary(answer, d.s.max_chars);
     if (text.empty()) throw std::runtime_error("the LLM answered with an empty summary");

@@ -6,6 +6,7 @@
 
 #include "core/config_schema.h"
 #include "memory/local_short_memory.h"
+#include "memory/mem0_memory.h"
 #include "memory/memory.h"
 #include "providers/registry.h"
 
@@ -50,6 +51,12 @@ double number_at(const nlohmann::json& entry, const std::string& path, const cha
 
 }  // namespace
 
+std::string powermem_reason() {
+  return "the reference runs PowerMem as a Python library inside its own process (the entry's llm, embedder and "
+         "vector_store keys configure that library), which this C++ server cannot load; select mem0ai (the mem0 "
+         "platform), mem_local_short (a summary per device, written by an LLM) or nomem instead";
+}
+
 LocalShortSettings LocalShortSettings::from_entry(const nlohmann::json& entry, const std::string& path) {
   LocalShortSettings s;
   if (!entry.is_object()) return s;
@@ -64,7 +71,7 @@ LocalShortSettings LocalShortSettings::from_entry(const nlohmann::json& entry, c
 }
 
 const std::set<std::string>& memory_types() {
-  static const std::set<std::string> types = {"nomem", "mem_report_only", "mem_local_short"};
+  static const std::set<std::string> types = {"nomem", "mem_report_only", "mem_local_short", "mem0ai"};
   return types;
 }
 
@@ -75,14 +82,20 @@ std::unique_ptr<Memory> make_memory(const core::Config& cfg, store::Store& store
   const std::string type = core::selected_provider_type(cfg.root(), "Memory");
   if (type.empty() || type == "nomem" || type == "mem_report_only") return std::make_unique<NoMemory>();
   const std::string path = "Memory." + name;
+  nlohmann::json entry = nlohmann::json::object();
+  if (const auto* e = cfg.find("Memory"); e && e->is_object() && e->contains(name)) entry = (*e)[name];
+  if (type == "mem0ai") {
+    auto settings = Mem0Settings::from_entry(entry, path);
+    spdlog::info("memory: mem0ai at {} (searched before each answer, sessions added when they end)", settings.base_url);
+    return std::make_unique<Mem0Memory>(std::move(settings), std::move(ex), metrics);
+  }
+  if (type == "powermem") throw EngineConfigError(path + ".type: 'powermem' cannot be used: " + powermem_reason());
   if (type != "mem_local_short") {
     std::string list;
     for (const auto& t : memory_types()) list += (list.empty() ? "" : ", ") + t;
     throw EngineConfigError(path + ".type: '" + type + "' is not supported by this server (supported: " + list + ")");
   }
 
-  nlohmann::json entry = nlohmann::json::object();
-  if (const auto* e = cfg.find("Memory"); e && e->is_object() && e->contains(name)) entry = (*e)[name];
   auto settings = LocalShortSettings::from_entry(entry, path);
 
   std::unique_ptr<providers::LlmEngine> own;

@@ -36,8 +36,16 @@ struct MemoryStats {
 class Memory {
  public:
   virtual ~Memory() = default;
-  // Text for the system prompt's memory block for this device ("" when none).
+  // Text for the system prompt's memory block for this device ("" when none), read once
+  // before the session's first answer.
   virtual boost::asio::awaitable<std::string> recall(std::string device_id) = 0;
+  // Engines that search their memories for what the user just said (mem0ai) do so before
+  // every answer of a user turn, as the reference does; the result is that answer's
+  // memory block.
+  virtual bool searches_each_turn() const { return false; }
+  virtual boost::asio::awaitable<std::string> search(std::string /*device_id*/, std::string /*query*/) {
+    co_return std::string();
+  }
   // The session ended: queue summarising its dialogue (system messages excluded) into the
   // device's memory. Never blocks, never throws; the queue is bounded (when full, log + count the drop).
   virtual void remember(std::string device_id, std::vector<providers::ChatMessage> dialogue) = 0;
@@ -54,9 +62,14 @@ class Memory {
 // The types selected_module.Memory may name.
 const std::set<std::string>& memory_types();
 
-// selected_module.Memory entry: `nomem` / `mem_report_only` (no memory) or `mem_local_short`
+// Why the reference's `powermem` type cannot be selected here (for the start-up error).
+std::string powermem_reason();
+
+// selected_module.Memory entry: `nomem` / `mem_report_only` (no memory), `mem_local_short`
 // (its `llm` key names an LLM entry, built with providers::make_llm_entry; the main LLM
-// engine when absent). An empty selection means nomem. Throws
+// engine when absent) or `mem0ai` (the mem0 platform). `powermem` is refused with the
+// reason (the reference runs it as an in-process Python library). An empty selection
+// means nomem. Throws
 // providers::EngineConfigError naming the key for an unknown type or a bad entry.
 // Counters go to `metrics` when given (xiaozhi_memory_summaries_total{result=...}).
 std::unique_ptr<Memory> make_memory(const core::Config& cfg, store::Store& store, providers::LlmEngine& main_llm,

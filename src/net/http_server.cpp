@@ -13,7 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/async.h"
-#include "net/client_address.h"
+#include "net/beast_request.h"
 #include "net/websocket_impl.h"
 #include "net/ws_handshake.h"
 
@@ -60,25 +60,6 @@ struct HttpServer::Impl {
 };
 
 namespace {
-
-template <class Fields>
-HttpRequest to_request(const http::request_header<Fields>& req, const asio::ip::address& peer,
-                       const core::IpRanges& trusted_proxies) {
-  HttpRequest r;
-  r.method = std::string(req.method_string());
-  r.target = std::string(req.target());
-  auto q = r.target.find('?');
-  r.path = percent_decode(std::string_view(r.target).substr(0, q));
-  if (q != std::string::npos) r.query = parse_query(std::string_view(r.target).substr(q + 1));
-  for (const auto& f : req) {
-    std::string name(f.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    r.headers[name] = std::string(f.value());
-  }
-  r.peer_ip = core::unmapped(peer).to_string();
-  r.remote_ip = client_address(peer, r, trusted_proxies);
-  return r;
-}
 
 template <class Body>
 void set_common(http::response<Body>& res, const HttpResponse& resp, bool keep_alive) {

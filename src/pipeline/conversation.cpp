@@ -124,8 +124,66 @@ Conversation::Conversation(const session::ConversationContext& ctx, VoiceService
                                    profile_->settings->max_device_tool_bytes},
                   ctx.log),
       turn_budget_(profile_->settings->max_turns_per_minute / 60.0, profile_->settings->max_turns_per_minute,
-                   Clock::now()) {
+                   Clock::now()),
+      prompt_subject_{ctx.identity.device_id, ctx.identity.client_id, ctx.identity.remote_ip,
+                      profile_->context_providers},
+      prompt_facts_ready_(ctx.executor) {
   if (settings().intent != "nointent") connect_tool_sources();
+  // Started now: by the time the user has said something, they are usually there.
+  if (svc_.prompt_context) run_in_background("prompt lookups", gather_prompt_facts(prompt_subject_));
+}
+
+void Conversation::run_in_background(std::string what, asio::awaitable<void> work) {
+  std::erase_if(background_, [](const auto& b) { return b->done.is_set(); });
+  if (stopping_) return;
+  auto bg = std::make_shared<Background>(ex_);
+  background_.push_back(bg);
+  asio::co_spawn(ex_, std::move(work),
+                 asio::bind_cancellation_slot(bg->cancel.slot(), [bg, what = std::move(what), log = log_](
+                                                                     std::exception_ptr e) {
+                   if (e) {
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const boost::system::system_error& x) {
+                       if (x.code() != asio::error::operation_aborted) log.warn("{} failed: {}", what, x.what());
+                     } catch (const std::exception& x) {
+                       log.warn("{} failed: {}", what, x.what());
+                     }
+                   }
+                   bg->done.set();
+                 }));
+}
+
+asio::awaitable<void> Conversation::gather_prompt_facts(PromptSubject subject) {
+  auto facts = co_await svc_.prompt_context->gather(std::move(subject), log_);
+  prompt_facts_ = std::move(facts);
+  prompt_facts_ready_.set();
+}
+
+asio::awaitable<std::string> Conversation::system_prompt(Turn& t) {
+  const auto& s = *t.profile->settings;
+  std::string prompt = persona_.empty() ? s.prompt : persona_;
+  if (svc_.prompt_context) {
+    if (!prompt_facts_ && !prompt_facts_waited_) {
+      // The first reply waits a moment for the lookups; later ones take what is there.
+      prompt_facts_waited_ = true;
+      asio::steady_timer limit(ex_, svc_.prompt_context->settings().wait);
+      co_await (prompt_facts_ready_.wait() || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+      if (t.cancelled) throw boost::system::system_error(asio::error::operation_aborted);
+      if (!prompt_facts_) log_.info("prompt: built without the lookups that have not answered yet");
+    }
+    const PromptFacts facts = prompt_facts_ ? *prompt_facts_ : svc_.prompt_context->known_facts(prompt_subject_);
+    PromptInputs in;
+    in.base_prompt = std::move(prompt);
+    in.device_id = prompt_subject_.device_id;
+    in.language = s.language;
+    in.emoji_enabled = emotion_messages_;
+    in.utc_offset_hours = s.utc_offset_minutes / 60.0;
+    prompt = svc_.prompt_context->render(facts, in);
+  }
+  // Placeholders of the prompt itself ({{current_time}} ...), as the reference fills them per turn.
+  prompt = render_prompt(prompt, {std::chrono::system_clock::now(), s.utc_offset_minutes, s.language});
+  co_return with_memory(prompt, memory_);
 }
 
 Listener& Conversation::listener() {
@@ -231,6 +289,11 @@ void Conversation::adopt_pending_profile() {
   // change of those applies from the device's next connection.
   if (listener_ && (next->vad != listener_profile_->vad || next->asr != listener_profile_->asr))
     log_.info("agent configuration: the new VAD/ASR apply from the next connection");
+  // Another agent's context providers: looked up again for the prompts from now on.
+  if (svc_.prompt_context && next->context_providers != prompt_subject_.providers) {
+    prompt_subject_.providers = next->context_providers;
+    run_in_background("prompt lookups", gather_prompt_facts(prompt_subject_));
+  }
   profile_ = std::move(next);
   log_.info("agent configuration changed ({}): the next turn uses it", profile_->origin);
 }
@@ -357,9 +420,17 @@ void Conversation::on_detect(const std::string& text) {
     if (!admit_turn("wake word")) return;
     if (turn_) cancel_turn("wake word", true);
     TurnRequest req;
-    req.kind = TurnKind::greeting;
-    req.text = settings().greeting;
-    req.show_stt = false;
+    if (settings().wake_reply_cache) {
+      // The reference: tts start and the cached reply at once, no stt.
+      req.kind = TurnKind::greeting;
+      req.show_stt = false;
+    } else {
+      // Without the cache the reference hands the greeting to the LLM like anything said.
+      req.kind = TurnKind::typed;
+      req.text = text;
+      req.timings->end_of_speech = Clock::now();
+      req.timings->asr_final = req.timings->end_of_speech;
+    }
     start_turn(std::move(req));
     return;
   }
@@ -448,10 +519,17 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
     hooks_.set_state("speaking");
 
     if (t->req.kind == TurnKind::greeting) {
-      auto speech = co_await t->profile->greetings->get(t->req.text);
+      auto wake = co_await t->profile->greetings->wake_reply(std::string());
       if (t->cancelled) throw boost::system::system_error(asio::error::operation_aborted);
-      speaker().say_cached(*speech);
-      t->reply = speech->text;
+      speaker().say_cached(*wake.speech);
+      t->reply = wake.speech->text;
+      // A new line for the next wake word, made while this one plays. The work holds the
+      // cache: a newer profile may drop this one's meanwhile.
+      if (wake.refresh_due)
+        run_in_background("refreshing the wake-word reply",
+                          [](std::shared_ptr<GreetingCache> cache) -> asio::awaitable<void> {
+                            co_await cache->refresh_wake_reply({});
+                          }(t->profile->greetings));
     } else if (t->req.kind == TurnKind::push) {
       co_await speak_text(*t);
     } else {
@@ -501,14 +579,20 @@ bool merge_tool_calls(std::map<int, providers::ToolCall>& calls, const std::vect
 asio::awaitable<void> Conversation::answer(Turn& t) {
   const auto& profile = *t.profile;
   const auto& s = *profile.settings;
+  const bool user_words = (t.req.kind == TurnKind::user || t.req.kind == TurnKind::typed) && !t.req.text.empty();
+  const bool per_turn = profile.memory && profile.memory->searches_each_turn();
   if (profile.summary_memory) {
     // The manager keeps this device's memory and hands it over with the agent.
     memory_ = *profile.summary_memory;
-  } else if (profile.memory && !memory_requested_) {
-    // Once per session, before its first answer: a quick read of the device's memory.
+  } else if (profile.memory && (per_turn ? user_words : !memory_requested_)) {
+    // Once per session, before its first answer: a quick read of the device's memory;
+    // or, for engines that search (mem0ai), before each answer to what the user said.
     memory_requested_ = true;
     try {
-      memory_ = co_await profile.memory->recall(device_id_);
+      if (per_turn)
+        memory_ = co_await profile.memory->search(device_id_, t.req.text);
+      else
+        memory_ = co_await profile.memory->recall(device_id_);
     } catch (const boost::system::system_error& e) {
       if (e.code() == asio::error::operation_aborted) throw;
       log_.warn("memory: recall failed, answering without it: {}", e.what());
@@ -516,9 +600,7 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
       log_.warn("memory: recall failed, answering without it: {}", e.what());
     }
   }
-  dialogue_.set_system_prompt(render_prompt(persona_.empty() ? s.prompt : persona_,
-                                            {std::chrono::system_clock::now(), s.utc_offset_minutes, s.language}) +
-                              memory::memory_prompt_block(memory_));
+  dialogue_.set_system_prompt(co_await system_prompt(t));
   if (t.req.kind != TurnKind::goodbye) dialogue_.add_user(t.req.text);
   const bool offer_tools = t.req.kind != TurnKind::goodbye && !registry_.empty();
   const bool use_tools = offer_tools && s.intent == "function_call";
@@ -816,6 +898,8 @@ void Conversation::record_turn(Turn& t, bool interrupted) {
 asio::awaitable<void> Conversation::stop() {
   stopping_ = true;
   cancel_turn("session closing", false);
+  for (auto& b : background_)
+    if (!b->done.is_set()) b->cancel.emit(asio::cancellation_type::terminal);
   // The memory summary runs in the background (and graceful shutdown waits for it);
   // a manager that keeps the memory writes it itself.
   if (profile_->memory && !profile_->manager_summary) profile_->memory->remember(device_id_, dialogue_.history());
@@ -826,6 +910,8 @@ asio::awaitable<void> Conversation::stop() {
   if (listener_) co_await listener_->close();
   if (last_turn_ && !last_turn_->done.is_set()) co_await last_turn_->done.wait();
   if (speaker_) speaker_->stop();
+  for (auto& b : background_)
+    if (!b->done.is_set()) co_await b->done.wait();
   co_await device_mcp_.close();
   if (endpoint_) co_await endpoint_->close();
 }

@@ -17,6 +17,7 @@
 #include "pipeline/dialogue.h"
 #include "pipeline/greeting_cache.h"
 #include "pipeline/listener.h"
+#include "pipeline/prompt_context.h"
 #include "pipeline/speaker.h"
 #include "pipeline/turn_timings.h"
 #include "pipeline/voice_profile.h"
@@ -60,6 +61,7 @@ struct VoiceServices {
   std::function<nlohmann::json(const std::string& device_id)> device_capabilities;
   history::ChatHistory* history;                   // null: no chat history
   tools::mcp::SharedToolLists* device_tool_lists;  // null: each session keeps its device's list
+  PromptContext* prompt_context;  // null: the prompt is used without a template (prompt_template: "")
   // Where a conversation gets a newer profile after the configuration changed; null:
   // profiles never change.
   ProfileSource* profiles = nullptr;
@@ -154,6 +156,13 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   void refresh_profile();
   boost::asio::awaitable<void> fetch_profile(std::weak_ptr<bool> alive);
   void adopt_pending_profile();
+  // Work that outlives a reply but not the connection (prompt lookups, refreshing the
+  // wake-word reply): cancelled and awaited by stop().
+  void run_in_background(std::string what, boost::asio::awaitable<void> work);
+  boost::asio::awaitable<void> gather_prompt_facts(PromptSubject subject);
+  // The system prompt for this reply: the template (when configured) around the
+  // configured prompt or role, the reply's time, and the memory.
+  boost::asio::awaitable<std::string> system_prompt(Turn& turn);
 
   session::DeviceLink& link_;
   std::string device_id_;
@@ -193,6 +202,16 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   core::TokenBucket turn_budget_;  // turns the device may start
   std::uint64_t turns_refused_ = 0;
   Clock::time_point refusal_logged_{};
+  PromptSubject prompt_subject_;  // the device id as sent, its client id and address
+  std::optional<PromptFacts> prompt_facts_;  // gathered for this connection
+  core::Event prompt_facts_ready_;
+  bool prompt_facts_waited_ = false;         // only the first reply waits for them
+  struct Background {
+    explicit Background(boost::asio::any_io_executor ex) : done(std::move(ex)) {}
+    boost::asio::cancellation_signal cancel;
+    core::Event done;
+  };
+  std::vector<std::shared_ptr<Background>> background_;
 };
 
 }  // namespace xz::pipeline

@@ -39,6 +39,13 @@ ConversationSettings ConversationSettings::from_config(const core::Config& cfg) 
     if (auto n = normalize_command(w); !n.empty()) s.wakeup_words.push_back(n);
   s.enable_greeting = cfg.get<bool>("enable_greeting", true);
   s.greeting = cfg.str("wakeup_words_response", "Hi, I'm here. What can I do for you?");
+  s.wake_reply_cache = cfg.get<bool>("enable_wakeup_words_response_cache", true);
+  s.wake_reply.first_reply = s.greeting;
+  for (const auto& line : cfg.get<std::vector<std::string>>("wakeup_words_responses", {}))
+    if (line.find_first_not_of(" \t\r\n") != std::string::npos) s.wake_reply.lines.push_back(line);
+  s.wake_reply.refresh_after = std::chrono::milliseconds(
+      static_cast<long long>(cfg.get<double>("wakeup_words_refresh_seconds", 10.0) * 1000));
+  s.wake_reply.max_voices = cfg.get<std::size_t>("wakeup_words_cache_voices", 4);
   try {
     s.replacement_words = ReplacementWords(cfg.get<std::vector<std::string>>("replacement_words", {}));
   } catch (const std::invalid_argument& e) {

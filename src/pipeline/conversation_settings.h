@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "pipeline/greeting_cache.h"
 #include "pipeline/listener.h"
 #include "pipeline/pacer.h"
 #include "pipeline/pcm_encoder.h"
@@ -23,7 +24,11 @@ struct ConversationSettings {
   std::vector<std::string> exit_commands;
   std::vector<std::string> wakeup_words;  // normalised (see normalize_command)
   bool enable_greeting = true;
+  // enable_wakeup_words_response_cache: a wake word is answered at once from
+  // GreetingCache (wake_reply); false = the LLM answers it like typed text.
+  bool wake_reply_cache = true;
   std::string greeting;
+  WakeReplySettings wake_reply;
   ReplacementWords replacement_words;  // built once: ~6 KiB, shared by every session
   std::size_t dialogue_max_chars = 8000;
   std::chrono::milliseconds tts_stop_tail{100};

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/json_text.h"
+
 namespace xz::pipeline {
 
 using Json = nlohmann::json;
@@ -29,7 +31,7 @@ std::optional<Json> first_object(std::string_view text) {
   auto open = text.find('{');
   auto close = text.rfind('}');
   if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::nullopt;
-  Json j = Json::parse(text.substr(open, close - open + 1), nullptr, false);
+  Json j = protocol::parse_json_text(text.substr(open, close - open + 1));
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   return j;
 }
@@ -50,7 +52,7 @@ std::optional<providers::ToolCall> parse_intent_answer(std::string_view answer,
     if (a->is_object()) {
       args = *a;
     } else if (a->is_string()) {
-      Json parsed = Json::parse(a->get<std::string>(), nullptr, false);
+      Json parsed = protocol::parse_json_text(a->get<std::string>());
       if (parsed.is_object()) args = std::move(parsed);
     }
   }

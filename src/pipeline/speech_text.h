@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/encoding.h"
+
 namespace xz::pipeline {
 
 // ---------------------------------------------------------------- UTF-8 helpers
@@ -20,7 +22,7 @@ struct CodePoint {
 };
 // Decodes the code point starting at text[pos] (pos < text.size()).
 CodePoint decode_utf8(std::string_view text, std::size_t pos);
-void append_utf8(std::string& out, char32_t cp);
+using protocol::append_utf8;
 
 // Han ideographs, kana, hangul, bopomofo.
 bool is_cjk(char32_t cp);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "memory/memory_prompt.h"
+
 namespace xz::pipeline {
 
 namespace {
@@ -25,6 +27,15 @@ std::string render_prompt(std::string_view tmpl, const PromptValues& v) {
   replace_all(out, "{{today_weekday}}", kDays[tm.tm_wday]);
   replace_all(out, "{{language}}", v.language);
   return out;
+}
+
+std::string with_memory(std::string_view prompt, std::string_view memory) {
+  if (memory.empty()) return std::string(prompt);
+  const auto open = prompt.find("<memory>");
+  const auto close = open == std::string_view::npos ? open : prompt.find("</memory>", open);
+  if (close == std::string_view::npos) return std::string(prompt) + memory::memory_prompt_block(memory);
+  return fmt::format("{}<memory>\n{}\n</memory>{}", prompt.substr(0, open), memory,
+                     prompt.substr(close + std::string_view("</memory>").size()));
 }
 
 }  // namespace xz::pipeline

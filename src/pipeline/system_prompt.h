@@ -16,4 +16,9 @@ struct PromptValues {
 // {{language}}; unknown placeholders stay as they are.
 std::string render_prompt(std::string_view tmpl, const PromptValues& v);
 
+// The prompt with the device's memory: inside the prompt's <memory>...</memory> when it
+// has one (the reference's templates do), else appended as such a block. An empty
+// memory leaves the prompt as it is.
+std::string with_memory(std::string_view prompt, std::string_view memory);
+
 }  // namespace xz::pipeline

@@ -9,9 +9,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
+#include "pipeline/context_providers.h"
 #include "pipeline/conversation_settings.h"
 #include "pipeline/greeting_cache.h"
 #include "providers/asr/asr.h"
@@ -56,6 +58,9 @@ struct VoiceProfile {
   // At the session's end the manager writes the summary (POST chat-summary save), as
   // the reference's mem_local_short does in manager mode.
   bool manager_summary = false;
+  // The agent's own context_providers (the manager's per-agent list) for the prompt
+  // template's {{dynamic_context}}; nullopt: the configured ones.
+  std::optional<std::vector<ContextProviderSpec>> context_providers;
 };
 using ProfilePtr = std::shared_ptr<const VoiceProfile>;
 

@@ -14,28 +14,6 @@ struct Invalid {
   std::string reason;
 };
 
-// Depth of [ and { nesting, counted outside strings, without building anything.
-bool nesting_exceeds(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
 // A JSON string, quoted and cut short so error texts stay bounded.
 std::string quoted(const std::string& s) {
   constexpr std::size_t kMax = 40;
@@ -237,15 +215,8 @@ GoodbyeMsg parse_goodbye(const Json& obj) {
 
 std::variant<DeviceMessage, MessageError> parse_device_message(std::string_view text) {
   try {
-    if (nesting_exceeds(text, kMaxJsonDepth)) {
-      return MessageError{"", "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
-    }
-    Json doc;
-    try {
-      doc = Json::parse(text);
-    } catch (const Json::parse_error& e) {
-      return MessageError{"", "malformed JSON at byte " + std::to_string(e.byte)};
-    }
+    const Json doc = parse_json_text(text, kMaxJsonDepth);
+    if (doc.is_discarded()) return MessageError{"", json_text_fault(text, kMaxJsonDepth)};
     if (!doc.is_object()) return MessageError{"", "expected a JSON object"};
     const auto type_it = doc.find("type");
     if (type_it == doc.end() || type_it->is_null()) return MessageError{"", "type: missing"};

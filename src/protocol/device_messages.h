@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/json_text.h"
+
 namespace xz::protocol {
 
 enum class ListenState { start, stop, detect };
@@ -65,9 +67,7 @@ struct MessageError {
   std::string reason;  // names the field, e.g. "listen.state: missing"
 };
 
-// Messages nested deeper than this are refused before parsing (bounds recursion later on).
-inline constexpr int kMaxJsonDepth = 64;
-
+// Messages nested deeper than kMaxJsonDepth (json_text.h) are refused before parsing.
 // Never throws.
 std::variant<DeviceMessage, MessageError> parse_device_message(std::string_view text);
 

@@ -26,6 +26,8 @@ std::string hmac_sha256(std::string_view key, std::string_view msg);  // raw 32 
 
 // Time depends only on the lengths, never on where the contents differ.
 bool constant_time_equal(std::string_view a, std::string_view b);
+// Appends the UTF-8 bytes of `cp` (a Unicode scalar value) to `out`.
+void append_utf8(std::string& out, char32_t cp);
 
 // Cryptographically secure (OpenSSL RAND_bytes); throws std::runtime_error if the RNG fails.
 std::string random_bytes(std::size_t n);

@@ -173,7 +173,9 @@ McpCallOutcome parse_tool_call_result(const McpReply& reply) {
   }
   const auto is_error = r.find("isError");
   if (is_error != r.end() && is_error->is_boolean() && is_error->get<bool>()) {
-    return {false, any_text ? text : std::string("tool reported an error")};
+    // Blank text would reach the LLM as a bare "error: ".
+    const bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;
+    return {false, blank ? std::string("tool reported an error") : text};
   }
   if (!any_text) return {false, "tool result: no text content"};
   return {true, std::move(text)};

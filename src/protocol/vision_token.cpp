@@ -7,6 +7,7 @@
 
 #include "protocol/cipher.h"
 #include "protocol/encoding.h"
+#include "protocol/json_text.h"
 #include "protocol/python_json.h"
 
 namespace xz::protocol {
@@ -18,7 +19,7 @@ constexpr int kIterations = 100000;
 constexpr std::string_view kJwtHeader = R"({"alg":"HS256","typ":"JWT"})";
 
 std::optional<nlohmann::json> parse_object(std::string_view text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto j = parse_json_text(text);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   return j;
 }

@@ -8,12 +8,16 @@
 
 #include "providers/asr/openai_asr.h"
 #include "providers/asr/pocketsphinx_asr.h"
+#include "providers/llm/alibl_llm.h"
+#include "providers/llm/coze_llm.h"
 #include "providers/llm/dify_llm.h"
+#include "providers/llm/fastgpt_llm.h"
 #include "providers/llm/gemini_llm.h"
 #include "providers/llm/homeassistant_llm.h"
 #include "providers/llm/llama_cpp_llm.h"
 #include "providers/llm/ollama_llm.h"
 #include "providers/llm/openai_llm.h"
+#include "providers/llm/xinference_llm.h"
 #include "providers/tts/espeak_tts.h"
 #include "providers/tts/flite_tts.h"
 #include "providers/tts/openai_tts.h"
@@ -47,7 +51,9 @@ const std::map<std::string, Factory<LlmEngine>>& llm_factories() {
   static const std::map<std::string, Factory<LlmEngine>> m = {
       {"openai", factory<LlmEngine, OpenAiLlm>()},         {"ollama", factory<LlmEngine, OllamaLlm>()},
       {"dify", factory<LlmEngine, DifyLlm>()},             {"gemini", factory<LlmEngine, GeminiLlm>()},
-      {"homeassistant", factory<LlmEngine, HomeAssistantLlm>()}, {"llama_cpp", factory<LlmEngine, LlamaCppLlm>()}};
+      {"homeassistant", factory<LlmEngine, HomeAssistantLlm>()}, {"llama_cpp", factory<LlmEngine, LlamaCppLlm>()},
+      {"xinference", factory<LlmEngine, XinferenceLlm>()},   {"fastgpt", factory<LlmEngine, FastGptLlm>()},
+      {"AliBL", factory<LlmEngine, AliBlLlm>()},             {"coze", factory<LlmEngine, CozeLlm>()}};
   return m;
 }
 const std::map<std::string, Factory<VllmEngine>>& vllm_factories() {
@@ -116,6 +122,9 @@ const core::ExtraEngineKeys& extra_engine_keys() {
       {"LLM.dify", {"url"}},
       {"LLM.gemini", {"url", "http_proxy", "https_proxy"}},
       {"LLM.homeassistant", {"url"}},
+      {"LLM.fastgpt", {"url"}},
+      {"LLM.AliBL", {"url"}},
+      {"LLM.coze", {"url"}},
       {"VLLM.openai", {"url"}},
       // response_format: this server's earlier name for `format`; private_voice: the
       // manager's per-agent voice.

@@ -219,6 +219,9 @@ void Session::watch() {
       return;
     }
   } else {
+    // A reply still playing (a long answer, music, the goodbye itself) is activity, as
+    // every audio packet sent is in the reference: the silence starts when it ends.
+    if (conversation_ && conversation_->busy() && now - last_activity_ >= s.no_voice_timeout) note_activity();
     auto quiet = now - last_activity_;
     if (quiet >= s.no_voice_timeout + s.hard_close_after) {
       close("no activity for " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(quiet).count()) +

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "net/http_client.h"
+#include "protocol/json_text.h"
 
 namespace xz::sim {
 
@@ -55,7 +56,7 @@ boost::asio::awaitable<OtaAnswer> check_ota(net::HttpClient& http, std::string u
   auto res = co_await http.request(std::move(req));
   OtaAnswer out;
   out.status = res.status;
-  out.body = Json::parse(res.body, nullptr, false);
+  out.body = protocol::parse_json_text(res.body);
   if (out.body.is_discarded()) out.body = nullptr;
   co_return out;
 }

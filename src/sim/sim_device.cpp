@@ -17,6 +17,7 @@
 #include "net/websocket.h"
 #include "protocol/audio_framing.h"
 #include "protocol/encoding.h"
+#include "protocol/json_text.h"
 #include "sim/ota_check.h"
 
 namespace xz::sim {
@@ -326,7 +327,7 @@ TurnRecord& SimDevice::current_turn() {
 }
 
 void SimDevice::on_text(const std::string& text) {
-  Json j = Json::parse(text, nullptr, false);
+  Json j = protocol::parse_json_text(text);
   if (j.is_discarded() || !j.is_object()) return;  // the firmware logs and ignores these
   auto now = Clock::now();
   inbox_.push_back({now, j});

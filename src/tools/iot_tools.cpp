@@ -25,6 +25,14 @@ bool type_matches(const std::string& iot_type, const Json& v) {
   return v.is_number();
 }
 
+// A string member of `obj`, or `fallback` when it is absent or not a string: a device
+// (or the LLM) may put anything anywhere, and nlohmann's value() throws on a wrong type.
+std::string text_member(const Json& obj, const char* key, std::string fallback = {}) {
+  if (!obj.is_object()) return fallback;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 std::string value_text(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 // "{value}" / "{name}" placeholders in the LLM's own confirmation text.
@@ -52,8 +60,8 @@ class IotGetter : public Tool {
   const providers::ToolSchema& schema() const override { return schema_; }
   boost::asio::awaitable<ToolResult> call(Json args, SessionActions&) override {
     auto v = things_.value(thing_, prop_);
-    if (!v) co_return ToolResult{Action::not_found, "unknown", args.value("response_failure", std::string("I don't know yet."))};
-    std::string ok = args.value("response_success", std::string());
+    if (!v) co_return ToolResult{Action::not_found, "unknown", text_member(args, "response_failure", "I don't know yet.")};
+    std::string ok = text_member(args, "response_success");
     if (ok.empty()) co_return ToolResult::llm(prop_ + " of " + thing_ + " is " + value_text(*v));
     co_return ToolResult::speak(fill(ok, Json{{"value", *v}}));
   }
@@ -75,8 +83,8 @@ class IotMethod : public Tool {
     Json required = Json::array();
     if (params.is_object()) {
       for (auto it = params.begin(); it != params.end(); ++it) {
-        props[it.key()] = {{"type", json_type(it->value("type", "number"))},
-                           {"description", it->value("description", "")}};
+        props[it.key()] = {{"type", json_type(text_member(*it, "type", "number"))},
+                           {"description", text_member(*it, "description")}};
         required.push_back(it.key());
         param_names_.push_back(it.key());
       }
@@ -91,7 +99,7 @@ class IotMethod : public Tool {
       parameters[p] = args[p];
     }
     things_.send(thing_, method_, parameters);
-    std::string ok = args.value("response_success", std::string());
+    std::string ok = text_member(args, "response_success");
     co_return ToolResult::llm(ok.empty() ? "done" : fill(ok, parameters));
   }
 
@@ -125,13 +133,14 @@ bool IotThings::add_descriptors(const Json& descriptors, std::string* error) {
     }
     Thing t;
     t.bytes = bytes;
-    t.description = d.value("description", "");
+    t.description = text_member(d, "description");
     if (auto p = d.find("properties"); p != d.end() && p->is_object())
       for (auto it = p->begin(); it != p->end(); ++it)
-        if (it->is_object()) t.properties[it.key()] = {it->value("description", ""), it->value("type", "number"), std::nullopt};
+        if (it->is_object())
+          t.properties[it.key()] = {text_member(*it, "description"), text_member(*it, "type", "number"), std::nullopt};
     if (auto m = d.find("methods"); m != d.end() && m->is_object())
       for (auto it = m->begin(); it != m->end(); ++it)
-        if (it->is_object()) t.methods[it.key()] = {it->value("description", ""), it->value("parameters", Json::object())};
+        if (it->is_object()) t.methods[it.key()] = {text_member(*it, "description"), it->value("parameters", Json::object())};
     // Keep values already reported for properties that still exist (while they fit).
     if (auto old = things_.find(d["name"].get<std::string>()); old != things_.end())
       for (auto& [name, prop] : t.properties)
@@ -158,7 +167,7 @@ void IotThings::update_states(const Json& states) {
   if (!states.is_array()) return;
   for (const auto& s : states) {
     if (!s.is_object()) continue;
-    auto t = things_.find(s.value("name", ""));
+    auto t = things_.find(text_member(s, "name"));
     auto st = s.find("state");
     if (t == things_.end() || st == s.end() || !st->is_object()) continue;
     auto& thing = t->second;

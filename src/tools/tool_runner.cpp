@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/async.h"
+#include "protocol/json_text.h"
 
 namespace xz::tools {
 
@@ -37,7 +38,7 @@ asio::awaitable<void> run_one(std::shared_ptr<Round> round, std::size_t i, ToolP
   if (!tool) {
     out.result = {Action::not_found, "error: no tool named " + out.call.name, kToolFailedResponse};
   } else {
-    nlohmann::json args = nlohmann::json::parse(out.call.arguments.empty() ? "{}" : out.call.arguments, nullptr, false);
+    nlohmann::json args = protocol::parse_json_text(out.call.arguments.empty() ? "{}" : out.call.arguments);
     if (args.is_discarded() || !args.is_object()) {
       out.result = {Action::reqllm, "error: the arguments are not a JSON object: " + out.call.arguments, {}};
     } else {

@@ -415,7 +415,11 @@ TEST(DeviceEdge, APeerThatIgnoresTheCloseFrameIsDroppedSoon) {
 }
 
 TEST(DeviceEdge, NoVoiceTimeoutEndsTheSession) {
-  TestServer server({{"close_connection_no_voice_time", 1}, {"close_connection_after_goodbye_seconds", 0.5}});
+  // No LLM is reachable: the goodbye turn says the (short) error response in full, as the
+  // reference does, then the session closes.
+  TestServer server({{"close_connection_no_voice_time", 1},
+                     {"close_connection_after_goodbye_seconds", 0.5},
+                     {"system_error_response", "Bye."}});
   ClientLoop loop;
   auto r = loop.run([&]() -> Task<std::pair<bool, double>> {
     auto ex_dev = co_await boost::asio::this_coro::executor;

@@ -16,6 +16,7 @@
 #include "core/metrics_text.h"
 #include "protocol/encoding.h"
 #include "sim/sim_device.h"
+#include "support/fake_http_apis.h"
 #include "support/fake_manager_api.h"
 #include "support/fake_openai.h"
 #include "support/child_process.h"
@@ -30,6 +31,7 @@ using xz::sim::ConnectOptions;
 using xz::sim::SimDevice;
 using xz::test::ClientLoop;
 using xz::test::FakeAgent;
+using xz::test::FakeHttpApis;
 using xz::test::FakeManagerApi;
 using xz::test::FakeOpenAi;
 using xz::test::TestServer;
@@ -533,4 +535,75 @@ TEST(ManagerMode, WhenTheManagerComesBackLiveDevicesGetTheirAgentsFromTheirNextT
   before = llm.request_count();
   ASSERT_TRUE(loop.run(another_turn(dev, "and now?")));
   EXPECT_NE(seen_since(llm, before).prompt.find("Alice, a gardener"), std::string::npos);
+}
+
+TEST(ManagerMode, AnAgentsContextProvidersReplaceTheConfiguredOnesInItsDevicesPrompt) {
+  FakeOpenAi llm;
+  FakeHttpApis apis;
+  apis.set_page("/pages/server", R"({"code":0,"data":{"source":"the server's provider"}})", "application/json");
+  apis.set_page("/pages/alice", R"({"code":0,"data":{"garden":"tomatoes are ripe"}})", "application/json");
+  FakeManagerApi manager;
+  manager.set_secret(kSecret);
+  json alice = FakeManagerApi::agent_data(agent(llm, "You are Alice, a gardener.", "nova"));
+  alice["context_providers"] = json::array({{{"url", apis.url() + "/pages/alice"}, {"headers", {{"k", "v"}}}}});
+  manager.set_agent_data(kAlice, alice);
+  manager.bind_device(kBob, agent(llm, "You are Bob, a sailor.", "onyx"));  // none of its own
+  TestServer server(manager_config(
+      manager, llm,
+      {{"chat_history.upload", false},
+       {"context_providers", json::array({{{"url", apis.url() + "/pages/server"}}})}}));
+  ClientLoop loop;
+  auto talk = [&](const std::string& id) {
+    const std::size_t before = llm.request_count();
+    EXPECT_TRUE(loop.run([&]() -> Task<bool> {
+      auto ex = co_await boost::asio::this_coro::executor;
+      SimDevice dev(ex, device(id));
+      co_return co_await typed_turn(dev, server.ws_url(), "what should I do today");
+    }())) << id;
+    return seen_since(llm, before).prompt;
+  };
+  const std::string alice_prompt = talk(kAlice);
+  const std::string bob_prompt = talk(kBob);
+  EXPECT_NE(alice_prompt.find("- **garden：** tomatoes are ripe"), std::string::npos) << alice_prompt;
+  EXPECT_EQ(alice_prompt.find("the server's provider"), std::string::npos) << alice_prompt;
+  EXPECT_NE(bob_prompt.find("- **source：** the server's provider"), std::string::npos) << bob_prompt;
+  EXPECT_EQ(bob_prompt.find("tomatoes"), std::string::npos) << bob_prompt;
+  for (const auto& c : apis.calls()) {
+    if (c.path == "/pages/alice") {
+      EXPECT_EQ(c.headers.at("device-id"), kAlice) << "only Alice's device asks it";
+    }
+  }
+}
+
+TEST(ManagerMode, UpdateConfigChangesTheWakeWordReplyOfALiveDevice) {
+  FakeOpenAi llm;
+  FakeManagerApi manager;
+  manager.set_secret(kSecret);
+  manager.bind_device(kAlice, agent(llm, "You are Alice, a gardener.", "nova"));
+  manager.set_server_base({{"wakeup_words_response", "First greeting."}, {"wakeup_words_responses", json::array()}});
+  TestServer server(manager_config(manager, llm, {{"chat_history.upload", false}}));
+  ClientLoop loop;
+  auto ex = loop.executor();
+  SimDevice dev(ex, device(kAlice));
+  auto wake = [&]() -> Task<std::vector<std::string>> {
+    dev.listen_detect("hello xiaozhi");
+    if (!co_await dev.wait_type("tts", "stop", 20s) || dev.turns().empty()) co_return std::vector<std::string>{};
+    co_return dev.turns().back().sentences;
+  };
+  ASSERT_TRUE(loop.run([&]() -> Task<bool> {
+    ConnectOptions o;
+    o.url = server.ws_url();
+    co_await dev.connect(o);
+    co_return (co_await dev.wait_hello(5s)).has_value();
+  }()));
+  EXPECT_EQ(loop.run(wake()), (std::vector<std::string>{"First greeting."}));
+
+  // The operator changes the server's wake-word reply, then presses "update config": the
+  // agent's TTS is the same, its greetings are not.
+  manager.set_server_base({{"wakeup_words_response", "Second greeting."}, {"wakeup_words_responses", json::array()}});
+  const double updates = metric(server, "xiaozhi_profile_updates_total");
+  json answer = loop.run(server_action(server.ws_url(), "update_config", kSecret));
+  EXPECT_EQ(answer.value("status", ""), "success") << answer.dump();
+  ASSERT_TRUE(wait_metric(server, "xiaozhi_profile_updates_total", updates + 1, 10s));
+  EXPECT_EQ(loop.run(wake()), (std::vector<std::string>{"Second greeting."}));
 }

@@ -69,35 +69,13 @@ struct TempDir {
   }
 };
 
-// A function of the reference's default lists that this build cannot offer yet: unknown
-// to the registry, or (web_search) without the reference's default provider, metaso.
-// Those come with the reference's functions (issue 14, Deliver 2); any other problem of
-// a listed function still fails the test.
-bool not_implemented_yet(const std::string& config_path, const std::string& function) {
-  auto src = xz::apps::server_config_source();
-  src.path = config_path;
-  src.overrides = {{"selected_module.TTS", "OpenAITTS"}, {"Intent.function_call.functions", json::array({function})}};
-  auto cfg = xz::core::Config::load(src);
-  boost::asio::thread_pool pool(1);
-  try {
-    xz::tools::builtin::make_builtin_tools(cfg, {pool, nullptr});
-  } catch (const xz::core::ConfigError& e) {
-    for (const auto& p : e.problems())
-      if (p.find("unknown function '" + function + "'") != std::string::npos ||
-          p.find("plugins." + function + ".provider: unknown provider") != std::string::npos)
-        return true;
-  }
-  return false;
-}
-
 // The fixture as a user pointing the selected engines at reachable endpoints has it.
 struct ReferenceFile {
   std::string text;
   unsigned short ws_port = xz::test::free_port();
   unsigned short http_port = xz::test::free_port();
-  std::vector<std::string> dropped_functions;
 
-  ReferenceFile(const FakeOpenAi& fake, const TempDir& dir, bool select_openai_tts = true) {
+  explicit ReferenceFile(const FakeOpenAi& fake, bool select_openai_tts = true) {
     text = read_text(XZ_TEST_FIXTURES_DIR "/reference_config.yaml");
     EXPECT_FALSE(text.empty()) << "fixture not found";
     replace(text, "\n  port: 8000\n", "\n  port: " + std::to_string(ws_port) + "\n");
@@ -113,13 +91,6 @@ struct ReferenceFile {
     replace(text, "api_key: 你的OpenAI API密钥", "api_key: sk-asr");
     replace(text, "api_url: https://api.openai.com/v1/audio/speech", "api_url: " + fake.url() + "/audio/speech");
     replace(text, "api_key: 你的openai api key", "api_key: sk-tts");
-    // Functions of the default lists this build does not have yet (see above).
-    const std::string probe = dir.file("probe.yaml", text);
-    for (const std::string f : {"get_news_from_newsnow", "web_search"}) {
-      if (!not_implemented_yet(probe, f)) continue;
-      replace(text, "\n      - " + f + "\n", "\n", 2);
-      dropped_functions.push_back(f);
-    }
   }
 };
 
@@ -146,7 +117,7 @@ constexpr const char* kEdgeTtsProblem =
 TEST(ReferenceConfig, CheckConfigAcceptsTheWholeFileAndNamesWhatItIgnores) {
   FakeOpenAi fake;
   TempDir dir("check");
-  ReferenceFile ref(fake, dir);
+  ReferenceFile ref(fake);
   const std::string path = dir.file("config.yaml", ref.text);
   ChildProcess p(XZ_SERVER_BINARY, {"--check-config", "--config", path}, dir.path.string());
   auto status = p.wait_exit(30s);
@@ -172,7 +143,7 @@ TEST(ReferenceConfig, CheckConfigAcceptsTheWholeFileAndNamesWhatItIgnores) {
       const std::string type = entry.value("type", name);
       if (types.count(type)) continue;
       ++unsupported;
-      const std::regex listed("(^|\\n)" + kind + ": [0-9]+ entr[a-z]+ ha[a-z]+ engine types? this server does not "
+      const std::regex listed("(^|\\n)" + kind + ": [0-9]+ entr[a-z]+ ha[a-z]+ (an )?engine types? this server does not "
                               "implement; kept, not used: [^\\n]*" + name + " \\(" + type + "\\)");
       EXPECT_TRUE(std::regex_search(all, listed)) << kind << "." << name << " (" << type << ") not listed\n" << all;
     }
@@ -202,7 +173,7 @@ TEST(ReferenceConfig, StartsHandsDevicesAUsableUrlAndServesTypedAndSpokenTurns) 
   FakeOpenAi fake;
   fake.set_transcript("what is the weather like today");
   TempDir dir("start");
-  ReferenceFile ref(fake, dir);
+  ReferenceFile ref(fake);
   const std::string path = dir.file("config.yaml", ref.text);
   // The reference's relative log and data directories land in the working directory.
   ChildProcess p(XZ_SERVER_BINARY, {"--config", path}, dir.path.string());
@@ -258,6 +229,11 @@ TEST(ReferenceConfig, StartsHandsDevicesAUsableUrlAndServesTypedAndSpokenTurns) 
   EXPECT_EQ(chat.headers.at("authorization"), "Bearer sk-glm");
   // "你的" in the prompt is text, not a placeholder.
   EXPECT_NE(chat.json["messages"][0]["content"].get<std::string>().find("记得你的名字"), std::string::npos);
+  // prompt_template: agent-base-prompt.txt is the built-in copy, around the reference's prompt.
+  const std::string system = chat.json["messages"][0]["content"].get<std::string>();
+  EXPECT_EQ(system.rfind("<identity>\n你是小智", 0), 0u) << system;
+  EXPECT_NE(system.find("星期"), std::string::npos) << system;
+  EXPECT_NE(system.find("Answer in zh"), std::string::npos) << "language: zh fills {{language}}\n" << system;
   ASSERT_EQ(by_path["/v1/audio/transcriptions"].size(), 1u) << "OpenaiASR.base_url is the full URL";
   const auto& asr = by_path["/v1/audio/transcriptions"].front();
   EXPECT_EQ(asr.form.at("model"), "gpt-4o-mini-transcribe");
@@ -273,15 +249,12 @@ TEST(ReferenceConfig, StartsHandsDevicesAUsableUrlAndServesTypedAndSpokenTurns) 
   auto status = p.wait_exit(10s);
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(*status, 0) << p.output();
-  if (!ref.dropped_functions.empty())
-    std::cerr << "note: not yet in this build, left out of the function lists: " << ref.dropped_functions.front()
-              << (ref.dropped_functions.size() > 1 ? ", " + ref.dropped_functions.back() : "") << "\n";
 }
 
 TEST(ReferenceConfig, SelectingEdgeTtsIsOneClearErrorInCheckAndAtStart) {
   FakeOpenAi fake;
   TempDir dir("edge");
-  ReferenceFile ref(fake, dir, /*select_openai_tts=*/false);
+  ReferenceFile ref(fake, /*select_openai_tts=*/false);
   const std::string path = dir.file("config.yaml", ref.text);
 
   ChildProcess check(XZ_SERVER_BINARY, {"--check-config", "--config", path}, dir.path.string());
@@ -302,7 +275,7 @@ TEST(ReferenceConfig, SelectingEdgeTtsIsOneClearErrorInCheckAndAtStart) {
 TEST(ReferenceConfig, CheckConfigRefusesWhatStartUpRefuses) {
   FakeOpenAi fake;
   TempDir dir("same");
-  ReferenceFile ref(fake, dir);
+  ReferenceFile ref(fake);
   std::string text = ref.text;
   replace(text, "\n      - change_role\n", "\n      - change_role\n      - get_stock_price\n");
   replace(text, "    voice: onyx\n    speed: 1\n", "    voice: onyx\n    speed: 9\n");

@@ -175,7 +175,9 @@ TEST(VoicePipeline, ManualModeListenStopEndsTheUtterance) {
 
 TEST(VoicePipeline, WakeWordGetsTheCachedGreeting) {
   FakeOpenAi fake;
-  TestServer server(llm_at(fake, {{"wakeup_words_response", "Hello, I am listening."}}));
+  // No lines to refresh with: the greeting stays (ReferenceWakeWord.* tests the refresh).
+  TestServer server(llm_at(fake, {{"wakeup_words_response", "Hello, I am listening."},
+                                  {"wakeup_words_responses", nlohmann::json::array()}}));
   ClientLoop loop;
   auto turns = loop.run([&]() -> Task<std::vector<xz::sim::TurnRecord>> {
     auto ex = co_await boost::asio::this_coro::executor;

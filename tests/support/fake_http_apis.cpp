@@ -1,5 +1,7 @@
 #include "support/fake_http_apis.h"
 
+#include <iconv.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -42,6 +44,10 @@ struct FakeHttpApis::Impl {
   std::map<std::string, std::vector<std::string>> ragflow;
   std::string manager_secret = "manager-secret";
   std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> address_book;
+  struct IpPlace {
+    std::string province, city, isp;
+  };
+  std::map<std::string, IpPlace> ip_places;
   std::optional<std::pair<int, std::string>> fail;
   std::optional<std::chrono::milliseconds> delay;
 
@@ -254,6 +260,42 @@ struct FakeHttpApis::Impl {
     return r;
   }
 
+  // ---------------------------------------------------------------- pconline ipJson.jsp
+  static std::string to_gbk(const std::string& utf8) {
+    iconv_t cd = iconv_open("GBK", "UTF-8");
+    if (cd == reinterpret_cast<iconv_t>(-1)) throw std::runtime_error("iconv: no GBK");
+    std::string in = utf8, out(utf8.size() * 2 + 16, '\0');
+    char* src = in.data();
+    char* dst = out.data();
+    std::size_t left = in.size(), room = out.size();
+    const std::size_t r = iconv(cd, &src, &left, &dst, &room);
+    iconv_close(cd);
+    if (r == static_cast<std::size_t>(-1)) throw std::runtime_error("iconv: not encodable in GBK");
+    out.resize(out.size() - room);
+    return out;
+  }
+
+  HttpResponse ip_json(HttpRequest& req) {
+    const std::string ip = req.query.count("ip") ? req.query["ip"] : "";
+    json body;
+    if (auto it = ip_places.find(ip); it != ip_places.end()) {
+      const auto& p = it->second;
+      body = {{"ip", ip},           {"pro", p.province}, {"proCode", "440000"}, {"city", p.city},
+              {"cityCode", "440300"}, {"region", ""},    {"regionCode", "0"},    {"addr", p.province + p.city + " " + p.isp},
+              {"regionNames", ""},  {"err", ""}};
+    } else {
+      body = {{"ip", ip},       {"pro", ""},    {"proCode", "999999"}, {"city", ""},
+              {"cityCode", "0"}, {"region", ""}, {"regionCode", "0"},   {"addr", " 美国"},
+              {"regionNames", ""}, {"err", "noprovince"}};
+    }
+    const bool plain = req.query.count("json") && req.query["json"] == "true";
+    const std::string text = plain ? "\r\n\r\n\r\n" + body.dump() + "\r\n"
+                                   : "\r\n\r\nif(window.IPCallBack) {IPCallBack(" + body.dump() + ");}\r\n";
+    HttpResponse r = HttpResponse::text(200, to_gbk(text));
+    r.content_type = "text/html; charset=GBK";
+    return r;
+  }
+
   // ---------------------------------------------------------------- RAGFlow
   HttpResponse retrieval(HttpRequest& req) {
     if (req.header("authorization") != "Bearer " + ragflow_key)
@@ -388,6 +430,7 @@ FakeHttpApis::FakeHttpApis() : impl_(std::make_unique<Impl>()) {
   router->add("POST", "/api/v1/retrieval", impl_->wrap(&Impl::retrieval));
   router->add("GET", "/device/address-book/call", impl_->wrap(&Impl::address_book_call));
   router->add("GET", "/api/states/{id}", impl_->wrap(&Impl::hass_state));
+  router->add("GET", "/ipJson.jsp", impl_->wrap(&Impl::ip_json));
   router->add("POST", "/api/services/{domain}/{service}", impl_->wrap(&Impl::hass_service));
   impl_->rt.start();
   net::HttpServerOptions o;
@@ -460,6 +503,10 @@ void FakeHttpApis::add_address_book_entry(std::string caller_mac, std::string ni
   std::lock_guard lk(impl_->mu);
   impl_->address_book[{std::move(caller_mac), std::move(nickname)}] = {std::move(gateway_status),
                                                                         std::move(gateway_message)};
+}
+void FakeHttpApis::add_ip_location(std::string ip, std::string province, std::string city, std::string isp) {
+  std::lock_guard lk(impl_->mu);
+  impl_->ip_places[std::move(ip)] = {std::move(province), std::move(city), std::move(isp)};
 }
 void FakeHttpApis::set_hass_token(std::string token) {
   std::lock_guard lk(impl_->mu);

@@ -6,7 +6,8 @@
 // (GET /api/states/{id}, POST /api/services/{domain}/{service}, which also change the
 // fake's entity states), newsnow (GET /api/s?id=), RAGFlow (POST /api/v1/retrieval) and
 // plain pages for RSS feeds and news articles (GET /rss/{name}, GET /pages/{name}) and
-// the manager-api's address book (GET /device/address-book/call).
+// the manager-api's address book (GET /device/address-book/call) and pconline's IP
+// location (GET /ipJson.jsp, answered in GBK).
 // Every request is recorded; failures can be injected.
 //
 //   FakeHttpApis fake;
@@ -102,6 +103,12 @@ class FakeHttpApis {
   void set_manager_secret(std::string secret);  // default "manager-secret"
   void add_address_book_entry(std::string caller_mac, std::string nickname, std::string gateway_status = "success",
                               std::string gateway_message = "呼叫已发起");
+
+  // whois.pconline.com.cn's GET /ipJson.jsp?ip=<ip>[&json=true]: the real answer's
+  // shape (blank lines, then JSON, or JSONP "if(window.IPCallBack) {IPCallBack({...});}"
+  // without json=true), GBK-encoded, Content-Type "text/html; charset=GBK". Unknown
+  // addresses answer as pconline does for foreign ones: empty pro and city.
+  void add_ip_location(std::string ip, std::string province, std::string city, std::string isp = "电信");
 
   // Home Assistant. Requests need "Authorization: Bearer <token>".
   void set_hass_token(std::string token);  // default "ha-test-token"

@@ -123,6 +123,19 @@ std::string last_user_text(const FakeLlmRequest& req) {
       }
       if (!t.empty()) text = t;
     }
+  } else if (b.contains("additional_messages") && b["additional_messages"].is_array()) {  // Coze
+    for (const auto& m : b["additional_messages"]) {
+      if (m.value("role", "") == "user" && m.contains("content") && m["content"].is_string()) text = m["content"];
+    }
+  } else if (b.contains("input") && b["input"].is_object()) {  // DashScope application
+    const json& in = b["input"];
+    if (in.contains("prompt") && in["prompt"].is_string()) {
+      text = in["prompt"];
+    } else if (in.contains("messages") && in["messages"].is_array()) {
+      for (const auto& m : in["messages"]) {
+        if (m.value("role", "") == "user" && m.contains("content") && m["content"].is_string()) text = m["content"];
+      }
+    }
   } else if (b.contains("query") && b["query"].is_string()) {  // Dify chat
     text = b["query"];
   } else if (b.contains("inputs") && b["inputs"].is_object() && b["inputs"].contains("query")) {  // Dify others
@@ -414,6 +427,232 @@ Script home_assistant(Impl& self, const FakeLlmRequest& req, const FakeLlmReply&
   return s;
 }
 
+// ------------------------------------------------------------------ FastGPT
+
+// FastGPT's /api/v1/chat/completions (v1): OpenAI-style chunks as `data:` lines (with
+// `event: answer` and workflow events when detail is true), then `data: [DONE]`. Its
+// failures, auth included, are `event: error` inside an HTTP 200 stream; a proxy or a
+// crash gives a non-200 with FastGPT's JSON envelope {code, statusText, message, data}.
+Script fastgpt(Impl& self, const FakeLlmRequest& req, const FakeLlmReply& r) {
+  Script s;
+  auto sse_error = [&](const json& data) {
+    s.streamed = true;
+    s.content_type = "text/event-stream;charset=utf-8";
+    s.steps.push_back({{}, "event: error\ndata: " + data.dump() + "\n\n", false});
+    return s;
+  };
+  std::string key;
+  {
+    std::lock_guard lk(self.mu);
+    key = self.api_key;
+  }
+  auto auth = req.headers.find("authorization");
+  if (!key.empty() && (auth == req.headers.end() || auth->second != "Bearer " + key)) {
+    return sse_error({{"code", 514}, {"statusText", "unAuthApiKey"}, {"message", "Api Key不合法"}, {"data", nullptr}});
+  }
+  const json& b = req.json;
+  if (!b.is_object() || !b.contains("messages") || !b["messages"].is_array() || b["messages"].empty()) {
+    return sse_error({{"message", "messages is empty"}});
+  }
+  const std::string chat_id = b.value("chatId", "");
+  if (chat_id.size() >= 250) return sse_error({{"message", "chatId is too long"}});
+  if (r.http_status != 200) {
+    s.status = r.http_status;
+    s.body = !r.error_body.empty() ? r.error_body
+                                   : json{{"code", r.http_status}, {"statusText", ""},
+                                          {"message", "fake error " + std::to_string(r.http_status)}, {"data", nullptr}}
+                                         .dump();
+    return s;
+  }
+  const bool detail = b.value("detail", false);
+  s.streamed = true;
+  s.content_type = "text/event-stream;charset=utf-8";
+  auto chunk = [&](const json& content, const json& finish) {
+    json j = {{"id", chat_id},
+              {"object", ""},
+              {"created", 0},
+              {"model", ""},
+              {"choices", json::array({{{"delta", {{"role", "assistant"}, {"content", content}}},
+                                        {"index", 0},
+                                        {"finish_reason", finish}}})}};
+    return std::string(detail ? "event: answer\n" : "") + "data: " + j.dump() + "\n\n";
+  };
+  if (detail) {
+    s.steps.push_back({{}, "event: flowNodeStatus\ndata: " + json{{"status", "running"}, {"name", "AI 对话"}}.dump() + "\n\n",
+                       false});
+  }
+  add_tokens(s, r, [&](const std::string& tok) { return chunk(tok, nullptr); });
+  if (!r.stream_error.empty()) s.steps.push_back({{}, "event: error\ndata: " + json{{"message", r.stream_error}}.dump() + "\n\n", false});
+  if (!r.omit_end) {
+    s.steps.push_back({{}, chunk(nullptr, "stop"), false});
+    if (detail) {
+      s.steps.push_back({{}, "event: flowResponses\ndata: " + json::array({{{"moduleName", "AI 对话"}, {"runningTime", 0.4}}}).dump() + "\n\n",
+                         false});
+    }
+    s.steps.push_back({{}, std::string(detail ? "event: answer\n" : "") + "data: [DONE]\n\n", false});
+  }
+  return s;
+}
+
+// ------------------------------------------------------------------ DashScope application
+
+// Alibaba Cloud Bailian's POST /api/v1/apps/{app_id}/completion with X-DashScope-SSE:
+// enable: `event:result` events whose output.text is the next piece (incremental_output)
+// or the whole text so far, finish_reason "null" until the last ("stop"). Errors are
+// `event:error` events with {code, message, request_id}, also as the body of a non-200.
+Script dashscope_app(Impl& self, const FakeLlmRequest& req, const FakeLlmReply& r) {
+  Script s;
+  const std::string request_id = "fake-request-1";
+  auto sse_event = [&](int id, const std::string& event, int status, const json& data) {
+    return "id:" + std::to_string(id) + "\nevent:" + event + "\n:HTTP_STATUS/" + std::to_string(status) + "\ndata:" +
+           data.dump() + "\n\n";
+  };
+  auto error = [&](int status, const std::string& code, const std::string& message) {
+    s.status = status;
+    s.content_type = "text/event-stream;charset=UTF-8";
+    s.body = sse_event(1, "error", status, {{"code", code}, {"message", message}, {"request_id", request_id}});
+    return s;
+  };
+  std::string key;
+  {
+    std::lock_guard lk(self.mu);
+    key = self.api_key;
+  }
+  auto auth = req.headers.find("authorization");
+  if (!key.empty() && (auth == req.headers.end() || auth->second != "Bearer " + key)) {
+    return error(401, "InvalidApiKey", "Invalid API-key provided.");
+  }
+  auto sse = req.headers.find("x-dashscope-sse");
+  if (sse == req.headers.end() || sse->second != "enable") {
+    return error(400, "InvalidParameter", "the fake streams only with X-DashScope-SSE: enable");
+  }
+  const json& b = req.json;
+  const json* in = b.is_object() && b.contains("input") && b["input"].is_object() ? &b["input"] : nullptr;
+  const bool has_prompt = in && in->contains("prompt") && (*in)["prompt"].is_string();
+  const bool has_messages = in && in->contains("messages") && (*in)["messages"].is_array() && !(*in)["messages"].empty();
+  if (!has_prompt && !has_messages) return error(400, "InvalidParameter", "Prompt or messages must not be empty");
+  if (r.http_status != 200) {
+    if (!r.error_body.empty()) {
+      s.status = r.http_status;
+      s.body = r.error_body;
+      return s;
+    }
+    return error(r.http_status, r.http_status == 429 ? "Throttling.RateQuota" : "InternalError",
+                 "fake error " + std::to_string(r.http_status));
+  }
+  bool incremental = false;
+  if (b.contains("parameters") && b["parameters"].is_object()) incremental = b["parameters"].value("incremental_output", false);
+  const std::string session = in->value("session_id", "fake-session-1");
+  s.streamed = true;
+  s.content_type = "text/event-stream;charset=UTF-8";
+  int id = 0;
+  std::string so_far;
+  auto result = [&](const std::string& text, const std::string& finish) {
+    json data = {{"output", {{"session_id", session}, {"finish_reason", finish}, {"text", text}}},
+                 {"usage", {{"models", json::array({{{"input_tokens", 12}, {"output_tokens", 3}, {"model_id", "qwen-plus"}}})}}},
+                 {"request_id", request_id}};
+    return sse_event(++id, "result", 200, data);
+  };
+  add_tokens(s, r, [&](const std::string& tok) {
+    so_far += tok;
+    return result(incremental ? tok : so_far, "null");
+  });
+  if (!r.stream_error.empty()) {
+    s.steps.push_back({{}, sse_event(++id, "error", 500, {{"code", "InternalError"}, {"message", r.stream_error},
+                                                            {"request_id", request_id}}),
+                       false});
+  }
+  if (!r.omit_end) s.steps.push_back({{}, result(incremental ? "" : so_far, "stop"), false});
+  return s;
+}
+
+// ------------------------------------------------------------------ Coze
+
+// Coze's POST /v3/chat (stream): `event:conversation.chat.created` (with the
+// conversation id), `conversation.message.delta` pieces, `conversation.message.completed`,
+// `conversation.chat.completed`, then `event:done`. A failing model is
+// `conversation.chat.failed` with last_error; a refused request is a JSON body
+// {code, msg, detail} instead of the stream (HTTP 401 for a bad token).
+Script coze(Impl& self, const FakeLlmRequest& req, const FakeLlmReply& r) {
+  Script s;
+  auto refuse = [&](int status, int code, const std::string& msg) {
+    s.status = status;
+    s.body = json{{"code", code}, {"msg", msg}, {"detail", {{"logid", "fake-logid"}}}}.dump();
+    return s;
+  };
+  std::string key;
+  {
+    std::lock_guard lk(self.mu);
+    key = self.api_key;
+  }
+  auto auth = req.headers.find("authorization");
+  if (!key.empty() && (auth == req.headers.end() || auth->second != "Bearer " + key)) {
+    return refuse(401, 4100, "authentication is invalid");
+  }
+  const json& b = req.json;
+  if (!b.is_object() || !b.contains("bot_id") || !b["bot_id"].is_string() || !b.contains("user_id") ||
+      !b["user_id"].is_string() || !b.value("stream", false)) {
+    return refuse(200, 4000, "Request parameter error: bot_id, user_id and stream are required");
+  }
+  if (!b.contains("additional_messages") || !b["additional_messages"].is_array() || b["additional_messages"].size() > 100) {
+    return refuse(200, 4000, "Request parameter error: additional_messages");
+  }
+  std::string conversation = req.query.contains("conversation_id") ? req.query.at("conversation_id") : "";
+  {
+    std::lock_guard lk(self.mu);
+    if (!conversation.empty() && !self.conversations.contains(conversation)) {
+      return refuse(200, 4200, "Conversation not found");
+    }
+    if (conversation.empty()) {
+      conversation = r.conversation_id.empty() ? std::to_string(7400000000000000000ll + ++self.next_conversation)
+                                               : r.conversation_id;
+      self.conversations.insert(conversation);
+    }
+  }
+  if (r.http_status != 200) return refuse(r.http_status, 5000, "fake error " + std::to_string(r.http_status));
+  if (!r.error_body.empty()) {  // a refusal in an HTTP 200, as Coze sends many
+    s.body = r.error_body;
+    return s;
+  }
+  s.streamed = true;
+  s.content_type = "text/event-stream";
+  const std::string chat_id = "7400000000000000001";
+  const std::string bot = b["bot_id"];
+  auto event = [](const std::string& name, const json& data) { return "event:" + name + "\ndata:" + data.dump() + "\n\n"; };
+  auto chat = [&](const std::string& status) {
+    json c = {{"id", chat_id}, {"conversation_id", conversation}, {"bot_id", bot}, {"status", status}};
+    return c;
+  };
+  auto message = [&](const std::string& type, const std::string& content) {
+    return json{{"id", "7400000000000000002"}, {"conversation_id", conversation}, {"bot_id", bot}, {"chat_id", chat_id},
+                {"role", "assistant"}, {"type", type}, {"content", content}, {"content_type", "text"}};
+  };
+  s.steps.push_back({{}, event("conversation.chat.created", chat("created")), false});
+  s.steps.push_back({{}, event("conversation.chat.in_progress", chat("in_progress")), false});
+  std::string full;
+  add_tokens(s, r, [&](const std::string& tok) {
+    full += tok;
+    return event("conversation.message.delta", message("answer", tok));
+  });
+  if (!r.stream_error.empty()) {
+    json failed = chat("failed");
+    failed["last_error"] = {{"code", 5000}, {"msg", r.stream_error}};
+    s.steps.push_back({{}, event("conversation.chat.failed", failed), false});
+    s.steps.push_back({{}, "event:done\ndata:\"[DONE]\"\n\n", false});
+    return s;
+  }
+  if (!r.omit_end) {
+    s.steps.push_back({{}, event("conversation.message.completed", message("answer", full)), false});
+    s.steps.push_back({{}, event("conversation.message.completed", message("verbose", R"({"msg_type":"generate_answer_finish","data":""})")),
+                       false});
+    json done = chat("completed");
+    done["usage"] = {{"token_count", 30}, {"output_count", 10}, {"input_count", 20}};
+    s.steps.push_back({{}, event("conversation.chat.completed", done), false});
+    s.steps.push_back({{}, "event:done\ndata:\"[DONE]\"\n\n", false});
+  }
+  return s;
+}
+
 // ------------------------------------------------------------------ HTTP plumbing
 
 Task<void> sleep(std::chrono::milliseconds d) {
@@ -537,9 +776,12 @@ Task<bool> respond(Impl* self, beast::tcp_stream& stream, const Request& req, in
   }
   self->cv.notify_all();
   const std::string& path = rec.path;
-  enum class Api { ollama, dify, gemini, home_assistant, none } api = Api::none;
+  enum class Api { ollama, dify, gemini, home_assistant, fastgpt, dashscope_app, coze, none } api = Api::none;
   if (rec.method == "POST") {
     if (path.ends_with("/api/chat")) api = Api::ollama;
+    else if (path.ends_with("/chat/completions")) api = Api::fastgpt;
+    else if (path.find("/apps/") != std::string::npos && path.ends_with("/completion")) api = Api::dashscope_app;
+    else if (path.ends_with("/v3/chat")) api = Api::coze;
     else if (path.ends_with("/chat-messages") || path.ends_with("/completion-messages") || path.ends_with("/workflows/run")) api = Api::dify;
     else if (path.find("/models/") != std::string::npos && path.ends_with(":streamGenerateContent")) api = Api::gemini;
     else if (path.ends_with("/api/conversation/process")) api = Api::home_assistant;
@@ -555,10 +797,13 @@ Task<bool> respond(Impl* self, beast::tcp_stream& stream, const Request& req, in
     self->note_disconnect();
     co_return false;
   }
-  Script script = api == Api::ollama   ? ollama(rec, reply)
-                  : api == Api::dify   ? dify(*self, rec, reply)
-                  : api == Api::gemini ? gemini(*self, rec, reply)
-                                       : home_assistant(*self, rec, reply);
+  Script script = api == Api::ollama          ? ollama(rec, reply)
+                  : api == Api::dify          ? dify(*self, rec, reply)
+                  : api == Api::gemini        ? gemini(*self, rec, reply)
+                  : api == Api::fastgpt       ? fastgpt(*self, rec, reply)
+                  : api == Api::dashscope_app ? dashscope_app(*self, rec, reply)
+                  : api == Api::coze          ? coze(*self, rec, reply)
+                                              : home_assistant(*self, rec, reply);
   if (!script.streamed) {
     Task<bool> send = send_delayed(stream, script);
     co_return co_await send_watching(self, stream, std::move(send));

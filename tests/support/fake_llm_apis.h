@@ -8,6 +8,9 @@
 //   POST {url}/v1beta/models/{model}:streamGenerateContent?alt=sse
 //                                                     Gemini, SSE of GenerateContentResponse
 //   POST {url}/api/conversation/process               Home Assistant, one JSON answer
+//   POST {url}/api/v1/chat/completions                FastGPT, SSE (OpenAI chunks, event: error)
+//   POST {url}/api/v1/apps/{app_id}/completion        DashScope application (Bailian), SSE
+//   POST {url}/v3/chat[?conversation_id=]             Coze, SSE of conversation.* events
 //
 // Replies are scripted (push_reply) or, by default, echo the user's last text word by
 // word. Every request is recorded; client disconnects and the send time of each token
@@ -43,7 +46,7 @@ struct FakeLlmReply {
   bool omit_end = false;         // end the body cleanly but without the final event
   std::string stream_error{};    // after the tokens, the API's in-stream error event with this message
   std::string finish_reason{};   // Gemini's finishReason ("" = STOP)
-  std::string conversation_id{}; // Dify / Home Assistant: "" = the fake's own
+  std::string conversation_id{}; // Dify / Home Assistant / Coze: "" = the fake's own
   std::chrono::milliseconds first_token_delay{0};
   std::chrono::milliseconds token_interval{0};
 };
@@ -71,10 +74,11 @@ class FakeLlmApis {
 
   void push_reply(FakeLlmReply reply);
   void set_default_reply(std::function<FakeLlmReply(const FakeLlmRequest&)> fn);  // nullptr = echo
-  // The key Dify/Home Assistant (Bearer) and Gemini (x-goog-api-key or ?key=) must send;
+  // The key Dify, Home Assistant, FastGPT, DashScope, Coze (Bearer) and Gemini
+  // (x-goog-api-key or ?key=) must send;
   // "" accepts anything. Ollama takes no key.
   void set_api_key(std::string key);
-  // Dify forgets its conversations (a later request naming one gets 404).
+  // Dify and Coze forget their conversations (a later request naming one is refused).
   void forget_conversations();
 
   std::vector<FakeLlmRequest> requests() const;

@@ -22,6 +22,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "support/hostile_mcp.h"
+
 namespace xz::test {
 
 namespace asio = boost::asio;
@@ -50,6 +52,20 @@ std::string lower(std::string s) {
 }
 
 std::string sse_event(const Json& m) { return "event: message\ndata: " + m.dump() + "\n\n"; }
+
+// echo with "hostile": true: the hostile messages go first (hostile_mcp.h).
+bool wants_hostile(const Json& req) {
+  const Json* args = nullptr;
+  if (auto p = req.find("params"); p != req.end() && p->is_object())
+    if (auto a = p->find("arguments"); a != p->end() && a->is_object()) args = &*a;
+  return args && args->value("hostile", false);
+}
+
+std::string hostile_events() {
+  std::string out;
+  for (const auto& m : hostile_mcp_messages()) out += "event: message\ndata: " + m + "\n\n";
+  return out;
+}
 
 Json result(const Json& id, Json r) { return {{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(r)}}; }
 
@@ -270,7 +286,7 @@ Task<bool> streamable_post(Impl* self, beast::tcp_stream& stream, const FakeMcpR
   if (!self->opts.stateless) headers.emplace_back("Mcp-Session-Id", sid);
   if (!self->opts.sse_answers) {
     Json ans = co_await answer(self, body);
-    const std::string text = ans.dump();
+    const std::string text = wants_hostile(body) ? hostile_batch_with(ans.dump()) : ans.dump();
     co_return co_await write_simple(stream, 200, "application/json", text, &headers);
   }
   // An SSE answer: a log notification first, then the response; then the stream ends.
@@ -280,7 +296,7 @@ Task<bool> streamable_post(Impl* self, beast::tcp_stream& stream, const FakeMcpR
   Json note = {{"jsonrpc", "2.0"},
                {"method", "notifications/message"},
                {"params", {{"level", "info"}, {"data", "working on " + method}}}};
-  const std::string first = ": keep-alive\n\n" + sse_event(note);
+  const std::string first = ": keep-alive\n\n" + sse_event(note) + (wants_hostile(body) ? hostile_events() : "");
   const bool first_written = co_await write_raw(stream, first);
   if (!first_written) co_return false;
   Json ans = co_await answer(self, body);
@@ -316,6 +332,7 @@ Task<bool> legacy_get(Impl* self, beast::tcp_stream& stream) {
 }
 
 Task<void> legacy_answer(Impl* self, std::shared_ptr<EventStream> es, Json body) {
+  if (wants_hostile(body)) es->out.try_send(error_code{}, hostile_events());
   Json ans = co_await answer(self, std::move(body));
   es->out.try_send(error_code{}, sse_event(ans));
 }

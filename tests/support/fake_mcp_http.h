@@ -5,9 +5,10 @@
 //   legacy HTTP+SSE at /sse  (an `endpoint` event, then POST /messages/?session_id=...;
 //                             answers arrive on the stream)
 // It runs on its own thread and io_context on 127.0.0.1 (ephemeral port) and records
-// every request. Tools: echo{text}, fail (isError), speak (JSON text with an action),
+// every request. Tools: echo{text,hostile}, fail (isError), speak (JSON text with an action),
 // slow{ms}, add_tool{name} (adds a tool and sends tools/list_changed on every open
-// stream); tools/list pages hold two tools each.
+// stream); tools/list pages hold two tools each. echo with hostile: true sends
+// support/hostile_mcp.h's messages before its answer.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

@@ -1,9 +1,10 @@
 // A small stdio MCP server for the MCP client tests: newline-delimited JSON-RPC on
 // stdin/stdout, log lines on stderr. Tools:
-//   echo{text}  add{a,b}  pid  slow{ms} (answers from a thread, out of order)
+//   echo{text,hostile}  add{a,b}  pid  slow{ms} (answers from a thread, out of order)
 //   env{name}  crash (exits at once, code 3)  change_tools (adds "extra", then sends
 //   notifications/tools/list_changed)  fail (isError)  speak (JSON text with an action)
 //   ask_client (sends the client a sampling request and reports its answer)
+// echo with hostile: true first writes support/hostile_mcp.h's messages.
 // tools/list comes in two pages. Options: --ignore-stdin-eof (keep running when stdin
 // closes), --ignore-sigterm.
 #include <signal.h>
@@ -19,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/hostile_mcp.h"
+
 using Json = nlohmann::json;
 
 namespace {
@@ -30,6 +33,11 @@ Json ask_client_call_id;  // the tools/call waiting for the client's answer
 void write(const Json& m) {
   std::lock_guard lk(out_mu);
   std::cout << m.dump() << '\n' << std::flush;
+}
+
+void write_line(const std::string& text) {
+  std::lock_guard lk(out_mu);
+  std::cout << text << '\n' << std::flush;
 }
 
 Json result(const Json& id, Json r) { return {{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(r)}}; }
@@ -69,7 +77,11 @@ Json page_two() {
 void call_tool(const Json& id, const Json& params) {
   const std::string name = params.value("name", "");
   const Json args = params.value("arguments", Json::object());
-  if (name == "echo") return write(result(id, text_result(args.value("text", ""))));
+  if (name == "echo") {
+    if (args.value("hostile", false))
+      for (const auto& m : xz::test::hostile_mcp_messages()) write_line(m);
+    return write(result(id, text_result(args.value("text", ""))));
+  }
   if (name == "add") {
     double sum = args.value("a", 0.0) + args.value("b", 0.0);
     return write(result(id, text_result(Json(sum).dump())));

@@ -11,6 +11,7 @@
 
 #include "core/async.h"
 #include "net/http_client.h"
+#include "protocol/json_text.h"
 #include "providers/llm/llm_config_wire.h"
 
 namespace xz::providers {
@@ -80,7 +81,7 @@ std::string multipart_body(const std::string& boundary, const std::vector<std::i
 }
 
 std::string api_error(const std::string& body) {
-  auto j = json::parse(body, nullptr, false);
+  auto j = protocol::parse_json_text(body);
   if (j.is_object()) {
     if (auto e = j.find("error"); e != j.end()) {
       if (e->is_string()) return e->get<std::string>();
@@ -130,7 +131,7 @@ class OpenAiAsrStream : public AsrStream {
     req.max_response_bytes = 1 << 20;
     auto resp = co_await http_->request(std::move(req));
     if (!resp.ok()) throw std::runtime_error(fmt::format("ASR {} HTTP {}: {}", s_->model, resp.status, api_error(resp.body)));
-    auto j = json::parse(resp.body, nullptr, false);
+    auto j = protocol::parse_json_text(resp.body);
     if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) {
       throw std::runtime_error("ASR: answer without a text field: " + resp.body.substr(0, 200));
     }

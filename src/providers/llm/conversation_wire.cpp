@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/json_text.h"
 #include "providers/llm/tool_call_text.h"
 
 namespace xz::providers {
@@ -32,7 +33,7 @@ struct Digest {
 };
 
 std::string canonical_arguments(const std::string& args) {
-  auto j = nlohmann::json::parse(args.empty() ? std::string("{}") : args, nullptr, false);
+  auto j = protocol::parse_json_text(args.empty() ? std::string("{}") : args);
   return j.is_discarded() ? std::string(trim(args)) : j.dump();
 }
 
@@ -138,6 +139,18 @@ std::string fold_history(std::span<const ChatMessage> history) {
     out += '\n';
   }
   return out;
+}
+
+std::string fresh_conversation_query(std::span<const ChatMessage> messages, const ChatInput& in) {
+  std::string query;
+  for (const auto& m : messages) {
+    if (m.role != "system") continue;
+    if (auto tools = find_tool_call_prompt(m.content); !tools.empty()) query += std::string(tools) + "\n\n";
+    break;
+  }
+  if (!in.history.empty()) query += "Conversation so far:\n" + fold_history(in.history) + "\n";
+  query += in.text;
+  return query;
 }
 
 }  // namespace xz::providers

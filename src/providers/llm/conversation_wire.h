@@ -56,4 +56,9 @@ ChatInput split_new_input(std::span<const ChatMessage> messages);
 // take only one text.
 std::string fold_history(std::span<const ChatMessage> history);
 
+// The first query of a new remote conversation (Dify, FastGPT, Coze): the tool section
+// of the system prompt when the text protocol put one there, the earlier turns folded,
+// then the new input; so the answer has the whole context.
+std::string fresh_conversation_query(std::span<const ChatMessage> messages, const ChatInput& in);
+
 }  // namespace xz::providers

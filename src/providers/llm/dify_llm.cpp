@@ -7,6 +7,7 @@
 
 #include "net/http_client.h"
 #include "net/sse_parser.h"
+#include "protocol/json_text.h"
 #include "providers/llm/openai_llm.h"
 #include "providers/llm/think_filter.h"
 #include "providers/llm/tool_call_text.h"
@@ -16,13 +17,6 @@ namespace xz::providers {
 using json = nlohmann::json;
 
 namespace {
-
-std::string system_prompt(const std::vector<ChatMessage>& messages) {
-  for (const auto& m : messages) {
-    if (m.role == "system") return m.content;
-  }
-  return {};
-}
 
 // The first string among a workflow's outputs, preferring "answer".
 std::string workflow_answer(const json& outputs) {
@@ -102,7 +96,7 @@ boost::asio::awaitable<DifyLlm::Outcome> DifyLlm::stream_once(std::string body, 
 
   auto on_event = [&](const net::SseEvent& ev) {
     if (ev.data.empty()) return;  // `event: ping`
-    auto j = json::parse(ev.data, nullptr, false);
+    auto j = protocol::parse_json_text(ev.data);
     if (!j.is_object()) throw std::runtime_error("Dify stream: malformed event: " + llm_config::shorten(ev.data, 200));
     std::string type = wire::string_at(j, "event", ev.event);
     if (auto c = j.find("conversation_id"); c != j.end() && c->is_string() && out.conversation_id.empty()) {
@@ -171,12 +165,7 @@ boost::asio::awaitable<void> DifyLlm::chat(ChatRequest req, ChatSink sink) {
   if (chat_mode) conversation = conversations_.find(in.history);
 
   // A new conversation gets the tool instructions and the earlier turns in its query.
-  std::string fresh_query;
-  if (auto tools = find_tool_call_prompt(system_prompt(req.messages)); !tools.empty()) {
-    fresh_query += std::string(tools) + "\n\n";
-  }
-  if (!in.history.empty()) fresh_query += "Conversation so far:\n" + fold_history(in.history) + "\n";
-  fresh_query += in.text;
+  const std::string fresh_query = fresh_conversation_query(req.messages, in);
 
   Outcome out;
   for (int attempt = 0;; ++attempt) {

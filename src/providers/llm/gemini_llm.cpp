@@ -8,6 +8,7 @@
 
 #include "net/http_client.h"
 #include "net/sse_parser.h"
+#include "protocol/json_text.h"
 #include "providers/llm/openai_llm.h"
 #include "providers/llm/tool_call_text.h"
 
@@ -33,13 +34,13 @@ bool known_schema_key(std::string_view k) {
 
 // A tool result as the object functionResponse.response must be.
 json response_object(const std::string& content) {
-  auto j = json::parse(content, nullptr, false);
+  auto j = protocol::parse_json_text(content);
   if (j.is_object()) return j;
   return {{"result", j.is_discarded() ? json(content) : j}};
 }
 
 json args_object(const std::string& args) {
-  auto j = json::parse(args.empty() ? std::string("{}") : args, nullptr, false);
+  auto j = protocol::parse_json_text(args.empty() ? std::string("{}") : args);
   return j.is_object() ? j : json::object();
 }
 
@@ -183,7 +184,7 @@ boost::asio::awaitable<void> GeminiLlm::chat(ChatRequest req, ChatSink sink) {
   int next_index = 0;
 
   auto on_event = [&](const net::SseEvent& ev) {
-    auto j = json::parse(ev.data, nullptr, false);
+    auto j = protocol::parse_json_text(ev.data);
     if (!j.is_object()) throw std::runtime_error("Gemini stream: malformed chunk: " + llm_config::shorten(ev.data, 200));
     if (j.contains("error")) throw std::runtime_error("Gemini stream error: " + openai_error_message(ev.data));
     if (auto fb = j.find("promptFeedback"); fb != j.end() && fb->is_object() && fb->contains("blockReason")) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/http_client.h"
+#include "protocol/json_text.h"
 #include "providers/llm/openai_llm.h"
 
 namespace xz::providers {
@@ -67,7 +68,7 @@ boost::asio::awaitable<void> HomeAssistantLlm::chat(ChatRequest req, ChatSink si
   if (!resp.ok()) {
     throw std::runtime_error(fmt::format("Home Assistant HTTP {}: {}", resp.status, openai_error_message(resp.body)));
   }
-  auto j = json::parse(resp.body, nullptr, false);
+  auto j = protocol::parse_json_text(resp.body);
   const json* speech = nullptr;
   if (j.is_object()) {
     const json* r = j.contains("response") ? &j["response"] : nullptr;

@@ -139,6 +139,11 @@ std::string shorten(std::string_view s, std::size_t n) {
   return std::string(s.substr(0, n)) + "...";
 }
 
+std::string named_message(std::string_view engine, std::string_view what) {
+  if (what.starts_with(engine)) return std::string(what);
+  return fmt::format("{}: {}", engine, what);
+}
+
 }  // namespace xz::providers::llm_config
 
 namespace xz::providers::wire {

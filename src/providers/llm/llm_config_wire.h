@@ -40,6 +40,10 @@ Timeouts timeouts(const EngineConfig& cfg, double default_total_seconds);
 // At most n bytes of s, with "..." when cut (for error messages).
 std::string shorten(std::string_view s, std::size_t n = 300);
 
+// A failure's message starting with the engine's name ("Coze: connect ... refused"), so
+// the log line of a failed turn says which engine failed; kept as is when it already does.
+std::string named_message(std::string_view engine, std::string_view what);
+
 }  // namespace xz::providers::llm_config
 
 namespace xz::providers::wire {

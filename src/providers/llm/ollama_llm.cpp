@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "net/http_client.h"
+#include "protocol/json_text.h"
 #include "providers/llm/ndjson_stream.h"
 #include "providers/llm/openai_llm.h"
 #include "providers/llm/think_filter.h"
@@ -18,7 +19,7 @@ using json = nlohmann::json;
 namespace {
 
 json arguments_object(const std::string& args) {
-  auto j = json::parse(args.empty() ? std::string("{}") : args, nullptr, false);
+  auto j = protocol::parse_json_text(args.empty() ? std::string("{}") : args);
   return j.is_object() ? j : json::object();
 }
 
@@ -117,7 +118,7 @@ boost::asio::awaitable<void> OllamaLlm::chat(ChatRequest req, ChatSink sink) {
   int next_index = 0;
 
   auto on_line = [&](const std::string& line) {
-    auto j = json::parse(line, nullptr, false);
+    auto j = protocol::parse_json_text(line);
     if (!j.is_object()) throw std::runtime_error("Ollama stream: malformed line: " + llm_config::shorten(line, 200));
     if (auto e = j.find("error"); e != j.end() && !e->is_null()) {
       throw std::runtime_error("Ollama stream error: " + (e->is_string() ? e->get<std::string>() : e->dump()));

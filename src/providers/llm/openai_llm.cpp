@@ -1,4 +1,5 @@
 #include "providers/llm/openai_llm.h"
+#include "protocol/json_text.h"
 #include "providers/llm/llm_config_wire.h"
 
 #include <algorithm>
@@ -99,7 +100,7 @@ json openai_chat_body(const OpenAiChatSettings& s, const ChatRequest& req, bool 
 }
 
 std::string openai_error_message(std::string_view body) {
-  auto j = json::parse(body, nullptr, false);
+  auto j = protocol::parse_json_text(body);
   if (j.is_object()) {
     if (auto e = j.find("error"); e != j.end()) {
       if (e->is_string()) return e->get<std::string>();
@@ -176,7 +177,7 @@ boost::asio::awaitable<void> OpenAiLlm::chat(ChatRequest req, ChatSink sink) {
       done = true;
       return;
     }
-    auto j = json::parse(ev.data, nullptr, false);
+    auto j = protocol::parse_json_text(ev.data);
     if (!j.is_object()) throw std::runtime_error("LLM stream: malformed chunk: " + shorten(ev.data, 200));
     if (j.contains("error")) throw std::runtime_error("LLM stream error: " + openai_error_message(ev.data));
     auto choices = j.find("choices");

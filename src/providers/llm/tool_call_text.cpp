@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "protocol/json_text.h"
+
 namespace xz::providers {
 
 using json = nlohmann::json;
@@ -48,7 +50,7 @@ std::optional<std::string> arguments_text(const json& call) {
   if (it->is_string()) {
     const auto& s = it->get_ref<const std::string&>();
     if (blank(s)) return std::string("{}");
-    auto parsed = json::parse(s, nullptr, false);
+    auto parsed = protocol::parse_json_text(s);
     if (parsed.is_object()) return parsed.dump();
   }
   return std::nullopt;
@@ -95,7 +97,7 @@ std::optional<ToolCall> parse_tool_call_json(std::string_view block) {
   auto first = block.find('{');
   auto last = block.rfind('}');
   if (first == std::string_view::npos || last == std::string_view::npos || last < first) return std::nullopt;
-  auto j = json::parse(block.substr(first, last - first + 1), nullptr, false);
+  auto j = protocol::parse_json_text(block.substr(first, last - first + 1));
   if (!j.is_object()) return std::nullopt;
   // Models sometimes copy the tool list's {"type":"function","function":{...}} shape.
   if (!j.contains("name")) {
@@ -123,8 +125,8 @@ std::vector<ChatMessage> tool_calls_as_text(const std::vector<ChatMessage>& mess
       for (const auto& tc : m.tool_calls) {
         names[tc.id] = tc.name;
         // Name first, as the prompt shows it.
-        auto args = nlohmann::ordered_json::parse(tc.arguments.empty() ? std::string_view("{}") : std::string_view(tc.arguments),
-                                                  nullptr, false);
+        auto args = protocol::parse_ordered_json_text(tc.arguments.empty() ? std::string_view("{}")
+                                                                           : std::string_view(tc.arguments));
         nlohmann::ordered_json call = {{"name", tc.name},
                                        {"arguments", args.is_discarded() ? nlohmann::ordered_json(tc.arguments) : args}};
         if (!a.content.empty()) a.content += '\n';

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/http_client.h"
+#include "protocol/json_text.h"
 #include "providers/llm/llm_config_wire.h"
 
 namespace xz::providers {
@@ -22,7 +23,7 @@ using llm_config::opt_positive;
 using llm_config::opt_string;
 
 std::string api_error(const std::string& body) {
-  auto j = json::parse(body, nullptr, false);
+  auto j = protocol::parse_json_text(body);
   if (j.is_object()) {
     if (auto e = j.find("error"); e != j.end()) {
       if (e->is_string()) return e->get<std::string>();

@@ -7,6 +7,7 @@
 #include "core/async.h"
 #include "net/http_client.h"
 #include "protocol/encoding.h"
+#include "protocol/json_text.h"
 #include "providers/llm/llm_config_wire.h"
 #include "providers/llm/openai_llm.h"
 #include "providers/llm/think_filter.h"
@@ -50,7 +51,7 @@ std::string openai_vision_body(const OpenAiVllmSettings& s, std::string_view ima
 }
 
 std::string openai_vision_answer(std::string_view body) {
-  auto j = json::parse(body, nullptr, false);
+  auto j = protocol::parse_json_text(body);
   if (!j.is_object()) throw std::runtime_error("VLLM answer is not JSON: " + llm_config::shorten(body, 200));
   auto choices = j.find("choices");
   if (choices == j.end() || !choices->is_array() || choices->empty()) {

@@ -13,6 +13,7 @@
 #include "net/http_client.h"
 #include "net/websocket.h"
 #include "protocol/audio_framing.h"
+#include "protocol/json_text.h"
 #include "sim/ota_check.h"
 
 namespace xz::sim {
@@ -335,7 +336,7 @@ void LoadDevice::on_binary() {
 }
 
 void LoadDevice::on_text(const std::string& text) {
-  Json j = Json::parse(text, nullptr, false);
+  Json j = protocol::parse_json_text(text);
   if (j.is_discarded() || !j.is_object()) return;  // the firmware logs and ignores these
   const auto now = Clock::now();
   const std::string type = j.value("type", "");

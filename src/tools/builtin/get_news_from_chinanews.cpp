@@ -150,26 +150,12 @@ boost::asio::awaitable<ToolResult> GetNewsFromChinanews::headline(std::string ca
 }
 
 boost::asio::awaitable<ToolResult> GetNewsFromChinanews::detail(std::string lang, SessionActions& session) {
-  const auto last = last_.get(session.session_id());
-  if (!last) co_return ToolResult::llm("No news item was read in this conversation yet; get one first.");
-  if (last->link.empty())
-    co_return ToolResult::llm(fmt::format("The news item \"{}\" has no link to its details.", last->title));
   ArticleFetch how;
   how.timeout = settings_.timeout;
   how.max_text_bytes = settings_.max_detail_chars;
   how.allow_private_hosts = settings_.allow_private_links;
-  try {
-    const std::string text = co_await fetch_article_text(*http_, last->link, how);
-    co_return ToolResult::llm(fmt::format(
-        "The details of a news item (answer the user in {}):\nTitle: {}\nContent: {}\n(Summarize the key points "
-        "and tell them naturally, like telling a complete news story; don't mention that it is a summary.)",
-        lang, last->title, text));
-  } catch (const WebApiError& e) {
-    core::SessionLog(session.device_id(), session.session_id()).warn("get_news_from_chinanews detail: {}", e.what());
-    co_return ToolResult::llm(fmt::format(
-        "The details of \"{}\" could not be fetched ({}); tell the user the link may be broken.", last->title,
-        e.what()));
-  }
+  co_return co_await news_detail_answer(last_.get(session.session_id()), *http_, how, std::move(lang), session,
+                                        "get_news_from_chinanews", "get one first");
 }
 
 }  // namespace xz::tools::builtin

@@ -240,6 +240,29 @@ boost::asio::awaitable<std::string> GetWeather::forecast(Place place, std::strin
   co_return text;
 }
 
+std::optional<std::string> GetWeather::cached_report(std::string_view location, std::string_view lang) {
+  return cached(lower(trimmed(std::string(location))) + "|" + std::string(lang));
+}
+
+boost::asio::awaitable<std::optional<std::string>> GetWeather::report(std::string location, std::string lang) {
+  location = trimmed(std::move(location));
+  const std::string key = lower(location) + "|" + lang;
+  if (auto hit = cached(key)) co_return std::move(*hit);
+  auto place = co_await geocode(location, lang);
+  // "Berlin, Germany": the geocoder matches names only, so try the first part too.
+  if (!place) {
+    std::size_t comma = std::min(location.find(','), location.find("，"));
+    if (comma != std::string::npos && comma > 0) {
+      std::string first = trimmed(location.substr(0, comma));
+      place = co_await geocode(std::move(first), lang);
+    }
+  }
+  if (!place) co_return std::nullopt;
+  std::string text = co_await forecast(*place, lang);
+  remember(key, text);
+  co_return text;
+}
+
 boost::asio::awaitable<ToolResult> GetWeather::call(nlohmann::json arguments, SessionActions& session) {
   std::string location, lang_arg;
   if (arguments.is_object()) {
@@ -249,29 +272,17 @@ boost::asio::awaitable<ToolResult> GetWeather::call(nlohmann::json arguments, Se
   }
   if (location.empty()) location = settings_.default_location;
   const std::string lang = two_letter_lang(lang_arg, settings_.default_lang);
-  const std::string key = lower(location) + "|" + lang;
-  if (auto hit = cached(key)) co_return ToolResult::llm(std::move(*hit));
 
   try {
-    auto place = co_await geocode(location, lang);
-    // "Berlin, Germany": the geocoder matches names only, so try the first part too.
-    if (!place) {
-      std::size_t comma = std::min(location.find(','), location.find("，"));
-      if (comma != std::string::npos && comma > 0) {
-        std::string first = trimmed(location.substr(0, comma));
-        place = co_await geocode(std::move(first), lang);
-      }
-    }
-    if (!place) {
+    auto text = co_await report(location, lang);
+    if (!text) {
       ToolResult r;
       r.action = Action::not_found;
       r.result = fmt::format("No place called '{}' was found", location);
       r.response = fmt::format("Sorry, I couldn't find a place called {}.", location);
       co_return r;
     }
-    std::string report = co_await forecast(*place, lang);
-    remember(key, report);
-    co_return ToolResult::llm(std::move(report));
+    co_return ToolResult::llm(std::move(*text));
   } catch (const WebApiError& e) {
     core::SessionLog(session.device_id(), session.session_id()).warn("get_weather({}): {}", location, e.what());
     ToolResult r = ToolResult::failed("Sorry, I couldn't get the weather right now. Please try again later.");

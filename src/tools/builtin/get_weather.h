@@ -6,7 +6,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "net/http_client.h"
 #include "tools/builtin/plugin_config.h"
@@ -36,6 +38,13 @@ class GetWeather final : public Tool {
   GetWeather(WeatherSettings settings, std::shared_ptr<net::HttpClient> http);
   const providers::ToolSchema& schema() const override { return schema_; }
   boost::asio::awaitable<ToolResult> call(nlohmann::json arguments, SessionActions& session) override;
+
+  // The report for `location` in `lang` ("en", "zh", ...) from the cache or the APIs;
+  // nullopt when no such place is found. Throws WebApiError when an API fails.
+  boost::asio::awaitable<std::optional<std::string>> report(std::string location, std::string lang);
+  // The cached report, without asking the APIs.
+  std::optional<std::string> cached_report(std::string_view location, std::string_view lang);
+  const WeatherSettings& settings() const { return settings_; }
 
  private:
   struct Place {

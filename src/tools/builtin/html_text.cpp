@@ -4,7 +4,11 @@
 #include <cctype>
 #include <vector>
 
+#include "protocol/encoding.h"
+
 namespace xz::tools::builtin {
+
+using protocol::append_utf8;
 
 namespace {
 
@@ -24,23 +28,6 @@ std::size_t ifind(std::string_view s, std::string_view lit, std::size_t from) {
   return std::string_view::npos;
 }
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // Decodes one reference at s[pos] == '&' into out; returns the bytes consumed (1 when it
 // is no reference we know: the '&' is then kept as text).

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/log.h"
 #include "tools/builtin/html_text.h"
 #include "tools/builtin/web_api.h"
 
@@ -32,6 +33,26 @@ boost::asio::awaitable<std::string> fetch_article_text(net::HttpClient& http, st
   std::string text = html_article_text(page.body, how.max_text_bytes);
   if (text.empty()) throw WebApiError("the news page has no readable text", page.status);
   co_return text;
+}
+
+boost::asio::awaitable<ToolResult> news_detail_answer(std::optional<NewsItemRead> last, net::HttpClient& http,
+                                                      ArticleFetch how, std::string lang, SessionActions& session,
+                                                      std::string_view function, std::string_view first) {
+  if (!last) co_return ToolResult::llm(fmt::format("No news item was read in this conversation yet; {}.", first));
+  if (last->link.empty())
+    co_return ToolResult::llm(fmt::format("The news item \"{}\" has no link to its details.", last->title));
+  try {
+    const std::string text = co_await fetch_article_text(http, last->link, how);
+    co_return ToolResult::llm(fmt::format(
+        "The details of a news item (answer the user in {}):\nTitle: {}\nContent: {}\n(Summarize the key points "
+        "and tell them naturally, like telling a complete news story; don't mention that it is a summary.)",
+        lang, last->title, text));
+  } catch (const WebApiError& e) {
+    core::SessionLog(session.device_id(), session.session_id()).warn("{} detail: {}", function, e.what());
+    co_return ToolResult::llm(fmt::format(
+        "The details of \"{}\" could not be fetched ({}); tell the user the link may be broken.", last->title,
+        e.what()));
+  }
 }
 
 }  // namespace xz::tools::builtin

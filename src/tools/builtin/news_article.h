@@ -4,11 +4,15 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "net/http_client.h"
+#include "providers/tts/tts.h"  // PcmChunk, which tools/tool.h uses without including
+#include "tools/tool.h"
 
 namespace xz::tools::builtin {
 
@@ -32,5 +36,12 @@ struct ArticleFetch {
 // The article text of the page at `url` (its paragraphs, bounded). Throws WebApiError
 // when the page cannot be fetched, is not UTF-8, or has no readable text.
 boost::asio::awaitable<std::string> fetch_article_text(net::HttpClient& http, std::string url, ArticleFetch how);
+
+// The answer to "tell me more" (detail=true): the article of the item this session read
+// last, for the LLM. No item, no link or a page that cannot be read is told to the LLM
+// (and logged under `function`), never thrown. `first` says what to do first without an item.
+boost::asio::awaitable<ToolResult> news_detail_answer(std::optional<NewsItemRead> last, net::HttpClient& http,
+                                                      ArticleFetch how, std::string lang, SessionActions& session,
+                                                      std::string_view function, std::string_view first);
 
 }  // namespace xz::tools::builtin

@@ -10,6 +10,7 @@
 #include <boost/url/url.hpp>
 #include <fmt/format.h>
 
+#include "protocol/json_text.h"
 #include "tools/builtin/html_text.h"
 
 namespace xz::tools::builtin {
@@ -29,7 +30,7 @@ asio::awaitable<WebApiReply> call_web_api(net::HttpClient& http, net::HttpClient
   }
   WebApiReply reply;
   reply.status = res.status;
-  reply.body = nlohmann::json::parse(res.body, nullptr, false);
+  reply.body = protocol::parse_json_text(res.body);
   if (reply.body.is_discarded()) reply.body = nullptr;
   reply.text = utf8_truncate(res.body, 4096);
   co_return reply;

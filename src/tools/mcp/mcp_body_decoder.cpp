@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "protocol/json_text.h"
 #include "tools/mcp/mcp_transport.h"
 
 namespace xz::tools::mcp {
@@ -44,7 +45,7 @@ std::vector<Json> McpBodyDecoder::feed_sse(std::string_view piece) {
   std::vector<Json> out;
   for (auto& ev : events) {
     if (ev.event != "message" || ev.data.empty()) continue;
-    Json j = Json::parse(ev.data, nullptr, false);
+    Json j = protocol::parse_json_text(ev.data);
     if (j.is_discarded()) {
       ++bad_events_;
       continue;
@@ -56,7 +57,7 @@ std::vector<Json> McpBodyDecoder::feed_sse(std::string_view piece) {
 
 std::vector<Json> McpBodyDecoder::finish() {
   if (kind_ != Kind::json) return {};
-  Json j = Json::parse(body_, nullptr, false);
+  Json j = protocol::parse_json_text(body_);
   body_.clear();
   if (j.is_discarded()) throw McpError("answer is not valid JSON");
   return {std::move(j)};

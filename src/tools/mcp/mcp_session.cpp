@@ -248,11 +248,19 @@ core::Task<void> McpSession::refresh_loop(std::shared_ptr<McpSession> self) {
 }
 
 void McpSession::on_message(Json message) {
+  // Each message of a batch on its own: one that cannot be handled costs itself only.
+  const auto handle = [this](const Json& m) {
+    try {
+      on_one_message(m);
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: ignoring a message that could not be handled: {}", opts_.label, e.what());
+    }
+  };
   if (message.is_array()) {  // a JSON-RPC batch
-    for (const auto& m : message) on_one_message(m);
+    for (const auto& m : message) handle(m);
     return;
   }
-  on_one_message(message);
+  handle(message);
 }
 
 void McpSession::on_one_message(const Json& m) {
@@ -303,7 +311,9 @@ void McpSession::on_notification(const std::string& method, const Json& params) 
   if (method == "notifications/tools/list_changed") {
     schedule_refresh();
   } else if (method == "notifications/message") {
-    std::string level = params.is_object() ? params.value("level", "info") : "info";
+    std::string level = "info";
+    if (auto l = params.find("level"); l != params.end() && l->is_string())  // find: end() unless an object
+      level = l->get<std::string>();
     std::string data = params.is_object() && params.contains("data")
                            ? params["data"].dump(-1, ' ', false, Json::error_handler_t::replace)
                            : std::string();

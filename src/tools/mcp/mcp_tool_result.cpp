@@ -4,6 +4,7 @@
 #include <cctype>
 #include <string>
 
+#include "protocol/json_text.h"
 #include "tools/tool_runner.h"
 
 namespace xz::tools::mcp {
@@ -39,7 +40,7 @@ ToolResult tool_result_from_mcp_failure(std::string_view why) {
 
 ToolResult tool_result_from_mcp(const protocol::McpCallOutcome& outcome) {
   if (!outcome.ok) return ToolResult{Action::error, "error: " + outcome.text, kToolFailedResponse};
-  Json j = Json::parse(outcome.text, nullptr, false);
+  Json j = protocol::parse_json_text(outcome.text);
   if (j.is_object()) {
     if (auto a = j.find("action"); a != j.end() && a->is_string()) {
       if (auto action = parse_action_name(a->get_ref<const std::string&>())) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -24,6 +25,11 @@ struct McpTransportHandlers {
   // Called at most once, and never after close().
   std::function<void(std::string reason)> on_closed;
 };
+
+// Hands one message to handlers.on_message (when set). An exception while handling it
+// (a server may send anything: a number where a string belongs, ...) costs that message
+// only: it is logged under `server`, and the reader that called this goes on.
+void deliver_message(const McpTransportHandlers& handlers, nlohmann::json message, std::string_view server);
 
 class McpTransport {
  public:

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/sse_parser.h"
+#include "protocol/json_text.h"
 #include "tools/mcp/deadline.h"
 #include "tools/mcp/idle_stream.h"
 
@@ -83,12 +84,12 @@ core::Task<net::HttpClientResponse> SseTransport::stream_once(std::shared_ptr<Ss
         self->ready_.set();
       } else if (ev.event == "message") {
         if (self->endpoint_.empty() || ev.data.empty()) continue;
-        Json m = Json::parse(ev.data, nullptr, false);
+        Json m = protocol::parse_json_text(ev.data);
         if (m.is_discarded()) {
           spdlog::warn("mcp[{}]: stream event is not JSON: {:.200}", self->opts_.name, ev.data);
           continue;
         }
-        if (!self->closed_ && self->handlers_.on_message) self->handlers_.on_message(std::move(m));
+        if (!self->closed_) deliver_message(self->handlers_, std::move(m), self->opts_.name);
       }
     }
     co_return !self->closed_;

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/unique_fd.h"
+#include "protocol/json_text.h"
 #include "tools/mcp/deadline.h"
 #include "tools/mcp/line_splitter.h"
 
@@ -80,13 +81,13 @@ core::Task<void> StdioTransport::read_stdout(std::shared_ptr<StdioTransport> sel
       const std::size_t before = lines.overlong_lines();
       for (auto& line : lines.feed(std::string_view(buf.data(), n))) {
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
-        Json msg = Json::parse(line, nullptr, false);
+        Json msg = protocol::parse_json_text(line);
         if (msg.is_discarded()) {
           // Some servers print banners to stdout; they are not protocol messages.
           spdlog::warn("mcp[{}]: ignoring a stdout line that is not JSON: {:.200}", self->opts_.name, line);
           continue;
         }
-        if (!self->closing_ && self->handlers_.on_message) self->handlers_.on_message(std::move(msg));
+        if (!self->closing_) deliver_message(self->handlers_, std::move(msg), self->opts_.name);
       }
       if (lines.overlong_lines() != before)
         spdlog::warn("mcp[{}]: skipped a message larger than {} bytes", self->opts_.name, self->opts_.max_message_bytes);
@@ -94,9 +95,9 @@ core::Task<void> StdioTransport::read_stdout(std::shared_ptr<StdioTransport> sel
     if (ec) break;
   }
   // A last message without its newline is still a message.
-  if (auto rest = lines.finish(); !rest.empty() && !self->closing_ && self->handlers_.on_message) {
-    Json msg = Json::parse(rest, nullptr, false);
-    if (!msg.is_discarded()) self->handlers_.on_message(std::move(msg));
+  if (auto rest = lines.finish(); !rest.empty() && !self->closing_) {
+    Json msg = protocol::parse_json_text(rest);
+    if (!msg.is_discarded()) deliver_message(self->handlers_, std::move(msg), self->opts_.name);
   }
   self->stdout_done_.set();
   // A server that closed its stdout can no longer answer: make it exit.

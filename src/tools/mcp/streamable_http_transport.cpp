@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/sse_parser.h"
+#include "protocol/json_text.h"
 #include "tools/mcp/deadline.h"
 #include "tools/mcp/idle_stream.h"
 #include "tools/mcp/mcp_body_decoder.h"
@@ -64,7 +65,7 @@ asio::awaitable<void> StreamableHttpTransport::open(McpTransportHandlers handler
 }
 
 void StreamableHttpTransport::deliver(Json message) {
-  if (!closed_ && handlers_.on_message) handlers_.on_message(std::move(message));
+  if (!closed_) deliver_message(handlers_, std::move(message), opts_.name);
 }
 
 void StreamableHttpTransport::report_closed(std::string reason) {
@@ -177,7 +178,7 @@ core::Task<bool> StreamableHttpTransport::listen_once(std::shared_ptr<Streamable
     for (auto& ev : parser->feed(piece)) {
       if (!ev.id.empty()) self->last_event_id_ = ev.id;
       if (ev.event != "message" || ev.data.empty()) continue;
-      Json m = Json::parse(ev.data, nullptr, false);
+      Json m = protocol::parse_json_text(ev.data);
       if (m.is_discarded()) {
         spdlog::warn("mcp[{}]: notification stream event is not JSON", self->opts_.name);
         continue;

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "protocol/json_text.h"
+
 namespace xz::tools::mcp {
 
 namespace asio = boost::asio;
@@ -45,12 +47,12 @@ core::Task<void> WebSocketTransport::read_loop(std::shared_ptr<WebSocketTranspor
                    self->opts_.max_message_bytes);
       continue;
     }
-    Json j = Json::parse(msg->data, nullptr, false);
+    Json j = protocol::parse_json_text(msg->data);
     if (j.is_discarded()) {
       spdlog::warn("mcp[{}]: message is not JSON: {:.200}", self->opts_.name, msg->data);
       continue;
     }
-    if (!self->closed_ && self->handlers_.on_message) self->handlers_.on_message(std::move(j));
+    if (!self->closed_) deliver_message(self->handlers_, std::move(j), self->opts_.name);
   }
   if (self->closed_) co_return;
   self->closed_ = true;

@@ -96,6 +96,29 @@ TTS:
             "flite, openai)");
 }
 
+TEST(ConfigKeys, ASelectedRefusedTypeSaysWhy) {
+  ConfigSource s = source(R"(
+selected_module:
+  Memory: powermem
+Memory:
+  powermem: {type: powermem, enable_user_profile: true}
+)");
+  s.refused_types = {{"Memory.powermem", "it is a Python library the reference runs in-process"}};
+  try {
+    Config::load(s);
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    ASSERT_EQ(e.problems().size(), 1u);
+    EXPECT_EQ(e.problems()[0],
+              "selected_module.Memory: powermem has type 'powermem', which this server does not support (supported: "
+              "mem_local_short, mem_report_only, nomem): it is a Python library the reference runs in-process");
+  }
+  // Unselected, it is kept like any other entry.
+  s = source("Memory:\n  powermem: {type: powermem}\n");
+  s.refused_types = {{"Memory.powermem", "why"}};
+  EXPECT_NO_THROW(Config::load(s));
+}
+
 TEST(ConfigKeys, KeysNoCodeReadsAreWarningsNamingThem) {
   Config c = Config::load(source(R"(
 delete_audio: true

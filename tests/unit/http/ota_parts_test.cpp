@@ -110,3 +110,14 @@ TEST(OtaResponse, FirmwareOfferAndActivationBlocks) {
   EXPECT_EQ(j["activation"]["challenge"], "chal");
   EXPECT_EQ(j["server_time"]["timestamp"], 5000);
 }
+
+TEST(OtaRequest, DeepJsonIsABadRequest) {
+  // 25,000 levels under a field the endpoint ignores: refused whole, nothing recurses.
+  const std::string deep = std::string(25000, '[') + std::string(25000, ']');
+  try {
+    parse_ota_request(request({{"device-id", "aa"}}, R"({"board":{"type":"b"},"extra":)" + deep + "}"), 1 << 20);
+    FAIL() << "a 25,000-deep body was accepted";
+  } catch (const BadRequest& e) {
+    EXPECT_EQ(e.status(), 400);
+  }
+}

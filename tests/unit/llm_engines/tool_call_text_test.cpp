@@ -117,6 +117,19 @@ TEST(ToolCallJson, AcceptsTheShapesModelsWrite) {
   EXPECT_FALSE(parse_tool_call_json(R"({"name":"f", "arguments":{)"));
 }
 
+TEST(ToolCallJson, DeepArgumentsAreNoCall) {
+  // 25,000 nested objects as the arguments: refused before anything copies or dumps them.
+  std::string deep;
+  for (int i = 0; i < 25000; ++i) deep += R"({"k":)";
+  deep += "1" + std::string(25000, '}');
+  EXPECT_FALSE(xz::providers::parse_tool_call_json(R"({"name":"f","arguments":)" + deep + "}"));
+  // The same as a JSON string of arguments, which is parsed again.
+  std::string escaped;
+  for (int i = 0; i < 25000; ++i) escaped += R"({\"k\":)";
+  escaped += "1" + std::string(25000, '}');
+  EXPECT_FALSE(xz::providers::parse_tool_call_json(R"({"name":"f","arguments":")" + escaped + R"("})"));
+}
+
 TEST(ToolCallTextParser, PlainTextPassesThroughAtOnce) {
   ToolCallTextParser p;
   EXPECT_EQ(p.feed("Hello, ").text, "Hello, ");

@@ -8,6 +8,7 @@
 #include "core/runtime.h"
 #include "net/http_server.h"
 #include "net/websocket.h"
+#include "support/hostile_mcp.h"
 #include "tools/mcp/mcp_endpoint_client.h"
 #include "tools/mcp/mcp_transport.h"
 #include "unit/mcp/mcp_test_util.h"
@@ -80,6 +81,8 @@ Task<void> serve_mcp(std::shared_ptr<xz::net::WebSocket> ws, std::shared_ptr<End
     } else if (method == "tools/call") {
       const std::string name = params.value("name", "");
       if (name == "lights_on") {
+        if (params.value("arguments", Json::object()).value("hostile", false))
+          for (const auto& bad : xz::test::hostile_mcp_messages()) ws->send_text(bad);
         ws->send_text(text_result(id, "lights are on in the " + params.value("arguments", Json::object()).value("room", "?")).dump());
       } else if (name == "speak") {
         ws->send_text(text_result(id, R"({"action":"RESPONSE","response":"Endpoint says hi"})").dump());
@@ -217,6 +220,24 @@ TEST_F(McpEndpointTest, ConnectsListsPagesAndCalls) {
         return state->disconnects == 1;
       },
       5s));
+}
+
+TEST_F(McpEndpointTest, HostileMessagesCostOnlyThemselves) {
+  McpEndpointOptions opts;
+  auto client = make_client(opts);
+  ASSERT_TRUE(tools_signal.wait_until([&] { return tools().size() == 5; }, 10s));
+  // Each hostile message is skipped; the answer after them still arrives, on the same socket.
+  auto lights = call("lights_on", R"({"room": "attic", "hostile": true})");
+  EXPECT_EQ(lights.action, Action::reqllm);
+  EXPECT_EQ(lights.result, "lights are on in the attic");
+  auto again = call("lights_on", R"({"room": "hall"})");
+  EXPECT_EQ(again.result, "lights are on in the hall");
+  {
+    std::lock_guard lk(state->mu);
+    EXPECT_EQ(state->connections, 1);
+    EXPECT_EQ(state->disconnects, 0);
+  }
+  close(*client);
 }
 
 TEST_F(McpEndpointTest, ReconnectsWhenTheSocketDrops) {

@@ -150,6 +150,40 @@ TEST_F(McpHttpTest, StreamableHttpWithSseAnswers) {
   run_in(ex(), body());
 }
 
+// support/hostile_mcp.h's messages come before the answer (on the POST's stream, in a
+// JSON batch, or on the legacy event stream); each is skipped, the answer is taken.
+Task<void> survive_hostile_messages(McpSession& s) {
+  auto echo = co_await call(s, "echo", R"({"text": "after the noise", "hostile": true})");
+  EXPECT_TRUE(echo.ok);
+  EXPECT_EQ(echo.text, "after the noise");
+  auto again = co_await call(s, "echo", R"({"text": "still reading"})");
+  EXPECT_EQ(again.text, "still reading");
+  EXPECT_TRUE(s.is_open());
+}
+
+TEST_F(McpHttpTest, HostileMessagesCostOnlyThemselves) {
+  for (bool sse_answers : {false, true}) {
+    SCOPED_TRACE(sse_answers ? "Streamable HTTP, SSE answers" : "Streamable HTTP, JSON answers");
+    FakeMcpHttp fake(FakeMcpHttpOptions{.sse_answers = sse_answers});
+    auto s = session(streamable(fake));
+    auto body = [&]() -> Task<void> {
+      co_await s->start();
+      co_await survive_hostile_messages(*s);
+      co_await s->close();
+    };
+    run_in(ex(), body());
+  }
+  SCOPED_TRACE("legacy HTTP+SSE");
+  FakeMcpHttp fake;
+  auto s = session(legacy(fake), "2024-11-05");
+  auto body = [&]() -> Task<void> {
+    co_await s->start();
+    co_await survive_hostile_messages(*s);
+    co_await s->close();
+  };
+  run_in(ex(), body());
+}
+
 TEST_F(McpHttpTest, NotificationStreamDeliversListChanged) {
   FakeMcpHttp fake;
   auto transport = streamable(fake);

@@ -150,6 +150,26 @@ TEST_F(StdioSessionTest, ServerRequestsAreDeclined) {
   EXPECT_EQ(run_in(ex(), body()), "client answered: error -32601: Method not found: sampling/createMessage");
 }
 
+TEST_F(StdioSessionTest, HostileMessagesCostOnlyThemselves) {
+  auto transport = make_transport();
+  auto session = make_session(transport);
+  auto body = [&]() -> Task<void> {
+    co_await session->start();
+    const int pid = *transport->pid();
+    // support/hostile_mcp.h's lines (a level that is a number, an unknown id, a line that
+    // is not JSON, 25,000-deep JSON, ...) come first; each is skipped, the answer is taken.
+    auto echo = co_await call(*session, "echo", R"({"text": "after the noise", "hostile": true})");
+    EXPECT_TRUE(echo.ok);
+    EXPECT_EQ(echo.text, "after the noise");
+    auto again = co_await call(*session, "echo", R"({"text": "still reading"})");
+    EXPECT_EQ(again.text, "still reading");
+    EXPECT_TRUE(session->is_open());
+    EXPECT_EQ(transport->pid(), pid);
+    co_await session->close();
+  };
+  run_in(ex(), body());
+}
+
 TEST_F(StdioSessionTest, TimeoutsAndOutOfOrderAnswers) {
   auto session = make_session(make_transport());
   auto body = [&]() -> Task<void> {

@@ -171,7 +171,9 @@ TEST_F(LocalShortMemoryTest, AFailingLlmKeepsTheOldMemory) {
   error.http_status = 500;
   fake.push_reply(error);
   remember("dev", session_saying("forget everything"));
+  const auto t0 = std::chrono::steady_clock::now();
   drain();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 700ms) << "an LLM error ends the summary at once, not at its timeout";
   EXPECT_EQ(m.stats().failed, 1u);
   EXPECT_EQ(recall("dev"), before);
 

@@ -114,7 +114,15 @@ TEST(MakeMemory, BadConfigurationNamesTheKey) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
   };
-  expect_error(env.config({{"Mem0", {{"type", "mem0ai"}}}}, "Mem0"), "Memory.Mem0.type: 'mem0ai' is not supported");
+  expect_error(env.config({{"Mem0", {{"type", "mem0ai"}}}}, "Mem0"), "Memory.Mem0.api_key: missing");
+  expect_error(env.config({{"Mem0", {{"type", "mem0ai"}, {"api_key", "k"}, {"search_timeout", "soon"}}}}, "Mem0"),
+               "Memory.Mem0.search_timeout");
+  expect_error(env.config({{"Mem0", {{"type", "mem0ai"}, {"api_key", "k"}, {"base_url", "api.mem0.ai"}}}}, "Mem0"),
+               "Memory.Mem0.base_url: not an http(s) URL");
+  // The reference's powermem entry says why it cannot be used.
+  expect_error(env.config({{"powermem", {{"type", "powermem"}, {"enable_user_profile", true}}}}, "powermem"),
+               "Memory.powermem.type: 'powermem' cannot be used: the reference runs PowerMem as a Python library");
+  expect_error(env.config({{"M", {{"type", "mem0_milvus"}}}}, "M"), "Memory.M.type: 'mem0_milvus' is not supported");
   expect_error(env.config({{"M", {{"type", "mem_local_short"}, {"llm", "NoSuchLLM"}}}}, "M"),
                "Memory.M.llm: 'NoSuchLLM' is not an entry");
   expect_error(env.config({{"M", {{"type", "mem_local_short"}, {"max_chars", 0}}}}, "M"), "Memory.M.max_chars");
@@ -123,5 +131,5 @@ TEST(MakeMemory, BadConfigurationNamesTheKey) {
 }
 
 TEST(MakeMemory, KnownTypes) {
-  EXPECT_EQ(memory_types(), (std::set<std::string>{"nomem", "mem_report_only", "mem_local_short"}));
+  EXPECT_EQ(memory_types(), (std::set<std::string>{"nomem", "mem_report_only", "mem_local_short", "mem0ai"}));
 }

@@ -156,6 +156,13 @@ TEST(McpToolCall, Outcomes) {
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.text, "camera busy");
 
+  // Found by tests/fuzz/mcp_jsonrpc's property (corpus: error_without_text): an error
+  // whose text items are all blank gave an empty text, which the LLM read as "error: ".
+  flagged.result = Json::parse(R"({"content":[{"type":"text","text":""},{"type":"text","text":" "}],"isError":true})");
+  o = parse_tool_call_result(flagged);
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.text, "tool reported an error");
+
   McpReply rpc_error;
   rpc_error.is_error = true;
   rpc_error.error_message = "Missing valid argument: volume";
