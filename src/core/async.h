@@ -128,20 +128,62 @@ inline Task<void> sleep_for(Clock::duration d) {
   co_await t.async_wait(asio::use_awaitable);
 }
 
-// Runs op with a deadline; std::nullopt on timeout (op is cancelled).
+namespace detail {
+
+// An operation's result or exception as a value: asio's || waits for the first *success*,
+// so an operation that throws at once would otherwise lose the race only when the other
+// side finished (a deadline's full wait, reported as a timeout).
+template <class T>
+struct Captured {
+  std::optional<T> value;
+  std::exception_ptr error;
+};
+
+template <class T>
+Task<Captured<T>> capture(Task<T> op) {
+  Captured<T> out;
+  try {
+    out.value.emplace(co_await std::move(op));
+  } catch (...) {
+    out.error = std::current_exception();
+  }
+  co_return out;
+}
+
+inline Task<std::exception_ptr> capture_void(Task<void> op) {
+  try {
+    co_await std::move(op);
+  } catch (...) {
+    co_return std::current_exception();
+  }
+  co_return nullptr;
+}
+
+}  // namespace detail
+
+// Runs op with a deadline; std::nullopt on timeout (op is cancelled). An exception from
+// op ends the wait at once and is rethrown.
 template <class T>
 Task<std::optional<T>> with_timeout(Task<T> op, Clock::duration d) {
   using namespace asio::experimental::awaitable_operators;
-  auto r = co_await (std::move(op) || sleep_for(d));
-  if (r.index() == 0) co_return std::optional<T>(std::move(std::get<0>(r)));
-  co_return std::nullopt;
+  auto guarded = detail::capture(std::move(op));
+  auto timer = sleep_for(d);
+  auto r = co_await (std::move(guarded) || std::move(timer));
+  if (r.index() == 1) co_return std::nullopt;
+  auto& c = std::get<0>(r);
+  if (c.error) std::rethrow_exception(c.error);
+  co_return std::move(c.value);
 }
 
 // Same for an operation without a result: true when it completed in time.
 inline Task<bool> with_timeout(Task<void> op, Clock::duration d) {
   using namespace asio::experimental::awaitable_operators;
-  auto r = co_await (std::move(op) || sleep_for(d));
-  co_return r.index() == 0;
+  auto guarded = detail::capture_void(std::move(op));
+  auto timer = sleep_for(d);
+  auto r = co_await (std::move(guarded) || std::move(timer));
+  if (r.index() == 1) co_return false;
+  if (auto e = std::get<0>(r)) std::rethrow_exception(e);
+  co_return true;
 }
 
 }  // namespace xz::core

@@ -4,7 +4,6 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -14,7 +13,6 @@
 namespace xz::tools {
 
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -43,9 +41,9 @@ asio::awaitable<void> run_one(std::shared_ptr<Round> round, std::size_t i, ToolP
       out.result = {Action::reqllm, "error: the arguments are not a JSON object: " + out.call.arguments, {}};
     } else {
       try {
-        auto r = co_await (invoke(tool, std::move(args), session) || core::sleep_for(timeout));
-        if (r.index() == 0)
-          out.result = std::move(std::get<0>(r));
+        auto r = co_await core::with_timeout(invoke(tool, std::move(args), session), timeout);
+        if (r)
+          out.result = std::move(*r);
         else
           out.result = {Action::error, "error: timed out after " + std::to_string(timeout.count()) + " ms",
                         kToolFailedResponse};

@@ -350,6 +350,9 @@ struct JobGuard {
   explicit JobGuard(std::shared_ptr<Job> j) : job(std::move(j)) {}
   ~JobGuard() {
     job->cancel = true;
+    // cancel() first: a send waiting on a full channel whose receive was cancelled was
+    // not always woken by close() (Boost 1.81), which kept the context taken for good.
+    job->pieces.cancel();
     job->pieces.close();
   }
   JobGuard(const JobGuard&) = delete;

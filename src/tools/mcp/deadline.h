@@ -1,8 +1,7 @@
 #pragma once
-// Racing an operation against a deadline or a stop event. Unlike a bare
-// `op || core::sleep_for(d)` (asio's || waits for the first *success*, so an op that
-// throws at once would be reported only when the timer fires), an exception from `op`
-// ends the race at once and is rethrown to the caller.
+// Racing an operation against a deadline (core::with_timeout) or a stop event. Unlike a
+// bare `op || ...` (asio's || waits for the first *success*), an exception from `op` ends
+// the race at once and is rethrown to the caller.
 #include <exception>
 #include <optional>
 #include <utility>
@@ -15,31 +14,8 @@ namespace xz::tools::mcp {
 
 namespace detail {
 
-template <class T>
-struct Captured {
-  std::optional<T> value;
-  std::exception_ptr error;
-};
-
-template <class T>
-core::Task<Captured<T>> capture(core::Task<T> op) {
-  Captured<T> out;
-  try {
-    out.value.emplace(co_await std::move(op));
-  } catch (...) {
-    out.error = std::current_exception();
-  }
-  co_return out;
-}
-
-inline core::Task<std::exception_ptr> capture_void(core::Task<void> op) {
-  try {
-    co_await std::move(op);
-  } catch (...) {
-    co_return std::current_exception();
-  }
-  co_return nullptr;
-}
+using core::detail::capture;
+using core::detail::capture_void;
 
 // Completes only when the event is set: a cancelled wait throws, so it never counts as
 // the winner of a race.
@@ -55,25 +31,12 @@ inline core::Task<void> wait_event(core::Event* ev) {
 // op's result, or std::nullopt when `d` passed first (op is then cancelled).
 template <class T>
 core::Task<std::optional<T>> within(core::Task<T> op, core::Clock::duration d) {
-  using namespace boost::asio::experimental::awaitable_operators;
-  auto guarded = detail::capture(std::move(op));
-  auto timer = core::sleep_for(d);
-  auto r = co_await (std::move(guarded) || std::move(timer));
-  if (r.index() == 1) co_return std::nullopt;
-  auto& c = std::get<0>(r);
-  if (c.error) std::rethrow_exception(c.error);
-  co_return std::move(c.value);
+  return core::with_timeout(std::move(op), d);
 }
 
 // True when op finished in time.
 inline core::Task<bool> within(core::Task<void> op, core::Clock::duration d) {
-  using namespace boost::asio::experimental::awaitable_operators;
-  auto guarded = detail::capture_void(std::move(op));
-  auto timer = core::sleep_for(d);
-  auto r = co_await (std::move(guarded) || std::move(timer));
-  if (r.index() == 1) co_return false;
-  if (auto e = std::get<0>(r)) std::rethrow_exception(e);
-  co_return true;
+  return core::with_timeout(std::move(op), d);
 }
 
 // op's result, or std::nullopt when `stop` was set first (op is then cancelled).

@@ -254,3 +254,34 @@ TEST(Timeout, ExpiresSlowOperationAndKeepsFastOne) {
   EXPECT_FALSE(r.first);
   EXPECT_TRUE(r.second);
 }
+
+// asio's || waits for the first success: without capturing the exception, an operation
+// that fails at once was reported as a timeout after the whole wait.
+TEST(Timeout, AFailureEndsTheWaitAtOnceAndIsRethrown) {
+  Runtime rt(1, 1);
+  rt.start();
+  auto r = run_on(rt, [&]() -> Task<std::pair<std::string, std::string>> {
+    auto failing = [&]() -> Task<int> {
+      co_await xz::core::sleep_for(1ms);
+      throw std::runtime_error("refused");
+    };
+    auto failing_void = [&]() -> Task<void> {
+      co_await xz::core::sleep_for(1ms);
+      throw std::runtime_error("refused too");
+    };
+    std::pair<std::string, std::string> what;
+    try {
+      (void)co_await xz::core::with_timeout(failing(), 10s);
+    } catch (const std::runtime_error& e) {
+      what.first = e.what();
+    }
+    try {
+      (void)co_await xz::core::with_timeout(failing_void(), 10s);
+    } catch (const std::runtime_error& e) {
+      what.second = e.what();
+    }
+    co_return what;
+  }());
+  EXPECT_EQ(r.first, "refused");
+  EXPECT_EQ(r.second, "refused too");
+}

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/runtime.h"
-#include "engine_test_util.h"
+#include "vendor_llm_fixture.h"
 #include "support/child_process.h"
 #include "support/fake_llm_apis.h"
 
@@ -21,28 +21,15 @@ using namespace xz::test;
 
 namespace {
 
-class AliBlLlmTest : public ::testing::Test {
+class AliBlLlmTest : public VendorLlmTest<AliBlLlm> {
  protected:
   void SetUp() override {
-    rt.start();
+    VendorLlmTest::SetUp();
     fake.set_api_key("sk-dashscope");
   }
   EngineConfig config() const {
     return {{"type", "AliBL"}, {"base_url", fake.url() + "/api/v1"}, {"app_id", "app123"}, {"api_key", "sk-dashscope"}};
   }
-  Answer run(AliBlLlm& llm, ChatRequest req) { return run_on(rt.loop(0), gather(llm, std::move(req))); }
-  std::string config_error(const EngineConfig& cfg) {
-    try {
-      AliBlLlm llm(cfg, ctx);
-    } catch (const EngineConfigError& e) {
-      return e.what();
-    }
-    return "";
-  }
-
-  Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeLlmApis fake;
 };
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/runtime.h"
-#include "engine_test_util.h"
+#include "vendor_llm_fixture.h"
 #include "providers/llm/tool_call_text.h"
 #include "support/child_process.h"
 #include "support/fake_llm_apis.h"
@@ -21,29 +21,16 @@ using namespace xz::test;
 
 namespace {
 
-class CozeLlmTest : public ::testing::Test {
+class CozeLlmTest : public VendorLlmTest<CozeLlm> {
  protected:
   void SetUp() override {
-    rt.start();
+    VendorLlmTest::SetUp();
     fake.set_api_key("pat_secret");
   }
   EngineConfig config() const {
     return {{"type", "coze"},          {"base_url", fake.url()},        {"bot_id", "7351234567890"},
             {"user_id", "xiaozhi-user"}, {"personal_access_token", "pat_secret"}};
   }
-  Answer run(CozeLlm& llm, ChatRequest req) { return run_on(rt.loop(0), gather(llm, std::move(req))); }
-  std::string config_error(const EngineConfig& cfg) {
-    try {
-      CozeLlm llm(cfg, ctx);
-    } catch (const EngineConfigError& e) {
-      return e.what();
-    }
-    return "";
-  }
-
-  Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeLlmApis fake;
 };
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/runtime.h"
-#include "engine_test_util.h"
+#include "vendor_llm_fixture.h"
 #include "providers/llm/tool_call_text.h"
 #include "support/fake_llm_apis.h"
 
@@ -18,26 +18,13 @@ using namespace xz::test;
 
 namespace {
 
-class DifyLlmTest : public ::testing::Test {
+class DifyLlmTest : public VendorLlmTest<DifyLlm> {
  protected:
   void SetUp() override {
-    rt.start();
+    VendorLlmTest::SetUp();
     fake.set_api_key("app-secret");
   }
   EngineConfig config() const { return {{"type", "dify"}, {"base_url", fake.url() + "/v1"}, {"api_key", "app-secret"}}; }
-  Answer run(DifyLlm& llm, ChatRequest req) { return run_on(rt.loop(0), gather(llm, std::move(req))); }
-  std::string config_error(const EngineConfig& cfg) {
-    try {
-      DifyLlm llm(cfg, ctx);
-    } catch (const EngineConfigError& e) {
-      return e.what();
-    }
-    return "";
-  }
-
-  Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeLlmApis fake;
 };
 
 }  // namespace

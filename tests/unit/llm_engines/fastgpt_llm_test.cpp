@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/runtime.h"
-#include "engine_test_util.h"
+#include "vendor_llm_fixture.h"
 #include "providers/llm/tool_call_text.h"
 #include "support/child_process.h"
 #include "support/fake_llm_apis.h"
@@ -20,28 +20,15 @@ using namespace xz::test;
 
 namespace {
 
-class FastGptLlmTest : public ::testing::Test {
+class FastGptLlmTest : public VendorLlmTest<FastGptLlm> {
  protected:
   void SetUp() override {
-    rt.start();
+    VendorLlmTest::SetUp();
     fake.set_api_key("fastgpt-secret");
   }
   EngineConfig config() const {
     return {{"type", "fastgpt"}, {"base_url", fake.url() + "/api/v1"}, {"api_key", "fastgpt-secret"}};
   }
-  Answer run(FastGptLlm& llm, ChatRequest req) { return run_on(rt.loop(0), gather(llm, std::move(req))); }
-  std::string config_error(const EngineConfig& cfg) {
-    try {
-      FastGptLlm llm(cfg, ctx);
-    } catch (const EngineConfigError& e) {
-      return e.what();
-    }
-    return "";
-  }
-
-  Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeLlmApis fake;
 };
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/runtime.h"
-#include "engine_test_util.h"
+#include "vendor_llm_fixture.h"
 #include "support/fake_llm_apis.h"
 
 using namespace std::chrono_literals;
@@ -17,26 +17,13 @@ using namespace xz::test;
 
 namespace {
 
-class GeminiLlmTest : public ::testing::Test {
+class GeminiLlmTest : public VendorLlmTest<GeminiLlm> {
  protected:
   void SetUp() override {
-    rt.start();
+    VendorLlmTest::SetUp();
     fake.set_api_key("AIza-test");
   }
   EngineConfig config() const { return {{"type", "gemini"}, {"base_url", fake.url()}, {"api_key", "AIza-test"}}; }
-  Answer run(GeminiLlm& llm, ChatRequest req) { return run_on(rt.loop(0), gather(llm, std::move(req))); }
-  std::string config_error(const EngineConfig& cfg) {
-    try {
-      GeminiLlm llm(cfg, ctx);
-    } catch (const EngineConfigError& e) {
-      return e.what();
-    }
-    return "";
-  }
-
-  Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeLlmApis fake;
 };
 
 }  // namespace

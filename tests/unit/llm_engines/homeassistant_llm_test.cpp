@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/runtime.h"
-#include "engine_test_util.h"
+#include "vendor_llm_fixture.h"
 #include "support/fake_llm_apis.h"
 
 using namespace std::chrono_literals;
@@ -17,28 +17,15 @@ using namespace xz::test;
 
 namespace {
 
-class HomeAssistantLlmTest : public ::testing::Test {
+class HomeAssistantLlmTest : public VendorLlmTest<HomeAssistantLlm> {
  protected:
   void SetUp() override {
-    rt.start();
+    VendorLlmTest::SetUp();
     fake.set_api_key("ha-token");
   }
   EngineConfig config() const {
     return {{"type", "homeassistant"}, {"base_url", fake.url()}, {"api_key", "ha-token"}, {"agent_id", "conversation.chatgpt"}};
   }
-  Answer run(HomeAssistantLlm& llm, ChatRequest req) { return run_on(rt.loop(0), gather(llm, std::move(req))); }
-  std::string config_error(const EngineConfig& cfg) {
-    try {
-      HomeAssistantLlm llm(cfg, ctx);
-    } catch (const EngineConfigError& e) {
-      return e.what();
-    }
-    return "";
-  }
-
-  Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeLlmApis fake;
 };
 
 // Cancels the chat after `after` (no delta arrives before HA answers).

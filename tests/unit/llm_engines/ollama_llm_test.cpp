@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/runtime.h"
-#include "engine_test_util.h"
+#include "vendor_llm_fixture.h"
 #include "support/fake_llm_apis.h"
 
 using namespace std::chrono_literals;
@@ -19,23 +19,9 @@ using namespace xz::test;
 
 namespace {
 
-class OllamaLlmTest : public ::testing::Test {
+class OllamaLlmTest : public VendorLlmTest<OllamaLlm> {
  protected:
-  void SetUp() override { rt.start(); }
   EngineConfig config() const { return {{"type", "ollama"}, {"base_url", fake.url()}, {"model_name", "qwen2.5"}}; }
-  Answer run(OllamaLlm& llm, ChatRequest req) { return run_on(rt.loop(0), gather(llm, std::move(req))); }
-  std::string config_error(const EngineConfig& cfg) {
-    try {
-      OllamaLlm llm(cfg, ctx);
-    } catch (const EngineConfigError& e) {
-      return e.what();
-    }
-    return "";
-  }
-
-  Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeLlmApis fake;
 };
 
 }  // namespace
