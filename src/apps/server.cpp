@@ -430,7 +430,9 @@ void Server::start() {
   p_->devices->start();
   spdlog::info("WebSocket listening on {}:{}", dopts.address, p_->devices->port());
   log_chosen_url("WebSocket URL handed to devices", "server.websocket", cfg,
-                 http::websocket_url_for(cfg.str("server.websocket"), lan_ip, cfg.get<int>("server.port", 8000)));
+                 fmt::format("{}", fmt::join(http::websocket_urls_for(cfg.str("server.websocket"), lan_ip,
+                                                                   cfg.get<int>("server.port", 8000)),
+                                             " ; ")));
 
   if (http_port != 0) {
     auto router = std::make_shared<net::HttpRouter>();

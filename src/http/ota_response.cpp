@@ -42,7 +42,7 @@ nlohmann::json build_ota_response(const OtaSettings& s, const OtaDeviceReport& d
     out["firmware"] = {{"version", dev.firmware_version.empty() ? "0.0.0" : dev.firmware_version}, {"url", ""}};
   }
   // A device that must activate gets no token: it may not talk before it is bound.
-  out["websocket"] = {{"url", s.websocket_url},
+  out["websocket"] = {{"url", websocket_url_for_device(s, dev.device_id)},
                       {"token", activation ? std::string() : websocket_token_for(s, dev, now_ms / 1000)},
                       {"version", s.websocket_version}};
   if (!s.mqtt_endpoint.empty()) {

@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "core/log.h"
 #include "http/activation.h"
 #include "http/firmware_catalog.h"
@@ -103,7 +105,7 @@ void add_ota_routes(net::HttpRouter& router, OtaContext ctx) {
 
   router.add("GET", kOtaPath, with_cors([svc](net::HttpRequest&) -> boost::asio::awaitable<net::HttpResponse> {
                co_return net::HttpResponse::text(
-                   200, "OTA接口运行正常，向设备发送的websocket地址是：" + svc->ctx.settings.websocket_url);
+                   200, "OTA接口运行正常，向设备发送的websocket地址是：" + fmt::format("{}", fmt::join(svc->ctx.settings.websocket_urls, ";")));
              }));
   router.add("POST", kOtaPath,
              with_cors([svc](net::HttpRequest& req) -> boost::asio::awaitable<net::HttpResponse> {

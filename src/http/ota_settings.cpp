@@ -6,8 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+
+#include "core/text.h"
 
 namespace xz::http {
 
@@ -31,9 +35,27 @@ std::string detect_lan_ip() {
   return ip;
 }
 
-std::string websocket_url_for(const std::string& configured, const std::string& lan_ip, int port) {
-  if (!configured.empty() && !core::is_placeholder(configured)) return configured;
-  return "ws://" + lan_ip + ":" + std::to_string(port) + "/xiaozhi/v1/";
+std::vector<std::string> websocket_urls_for(const std::string& configured, const std::string& lan_ip, int port) {
+  std::vector<std::string> urls;
+  std::string_view rest = configured;
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    std::string url(core::trim(rest.substr(0, semi)));
+    rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+    if (!url.empty() && !core::is_placeholder(url) && std::find(urls.begin(), urls.end(), url) == urls.end())
+      urls.push_back(std::move(url));
+  }
+  if (urls.empty()) urls.push_back("ws://" + lan_ip + ":" + std::to_string(port) + "/xiaozhi/v1/");
+  return urls;
+}
+
+const std::string& websocket_url_for_device(const OtaSettings& s, std::string_view device_id) {
+  static const std::string kNone;
+  if (s.websocket_urls.empty()) return kNone;
+  // FNV-1a: stable across builds and restarts, unlike std::hash.
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : device_id) h = (h ^ static_cast<unsigned char>(std::tolower(c))) * 1099511628211ull;
+  return s.websocket_urls[h % s.websocket_urls.size()];
 }
 
 std::string url_base(const std::string& url) {
@@ -51,7 +73,7 @@ OtaSettings ota_settings_from_config(const core::Config& cfg, std::string auth_k
   OtaSettings s;
   const int port = cfg.get<int>("server.port", 8000);
   const int http_port = cfg.get<int>("server.http_port", 8003);
-  s.websocket_url = websocket_url_for(cfg.str("server.websocket"), lan_ip, port);
+  s.websocket_urls = websocket_urls_for(cfg.str("server.websocket"), lan_ip, port);
   s.websocket_version = cfg.get<int>("server.websocket_protocol_version", 1);
   if (s.websocket_version < 1 || s.websocket_version > 3) s.websocket_version = 1;
   s.timezone_offset_minutes = static_cast<int>(std::lround(cfg.get<double>("server.timezone_offset", 8.0) * 60));

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config.h"
@@ -13,7 +14,9 @@ namespace xz::http {
 
 struct OtaSettings {
   // websocket block
-  std::string websocket_url;  // resolved, never empty
+  // Resolved, never empty. server.websocket may list several (";"-separated, as the
+  // manager's setting does); each device is given one of them.
+  std::vector<std::string> websocket_urls;
   int websocket_version = 1;  // binary framing the device uses (1, 2 or 3)
   // server_time block
   int timezone_offset_minutes = 480;
@@ -43,9 +46,14 @@ struct OtaSettings {
 // 127.0.0.1 when there is no route. Blocking only for a system call.
 std::string detect_lan_ip();
 
-// server.websocket when set and not the reference's placeholder ("你的..."), else
+// The URLs of server.websocket (";"-separated, blanks and the reference's placeholders
+// such as "ws://你的ip或者域名:端口号/xiaozhi/v1/" dropped); when none is left,
 // ws://<lan_ip>:<port>/xiaozhi/v1/.
-std::string websocket_url_for(const std::string& configured, const std::string& lan_ip, int port);
+std::vector<std::string> websocket_urls_for(const std::string& configured, const std::string& lan_ip, int port);
+
+// The URL a device is told: always the same one for the same device (a device keeps its
+// server across OTA checks), spread over the list across devices.
+const std::string& websocket_url_for_device(const OtaSettings& s, std::string_view device_id);
 
 // "http://host:port" of a configured URL such as server.vision_explain; empty when
 // the URL is empty, a placeholder, or not http(s).

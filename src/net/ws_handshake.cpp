@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "core/text.h"
 #include "protocol/encoding.h"
 
 namespace xz::net::ws {
@@ -17,15 +18,10 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 }  // namespace
 
 std::string accept_key(std::string_view client_key) {
-  std::string joined(trim(client_key));
+  std::string joined(core::trim(client_key));
   joined += kGuid;
   return protocol::base64_encode(protocol::sha1(joined));
 }
@@ -33,7 +29,7 @@ std::string accept_key(std::string_view client_key) {
 bool header_has_token(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     auto comma = value.find(',');
-    if (iequals(trim(value.substr(0, comma)), token)) return true;
+    if (iequals(core::trim(value.substr(0, comma)), token)) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
@@ -53,9 +49,9 @@ UpgradeAnswer answer_upgrade(const HttpRequest& req, std::string_view server_nam
     return a;
   };
   if (!is_upgrade_request(req)) return fail(400, "not a WebSocket upgrade request");
-  if (trim(req.header("sec-websocket-version")) != "13")
+  if (core::trim(req.header("sec-websocket-version")) != "13")
     return fail(426, "unsupported Sec-WebSocket-Version (13 is)");
-  std::string key(trim(req.header("sec-websocket-key")));
+  std::string key(core::trim(req.header("sec-websocket-key")));
   auto raw = protocol::base64_decode(key);
   if (!raw || raw->size() != 16) return fail(400, "missing or malformed Sec-WebSocket-Key");
   a.response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
@@ -69,8 +65,8 @@ std::optional<std::string> check_upgrade_response(const UpgradeResponse& answer,
   if (answer.status != 101) return "the server answered " + std::to_string(answer.status) + " instead of 101";
   if (!header_has_token(answer.upgrade, "websocket")) return "no 'Upgrade: websocket' in the answer";
   if (!header_has_token(answer.connection, "upgrade")) return "no 'Connection: Upgrade' in the answer";
-  if (trim(answer.accept) != accept_key(client_key)) return "wrong Sec-WebSocket-Accept";
-  if (!trim(answer.extensions).empty()) return "the server chose an extension that was not offered";
+  if (core::trim(answer.accept) != accept_key(client_key)) return "wrong Sec-WebSocket-Accept";
+  if (!core::trim(answer.extensions).empty()) return "the server chose an extension that was not offered";
   return std::nullopt;
 }
 

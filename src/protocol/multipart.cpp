@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.h"
+
 namespace xz::protocol {
 namespace {
 
@@ -14,12 +16,6 @@ char lower(char c) { return char(std::tolower(static_cast<unsigned char>(c))); }
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
                                             [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // Header parameters: `; key=value` or `; key="quoted \"value\""`. Returns the first match.
@@ -35,7 +31,7 @@ std::optional<std::string> header_param(std::string_view value, std::string_view
       i = semi;
       continue;
     }
-    const std::string_view name = trim(value.substr(i, eq - i));
+    const std::string_view name = core::trim(value.substr(i, eq - i));
     std::size_t j = eq + 1;
     while (j < value.size() && (value[j] == ' ' || value[j] == '\t')) ++j;
     std::string param;
@@ -57,7 +53,7 @@ std::optional<std::string> header_param(std::string_view value, std::string_view
       i = value.find(';', j);
     } else {
       const std::size_t end = value.find(';', j);
-      param = std::string(trim(value.substr(j, end == std::string_view::npos ? end : end - j)));
+      param = std::string(core::trim(value.substr(j, end == std::string_view::npos ? end : end - j)));
       i = end;
     }
     if (iequals(name, key)) return param;
@@ -91,8 +87,8 @@ bool parse_part(std::string_view raw, MultipartPart& part, std::size_t index, st
     headers.remove_prefix(eol + 2);
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) return fail(error, where + ": header line without ':'");
-    const std::string_view name = trim(line.substr(0, colon));
-    const std::string_view value = trim(line.substr(colon + 1));
+    const std::string_view name = core::trim(line.substr(0, colon));
+    const std::string_view value = core::trim(line.substr(colon + 1));
     if (iequals(name, "Content-Disposition")) {
       part.name = header_param(value, "name").value_or("");
       part.filename = header_param(value, "filename").value_or("");
@@ -106,7 +102,7 @@ bool parse_part(std::string_view raw, MultipartPart& part, std::size_t index, st
 }  // namespace
 
 std::optional<std::string> multipart_boundary(std::string_view content_type) {
-  const std::string_view media = trim(content_type.substr(0, content_type.find(';')));
+  const std::string_view media = core::trim(content_type.substr(0, content_type.find(';')));
   if (media.size() < 10 || !iequals(media.substr(0, 10), "multipart/")) return std::nullopt;
   auto boundary = header_param(content_type, "boundary");
   if (!boundary || boundary->empty() || boundary->size() > kMaxBoundary) return std::nullopt;

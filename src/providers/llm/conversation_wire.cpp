@@ -5,19 +5,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
 #include "protocol/json_text.h"
 #include "providers/llm/tool_call_text.h"
 
 namespace xz::providers {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view blanks = " \t\r\n";
-  auto b = s.find_first_not_of(blanks);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(blanks) - b + 1);
-}
 
 // FNV-1a, 64 bit; a 0 byte separates fields.
 struct Digest {
@@ -34,7 +28,7 @@ struct Digest {
 
 std::string canonical_arguments(const std::string& args) {
   auto j = protocol::parse_json_text(args.empty() ? std::string("{}") : args);
-  return j.is_discarded() ? std::string(trim(args)) : j.dump();
+  return j.is_discarded() ? std::string(core::trim(args, " \t\r\n")) : j.dump();
 }
 
 std::size_t skip_system(std::span<const ChatMessage> messages) {
@@ -56,7 +50,7 @@ std::uint64_t history_key(std::span<const ChatMessage> history) {
       ToolCallTextParser parser;
       ChatDelta a = parser.feed(m.content);
       ChatDelta b = parser.finish();
-      d.add(trim(a.text + b.text));
+      d.add(core::trim(a.text + b.text, " \t\r\n"));
       std::vector<std::pair<std::string, std::string>> calls;
       for (const auto& tc : a.tool_calls) calls.emplace_back(tc.name, tc.arguments);
       for (const auto& tc : b.tool_calls) calls.emplace_back(tc.name, tc.arguments);
@@ -66,7 +60,7 @@ std::uint64_t history_key(std::span<const ChatMessage> history) {
         d.add(canonical_arguments(args));
       }
     } else {
-      d.add(trim(m.content));
+      d.add(core::trim(m.content, " \t\r\n"));
     }
     d.add("\x1e");
   }

@@ -1,6 +1,9 @@
 // The pure pieces behind the OTA endpoint: request reading, settings, answer building.
 #include <arpa/inet.h>
 
+#include <set>
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "http/ota_request.h"
@@ -62,10 +65,11 @@ TEST(OtaRequest, ControlCharactersAndLengthsAreBounded) {
 }
 
 TEST(OtaSettings, UrlsFromConfiguredValues) {
-  EXPECT_EQ(websocket_url_for("", "192.168.1.5", 8000), "ws://192.168.1.5:8000/xiaozhi/v1/");
-  EXPECT_EQ(websocket_url_for("ws://你的ip或者域名:端口号/xiaozhi/v1/", "192.168.1.5", 8000),
-            "ws://192.168.1.5:8000/xiaozhi/v1/");
-  EXPECT_EQ(websocket_url_for("wss://a.example/v1/", "x", 1), "wss://a.example/v1/");
+  using Urls = std::vector<std::string>;
+  EXPECT_EQ(websocket_urls_for("", "192.168.1.5", 8000), Urls{"ws://192.168.1.5:8000/xiaozhi/v1/"});
+  EXPECT_EQ(websocket_urls_for("ws://你的ip或者域名:端口号/xiaozhi/v1/", "192.168.1.5", 8000),
+            Urls{"ws://192.168.1.5:8000/xiaozhi/v1/"});
+  EXPECT_EQ(websocket_urls_for("wss://a.example/v1/", "x", 1), Urls{"wss://a.example/v1/"});
   EXPECT_EQ(url_base("http://h.example:8003/mcp/vision/explain"), "http://h.example:8003");
   EXPECT_EQ(url_base("https://h.example"), "https://h.example");
   EXPECT_EQ(url_base("http://你的ip或者域名:端口号/mcp/vision/explain"), "");
@@ -73,11 +77,35 @@ TEST(OtaSettings, UrlsFromConfiguredValues) {
   EXPECT_EQ(url_base("http:///x"), "");
 }
 
+// The manager's server.websocket is a ";" list; a device must be handed one URL, and the
+// same one at every check.
+TEST(OtaSettings, ASemicolonListGivesEachDeviceOneUrlAndAlwaysTheSame) {
+  using Urls = std::vector<std::string>;
+  OtaSettings s;
+  s.websocket_urls = websocket_urls_for(" ws://a:8000/xiaozhi/v1/ ;ws://b:8000/xiaozhi/v1/;; ws://你的ip:端口/x ;ws://a:8000/xiaozhi/v1/",
+                                        "10.0.0.1", 8000);
+  ASSERT_EQ(s.websocket_urls, (Urls{"ws://a:8000/xiaozhi/v1/", "ws://b:8000/xiaozhi/v1/"}));
+  std::set<std::string> handed;
+  for (int i = 0; i < 32; ++i) {
+    const std::string mac = fmt::format("aa:bb:cc:dd:ee:{:02x}", i);
+    const std::string& url = websocket_url_for_device(s, mac);
+    EXPECT_EQ(url, websocket_url_for_device(s, mac));
+    EXPECT_EQ(url, websocket_url_for_device(s, fmt::format("AA:BB:CC:DD:EE:{:02X}", i)));  // case of the MAC
+    handed.insert(url);
+  }
+  EXPECT_EQ(handed.size(), 2u);  // spread over the list
+  OtaDeviceReport dev{"aa:bb", "c", "board", "1.0.0"};
+  EXPECT_EQ(build_ota_response(s, dev, 0, std::nullopt, std::nullopt)["websocket"]["url"],
+            websocket_url_for_device(s, "aa:bb"));
+  EXPECT_EQ(websocket_urls_for("ws://你的ip或者域名:端口号/xiaozhi/v1/;", "10.0.0.1", 8000),
+            Urls{"ws://10.0.0.1:8000/xiaozhi/v1/"});
+}
+
 TEST(OtaSettings, FromConfigDefaults) {
   nlohmann::json root = nlohmann::json::object();
   xz::core::set_path(root, "log.data_dir", "/srv/xz");
   auto s = ota_settings_from_config(xz::core::Config(root), "k", "10.1.2.3");
-  EXPECT_EQ(s.websocket_url, "ws://10.1.2.3:8000/xiaozhi/v1/");
+  EXPECT_EQ(s.websocket_urls, std::vector<std::string>{"ws://10.1.2.3:8000/xiaozhi/v1/"});
   EXPECT_EQ(s.websocket_version, 1);
   EXPECT_EQ(s.timezone_offset_minutes, 480);
   EXPECT_EQ(s.firmware_dir, "/srv/xz/bin");
@@ -98,7 +126,7 @@ TEST(OtaSettings, LanAddressIsAnIpv4Address) {
 
 TEST(OtaResponse, FirmwareOfferAndActivationBlocks) {
   OtaSettings s;
-  s.websocket_url = "ws://h/xiaozhi/v1/";
+  s.websocket_urls = {"ws://h/xiaozhi/v1/"};
   s.activation_message = "Bind me";
   OtaDeviceReport dev{"aa:bb", "c", "board", "1.0.0"};
   xz::store::ActivationCode code{"123456", "aa:bb", "chal", 0, 100};
