@@ -13,20 +13,23 @@ VadSmoother::VadSmoother(VadSmootherOptions opts) : opts_(opts) {
 std::optional<VadEvent> VadSmoother::add(bool voiced, std::uint64_t frame_end) {
   const std::uint32_t mask = opts_.window == 32 ? ~0u : ((1u << opts_.window) - 1u);
   history_ = ((history_ << 1) | (voiced ? 1u : 0u)) & mask;
-  const bool have_voice = std::popcount(history_) >= opts_.min_voiced;
-  if (have_voice) {
+  if (!in_speech_) {
+    if (std::popcount(history_) < opts_.min_voiced) return std::nullopt;
+    in_speech_ = true;
     last_voice_end_ = frame_end;
-    if (!in_speech_) {
-      in_speech_ = true;
-      return VadEvent{VadEvent::Kind::speech_start, frame_end};
-    }
+    return VadEvent{VadEvent::Kind::speech_start, frame_end};
+  }
+  // In speech, silence runs from the last voiced frame itself: the smoothed "have voice"
+  // outlives the speech by up to window - min_voiced frames (~100 ms of Silero windows),
+  // which every turn would wait for.
+  if (voiced) {
+    last_voice_end_ = frame_end;
     return std::nullopt;
   }
-  if (in_speech_ && frame_end - last_voice_end_ >= opts_.min_silence_samples) {
-    in_speech_ = false;
-    return VadEvent{VadEvent::Kind::speech_end, frame_end};
-  }
-  return std::nullopt;
+  if (frame_end - last_voice_end_ < opts_.min_silence_samples) return std::nullopt;
+  in_speech_ = false;
+  history_ = 0;  // the next utterance needs min_voiced fresh frames, not this one's tail
+  return VadEvent{VadEvent::Kind::speech_end, frame_end};
 }
 
 void VadSmoother::reset() {

@@ -1,8 +1,9 @@
 #pragma once
-// Turns per-frame voiced/unvoiced decisions into speech_start / speech_end events, the
-// reference server's rule: "have voice" = at least `min_voiced` of the last `window`
-// frames voiced; speech ends after `min_silence_samples` without "have voice". Time is
-// counted in samples, so the same audio always gives the same events.
+// Turns per-frame voiced/unvoiced decisions into speech_start / speech_end events.
+// Speech starts as in the reference: at least `min_voiced` of the last `window` frames
+// voiced (one blip never starts a turn). It ends exactly `min_silence_samples` after the
+// end of the last voiced frame (no smoothing there: it would only delay every turn).
+// Time is counted in samples, so the same audio always gives the same events.
 #include <cstdint>
 #include <optional>
 

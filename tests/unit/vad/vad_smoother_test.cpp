@@ -40,22 +40,35 @@ TEST(VadSmoother, IsolatedBlipsNeverStartSpeech) {
   EXPECT_FALSE(s.in_speech());
 }
 
-TEST(VadSmoother, SpeechEndsAfterMinSilenceWithoutVoice) {
+TEST(VadSmoother, SpeechEndsMinSilenceAfterTheLastVoicedFrame) {
   VadSmoother s({5, 3, 2 * kW});
-  // "have voice" lasts through window 6 (3 of 5), so silence counts from there.
-  EXPECT_EQ(run(s, "1111100000000"), (std::vector<Ev>{{kStart, 2}, {kEnd, 8}}));
+  // The last voiced frame is 4: silence counts from its end, not from the end of the
+  // smoothed "3 of 5" (frame 6), which would cost two more frames on every turn.
+  EXPECT_EQ(run(s, "1111100000000"), (std::vector<Ev>{{kStart, 2}, {kEnd, 6}}));
   EXPECT_FALSE(s.in_speech());
+}
+
+TEST(VadSmoother, AVoicedFrameInsideTheSilenceRestartsTheCount) {
+  VadSmoother s({5, 3, 3 * kW});
+  EXPECT_EQ(run(s, "11111001000000"), (std::vector<Ev>{{kStart, 2}, {kEnd, 10}}));
 }
 
 TEST(VadSmoother, GapShorterThanMinSilenceDoesNotSplitSpeech) {
   VadSmoother s({5, 3, 5 * kW});
-  EXPECT_EQ(run(s, "11111000111110000000"), (std::vector<Ev>{{kStart, 2}, {kEnd, 19}}));
+  EXPECT_EQ(run(s, "11111000111110000000"), (std::vector<Ev>{{kStart, 2}, {kEnd, 17}}));
 }
 
 TEST(VadSmoother, SecondUtteranceAfterEndStartsAgain) {
   VadSmoother s({5, 3, 2 * kW});
   EXPECT_EQ(run(s, "111110000000111"),
-            (std::vector<Ev>{{kStart, 2}, {kEnd, 8}, {kStart, 14}}));
+            (std::vector<Ev>{{kStart, 2}, {kEnd, 6}, {kStart, 14}}));
+}
+
+TEST(VadSmoother, TheEndedUtterancesTailDoesNotStartTheNextOne) {
+  // With a short silence the window still holds 3 voiced frames at the end; the next
+  // frame alone must not start speech again.
+  VadSmoother s({5, 3, 2 * kW});
+  EXPECT_EQ(run(s, "1111100101"), (std::vector<Ev>{{kStart, 2}, {kEnd, 6}}));
 }
 
 TEST(VadSmoother, ResetForgetsSpeechAndHistory) {
