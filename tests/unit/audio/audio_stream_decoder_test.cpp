@@ -21,6 +21,8 @@ using xz::audio::audio_format_from_name;
 using xz::audio::AudioFormat;
 using xz::audio::AudioFormatError;
 using xz::audio::make_audio_stream_decoder;
+using xz::test::best_match;
+using xz::test::chirp;
 
 namespace {
 
@@ -70,18 +72,6 @@ Splitter random_sizes(unsigned seed) {
 }
 Splitter whole() { return fixed(std::size_t{1} << 30); }
 
-// A linear chirp: its autocorrelation has one sharp peak, so the lag that best aligns
-// the decoded signal with the source is unambiguous.
-std::vector<std::int16_t> chirp(double seconds, int rate, double f0 = 200, double f1 = 3000) {
-  std::vector<std::int16_t> out(static_cast<std::size_t>(seconds * rate));
-  const double k = (f1 - f0) / seconds;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const double t = static_cast<double>(i) / rate;
-    out[i] = static_cast<std::int16_t>(0.4 * 32767 * std::sin(2 * std::numbers::pi * (f0 * t + k * t * t / 2)));
-  }
-  return out;
-}
-
 std::vector<std::int16_t> interleave_same(const std::vector<std::int16_t>& mono) {
   std::vector<std::int16_t> out;
   for (auto s : mono) {
@@ -89,30 +79,6 @@ std::vector<std::int16_t> interleave_same(const std::vector<std::int16_t>& mono)
     out.push_back(s);
   }
   return out;
-}
-
-struct Match {
-  double correlation = 0;
-  std::size_t lag = 0;
-};
-
-// Normalised correlation of source against decoded[lag...], best over 0 <= lag < max_lag.
-Match best_match(const std::vector<std::int16_t>& source, const std::vector<std::int16_t>& decoded,
-                 std::size_t max_lag) {
-  Match best;
-  for (std::size_t lag = 0; lag < max_lag && lag < decoded.size(); ++lag) {
-    const std::size_t n = std::min(source.size(), decoded.size() - lag);
-    double sd = 0, ss = 0, dd = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const double a = source[i], b = decoded[lag + i];
-      sd += a * b;
-      ss += a * a;
-      dd += b * b;
-    }
-    const double c = ss > 0 && dd > 0 ? sd / std::sqrt(ss * dd) : 0;
-    if (c > best.correlation) best = {c, lag};
-  }
-  return best;
 }
 
 // The same bytes, decoded in every kind of split, give the same samples.
