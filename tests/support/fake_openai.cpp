@@ -759,7 +759,7 @@ void FakeOpenAi::set_speech_chunking(std::size_t chunk_bytes, std::chrono::milli
   impl_->speech_interval = interval;
 }
 
-void FakeOpenAi::set_speech_body(std::string bytes) {
+void FakeOpenAi::set_speech_body(std::optional<std::string> bytes) {
   std::lock_guard lk(impl_->mu);
   impl_->speech_raw = std::move(bytes);
 }

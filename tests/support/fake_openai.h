@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,7 +93,7 @@ class FakeOpenAi {
   void set_speech(std::vector<std::int16_t> pcm24k);
   void set_speech_chunking(std::size_t chunk_bytes, std::chrono::milliseconds interval);
   // These bytes as the body of every speech answer, whatever the format (garbage audio).
-  void set_speech_body(std::string bytes);
+  void set_speech_body(std::optional<std::string> bytes);  // nullopt: encode again
   void set_speech_fault(FakeSpeechFault fault, std::size_t after_chunks);
   // When each chunk of the latest speech answer was written to the socket.
   std::vector<std::chrono::steady_clock::time_point> speech_chunk_times() const;
