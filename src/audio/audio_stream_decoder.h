@@ -46,8 +46,8 @@ class AudioStreamDecoder {
   // Bytes as they arrive, split anywhere; returns what could be decoded so far (possibly
   // empty). Throws AudioFormatError on malformed input, and again on every later call.
   virtual DecodedPcm push(std::span<const std::uint8_t> bytes) = 0;
-  // End of input: the rest. Throws AudioFormatError on a stream cut short before any
-  // audio could be decoded, or one whose last frame is damaged.
+  // End of input: the rest. Throws AudioFormatError on an empty stream and on one cut
+  // short (inside its header, or inside a frame or page where the format can tell).
   virtual DecodedPcm finish() = 0;
 };
 

@@ -14,8 +14,8 @@ class Id3v2Skipper {
   // Tags larger than this are refused (AudioFormatError): no TTS answer has one.
   static constexpr std::uint32_t kMaxTagBytes = 16u << 20;
 
-  // Stream data, in order: `held` (bytes kept from earlier calls while telling whether
-  // a tag starts, at most 9) then `rest`.
+  // Stream data, in order: `held` (the first bytes, at most 3, kept while telling whether
+  // they begin "ID3") then `rest`.
   struct Data {
     std::string held;
     std::span<const std::uint8_t> rest;
