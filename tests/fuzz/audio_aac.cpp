@@ -1,0 +1,8 @@
+// ADTS AAC bodies of TTS answers, through libfaad2 (audio/*_stream_decoder.cpp).
+// Input: the first byte seeds how the rest is cut into pieces; the rest is the body.
+#include "fuzz/audio_stream_fuzz.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  xz::fuzz::fuzz_audio_format(xz::audio::AudioFormat::aac, data, size, /*exact_splits=*/true);
+  return 0;
+}
