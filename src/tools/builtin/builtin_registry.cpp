@@ -16,6 +16,7 @@
 #include "tools/builtin/hass_play_music.h"
 #include "tools/builtin/hass_set_state.h"
 #include "tools/builtin/play_music.h"
+#include "tools/builtin/play_story.h"
 #include "tools/builtin/search_from_ragflow.h"
 #include "tools/builtin/web_search.h"
 
@@ -74,6 +75,10 @@ constexpr FunctionEntry kFunctions[] = {
     {"play_music", false,
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
        return std::make_shared<PlayMusic>(PlayMusicSettings::from(pc), c.deps.pool);
+     }},
+    {"play_story", false,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<PlayStory>(PlayStorySettings::from(pc), c.deps.pool);
      }},
     {"get_news_from_newsnow", true,
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
