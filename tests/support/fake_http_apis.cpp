@@ -1,6 +1,7 @@
 #include "support/fake_http_apis.h"
 
 #include <iconv.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -23,6 +24,7 @@ using net::HttpResponse;
 struct FakeHttpApis::Impl {
   core::Runtime rt{1, 1};
   std::unique_ptr<net::HttpServer> server;
+  std::string url;  // set once the server listens
 
   mutable std::mutex mu;
   std::vector<FakeHttpCall> calls;
@@ -48,6 +50,8 @@ struct FakeHttpApis::Impl {
     std::string province, city, isp;
   };
   std::map<std::string, IpPlace> ip_places;
+  std::string qweather_key = "qw-test";
+  std::vector<FakeQWeatherCity> qweather_cities;
   std::optional<std::pair<int, std::string>> fail;
   std::optional<std::chrono::milliseconds> delay;
 
@@ -296,6 +300,82 @@ struct FakeHttpApis::Impl {
     return r;
   }
 
+  // ---------------------------------------------------------------- QWeather
+  static std::string gzip(const std::string& data) {
+    z_stream z{};
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+      throw std::runtime_error("deflateInit2");
+    std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 32, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&z, Z_FINISH);
+    out.resize(out.size() - z.avail_out);
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) throw std::runtime_error("deflate");
+    return out;
+  }
+
+  static HttpResponse gzipped(HttpResponse r) {
+    r.body = gzip(r.body);
+    r.headers.emplace_back("Content-Encoding", "gzip");
+    return r;
+  }
+
+  static json qweather_error(int status, const std::string& title, const std::string& detail) {
+    return {{"error",
+             {{"status", status},
+              {"type", "https://dev.qweather.com/docs/resource/error-code/#" + title},
+              {"title", title},
+              {"detail", detail}}}};
+  }
+
+  HttpResponse qweather_lookup(HttpRequest& req) {
+    if (req.query["key"] != qweather_key)
+      return gzipped(HttpResponse::json(401, qweather_error(401, "Unauthorized", "Invalid authentication credentials.")));
+    const std::string& want = req.query["location"];
+    for (const auto& c : qweather_cities) {
+      if (c.name.rfind(want, 0) != 0 && c.slug != want) continue;
+      json city = {{"name", c.name},     {"id", c.id},         {"lat", "23.12517"},   {"lon", "113.28064"},
+                   {"adm2", c.name},     {"adm1", c.adm1},     {"country", "中国"},   {"tz", "Asia/Shanghai"},
+                   {"utcOffset", "+08:00"}, {"isDst", "0"},    {"type", "city"},      {"rank", "11"},
+                   {"fxLink", url + "/weather/" + c.slug + "-" + c.id + ".html"}};
+      return gzipped(HttpResponse::json(200, {{"code", "200"},
+                                             {"location", json::array({city})},
+                                             {"refer", {{"sources", {"QWeather"}}, {"license", {"QWeather Developers License"}}}}}));
+    }
+    return gzipped(HttpResponse::json(404, qweather_error(404, "Not Found", "The requested data could not be found.")));
+  }
+
+  HttpResponse qweather_page(HttpRequest& req) {
+    for (const auto& c : qweather_cities) {
+      if (req.params["page"] != c.slug + "-" + c.id + ".html") continue;
+      std::string html =
+          "<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\"><title>" + c.name +
+          "天气预报</title><script>var a = '<div class=\"current-abstract\">x</div>';</script></head><body>\n"
+          "<div class=\"c-submenu\"><div class=\"container\"><h1 class=\"c-submenu__location d-flex "
+          "align-items-center\">\n  " + c.name + "\n</h1><a href=\"/\">切换</a></div></div>\n"
+          "<div class=\"c-city-weather-current\"><div class=\"current-live\"><div class=\"current-live__item\">"
+          "<p>29°</p><img src=\"https://a.hecdn.net/img/common/icon/202106d/101.png\" alt=\"\"></div></div>\n"
+          "<div class=\"current-abstract\">\n    " + c.abstract + "\n  </div>\n"
+          "<div class=\"current-basic d-flex justify-content-between align-items-center\">\n";
+      for (const auto& [value, label] : c.basics)
+        html += "<div class=\"current-basic___item\">\n  <p>" + value + "</p>\n  <p>" + label + "</p>\n</div>\n";
+      html += "</div></div>\n<div class=\"city-forecast-tabs\"><div class=\"city-forecast-tabs__content\">\n";
+      for (const auto& d : c.days)
+        html += "<div class=\"city-forecast-tabs__row d-flex\"><div class=\"date-bg\"><p class=\"date\">" + d.date +
+                "</p><p class=\"date-num\">7/27</p><img class=\"icon\" src=\"https://a.hecdn.net/img/common/icon/202106d/" +
+                d.icon + ".png\" alt=\"\"></div><div class=\"tmp-cont\"><p class=\"temp\">" + d.high +
+                "</p><div class=\"tmp-line\"></div><p class=\"temp\">" + d.low + "</p></div></div>\n";
+      html += "</div></div><!-- <h1 class=\"c-submenu__location\">not this</h1> --></body></html>\n";
+      HttpResponse r = HttpResponse::text(200, html);
+      r.content_type = "text/html; charset=utf-8";
+      return gzipped(std::move(r));
+    }
+    return HttpResponse::text(404, "Not Found");
+  }
+
   // ---------------------------------------------------------------- RAGFlow
   HttpResponse retrieval(HttpRequest& req) {
     if (req.header("authorization") != "Bearer " + ragflow_key)
@@ -431,6 +511,8 @@ FakeHttpApis::FakeHttpApis() : impl_(std::make_unique<Impl>()) {
   router->add("GET", "/device/address-book/call", impl_->wrap(&Impl::address_book_call));
   router->add("GET", "/api/states/{id}", impl_->wrap(&Impl::hass_state));
   router->add("GET", "/ipJson.jsp", impl_->wrap(&Impl::ip_json));
+  router->add("GET", "/geo/v2/city/lookup", impl_->wrap(&Impl::qweather_lookup));
+  router->add("GET", "/weather/{page}", impl_->wrap(&Impl::qweather_page));
   router->add("POST", "/api/services/{domain}/{service}", impl_->wrap(&Impl::hass_service));
   impl_->rt.start();
   net::HttpServerOptions o;
@@ -439,6 +521,7 @@ FakeHttpApis::FakeHttpApis() : impl_(std::make_unique<Impl>()) {
   o.port = 0;
   impl_->server = std::make_unique<net::HttpServer>(impl_->rt, o, router);
   impl_->server->start();
+  impl_->url = url();
 }
 
 FakeHttpApis::~FakeHttpApis() {
@@ -507,6 +590,14 @@ void FakeHttpApis::add_address_book_entry(std::string caller_mac, std::string ni
 void FakeHttpApis::add_ip_location(std::string ip, std::string province, std::string city, std::string isp) {
   std::lock_guard lk(impl_->mu);
   impl_->ip_places[std::move(ip)] = {std::move(province), std::move(city), std::move(isp)};
+}
+void FakeHttpApis::set_qweather_key(std::string key) {
+  std::lock_guard lk(impl_->mu);
+  impl_->qweather_key = std::move(key);
+}
+void FakeHttpApis::add_qweather_city(FakeQWeatherCity city) {
+  std::lock_guard lk(impl_->mu);
+  impl_->qweather_cities.push_back(std::move(city));
 }
 void FakeHttpApis::set_hass_token(std::string token) {
   std::lock_guard lk(impl_->mu);

@@ -7,7 +7,8 @@
 // fake's entity states), newsnow (GET /api/s?id=), RAGFlow (POST /api/v1/retrieval) and
 // plain pages for RSS feeds and news articles (GET /rss/{name}, GET /pages/{name}) and
 // the manager-api's address book (GET /device/address-book/call) and pconline's IP
-// location (GET /ipJson.jsp, answered in GBK).
+// location (GET /ipJson.jsp, answered in GBK) and QWeather's city lookup and city pages
+// (GET /geo/v2/city/lookup, /weather/{page}).
 // Every request is recorded; failures can be injected.
 //
 //   FakeHttpApis fake;
@@ -60,6 +61,19 @@ struct FakeNewsItem {
   std::string title, url;
 };
 
+struct FakeQWeatherDay {
+  std::string date, icon, high, low;  // "今天", "101", "33°", "26°"
+};
+
+struct FakeQWeatherCity {
+  std::string name, id, adm1, slug;  // "广州", "101280101", "广东省", "guangzhou"
+  std::string abstract = "多云，比昨天热，现在29°";
+  std::vector<std::pair<std::string, std::string>> basics{
+      {"2级", "东南风"}, {"72%", "相对湿度"}, {"31°", "体感温度"}, {"0", "降水量"}};  // value, label
+  std::vector<FakeQWeatherDay> days{{"今天", "101", "33°", "26°"}, {"明天", "305", "30°", "25°"},
+                                    {"周三", "100", "34°", "27°"}};
+};
+
 class FakeHttpApis {
  public:
   FakeHttpApis();
@@ -109,6 +123,13 @@ class FakeHttpApis {
   // without json=true), GBK-encoded, Content-Type "text/html; charset=GBK". Unknown
   // addresses answer as pconline does for foreign ones: empty pro and city.
   void add_ip_location(std::string ip, std::string province, std::string city, std::string isp = "电信");
+
+  // QWeather: GET /geo/v2/city/lookup?key=&location= (a wrong key: HTTP 401, an unknown
+  // city: HTTP 404, both with QWeather's {"error":{...}} body; answers gzip-compressed as
+  // QWeather sends them) whose fxLink is this fake's GET /weather/<slug>-<id>.html, a page
+  // with qweather.com's markup.
+  void set_qweather_key(std::string key);  // default "qw-test"
+  void add_qweather_city(FakeQWeatherCity city);
 
   // Home Assistant. Requests need "Authorization: Bearer <token>".
   void set_hass_token(std::string token);  // default "ha-test-token"
