@@ -50,6 +50,18 @@ struct FakeHttpApis::Impl {
     std::string province, city, isp;
   };
   std::map<std::string, IpPlace> ip_places;
+  struct IpApiPlace {
+    std::string city, region, country;
+    double lat = 0, lon = 0;
+  };
+  std::map<std::string, IpApiPlace> ip_api;
+  std::string ip_api_caller = "203.0.113.9";
+  std::string amap_key = "amap-test";
+  struct AmapAddress {
+    std::string location, formatted, city;
+  };
+  std::map<std::string, AmapAddress> amap_addresses;
+  std::vector<FakePoi> pois;
   std::string qweather_key = "qw-test";
   std::vector<FakeQWeatherCity> qweather_cities;
   std::optional<std::pair<int, std::string>> fail;
@@ -300,6 +312,97 @@ struct FakeHttpApis::Impl {
     return r;
   }
 
+  // ---------------------------------------------------------------- ip-api.com
+  HttpResponse ip_api_json(HttpRequest& req) {
+    const std::string ip = req.params.count("ip") ? req.params["ip"] : ip_api_caller;
+    auto it = ip_api.find(ip);
+    if (it == ip_api.end()) {
+      const bool private_range = ip.rfind("10.", 0) == 0 || ip.rfind("192.168.", 0) == 0 || ip.rfind("127.", 0) == 0;
+      return HttpResponse::json(
+          200, {{"status", "fail"}, {"message", private_range ? "private range" : "invalid query"}, {"query", ip}});
+    }
+    const auto& p = it->second;
+    return HttpResponse::json(200, {{"status", "success"},
+                                    {"country", p.country},
+                                    {"countryCode", p.country.substr(0, 2)},
+                                    {"region", p.region.substr(0, 2)},
+                                    {"regionName", p.region},
+                                    {"city", p.city},
+                                    {"zip", ""},
+                                    {"lat", p.lat},
+                                    {"lon", p.lon},
+                                    {"timezone", "Asia/Shanghai"},
+                                    {"isp", "Chinanet"},
+                                    {"org", ""},
+                                    {"as", "AS4134 CHINANET-BACKBONE"},
+                                    {"query", ip}});
+  }
+
+  // ---------------------------------------------------------------- Amap
+  static json amap_value(const std::string& v) { return v.empty() ? json::array() : json(v); }
+
+  std::optional<HttpResponse> amap_refusal(HttpRequest& req) {
+    if (req.query["key"] == amap_key) return std::nullopt;
+    return HttpResponse::json(200, {{"status", "0"}, {"info", "INVALID_USER_KEY"}, {"infocode", "10001"}});
+  }
+
+  HttpResponse amap_geocode(HttpRequest& req) {
+    if (auto r = amap_refusal(req)) return *r;
+    json geocodes = json::array();
+    if (auto it = amap_addresses.find(req.query["address"]); it != amap_addresses.end())
+      geocodes.push_back({{"formatted_address", it->second.formatted},
+                          {"country", "中国"},
+                          {"province", "浙江省"},
+                          {"citycode", "0571"},
+                          {"city", it->second.city},
+                          {"district", json::array()},
+                          {"township", json::array()},
+                          {"street", json::array()},
+                          {"number", json::array()},
+                          {"adcode", "330106"},
+                          {"location", it->second.location},
+                          {"level", "兴趣点"}});
+    return HttpResponse::json(200, {{"status", "1"},
+                                    {"info", "OK"},
+                                    {"infocode", "10000"},
+                                    {"count", std::to_string(geocodes.size())},
+                                    {"geocodes", geocodes}});
+  }
+
+  HttpResponse amap_places(HttpRequest& req, bool around) {
+    if (auto r = amap_refusal(req)) return *r;
+    if (req.query["keywords"].empty() && around)
+      return HttpResponse::json(200, {{"status", "0"}, {"info", "INVALID_PARAMS"}, {"infocode", "20000"}});
+    json list = json::array();
+    int id = 1;
+    for (const auto& p : pois) {
+      if (p.keyword != req.query["keywords"]) continue;
+      if (!around && p.city != req.query["city"]) continue;
+      list.push_back({{"id", "B0FFG" + std::to_string(id++)},
+                      {"parent", json::array()},
+                      {"name", p.name},
+                      {"type", "餐饮服务;中餐厅;中餐厅"},
+                      {"typecode", "050100"},
+                      {"address", amap_value(p.address)},
+                      {"location", "120.153576,30.287459"},
+                      {"tel", amap_value(p.tel)},
+                      {"distance", around ? amap_value(p.distance) : json::array()},
+                      {"pname", "浙江省"},
+                      {"cityname", p.city},
+                      {"adname", "西湖区"},
+                      {"biz_ext", {{"rating", amap_value(p.rating)}, {"cost", json::array()}}},
+                      {"photos", json::array()}});
+    }
+    return HttpResponse::json(200, {{"suggestion", {{"keywords", json::array()}, {"cities", json::array()}}},
+                                    {"count", std::to_string(list.size())},
+                                    {"infocode", "10000"},
+                                    {"pois", list},
+                                    {"status", "1"},
+                                    {"info", "OK"}});
+  }
+  HttpResponse amap_around(HttpRequest& req) { return amap_places(req, true); }
+  HttpResponse amap_text(HttpRequest& req) { return amap_places(req, false); }
+
   // ---------------------------------------------------------------- QWeather
   static std::string gzip(const std::string& data) {
     z_stream z{};
@@ -513,6 +616,11 @@ FakeHttpApis::FakeHttpApis() : impl_(std::make_unique<Impl>()) {
   router->add("GET", "/ipJson.jsp", impl_->wrap(&Impl::ip_json));
   router->add("GET", "/geo/v2/city/lookup", impl_->wrap(&Impl::qweather_lookup));
   router->add("GET", "/weather/{page}", impl_->wrap(&Impl::qweather_page));
+  router->add("GET", "/json", impl_->wrap(&Impl::ip_api_json));
+  router->add("GET", "/json/{ip}", impl_->wrap(&Impl::ip_api_json));
+  router->add("GET", "/v3/geocode/geo", impl_->wrap(&Impl::amap_geocode));
+  router->add("GET", "/v3/place/around", impl_->wrap(&Impl::amap_around));
+  router->add("GET", "/v3/place/text", impl_->wrap(&Impl::amap_text));
   router->add("POST", "/api/services/{domain}/{service}", impl_->wrap(&Impl::hass_service));
   impl_->rt.start();
   net::HttpServerOptions o;
@@ -590,6 +698,28 @@ void FakeHttpApis::add_address_book_entry(std::string caller_mac, std::string ni
 void FakeHttpApis::add_ip_location(std::string ip, std::string province, std::string city, std::string isp) {
   std::lock_guard lk(impl_->mu);
   impl_->ip_places[std::move(ip)] = {std::move(province), std::move(city), std::move(isp)};
+}
+void FakeHttpApis::add_ip_api_place(std::string ip, std::string city, std::string region, std::string country,
+                                    double lat, double lon) {
+  std::lock_guard lk(impl_->mu);
+  impl_->ip_api[std::move(ip)] = {std::move(city), std::move(region), std::move(country), lat, lon};
+}
+void FakeHttpApis::set_ip_api_caller(std::string ip) {
+  std::lock_guard lk(impl_->mu);
+  impl_->ip_api_caller = std::move(ip);
+}
+void FakeHttpApis::set_amap_key(std::string key) {
+  std::lock_guard lk(impl_->mu);
+  impl_->amap_key = std::move(key);
+}
+void FakeHttpApis::add_amap_address(std::string address, std::string lng_lat, std::string formatted,
+                                    std::string city) {
+  std::lock_guard lk(impl_->mu);
+  impl_->amap_addresses[std::move(address)] = {std::move(lng_lat), std::move(formatted), std::move(city)};
+}
+void FakeHttpApis::add_amap_poi(FakePoi poi) {
+  std::lock_guard lk(impl_->mu);
+  impl_->pois.push_back(std::move(poi));
 }
 void FakeHttpApis::set_qweather_key(std::string key) {
   std::lock_guard lk(impl_->mu);

@@ -7,8 +7,9 @@
 // fake's entity states), newsnow (GET /api/s?id=), RAGFlow (POST /api/v1/retrieval) and
 // plain pages for RSS feeds and news articles (GET /rss/{name}, GET /pages/{name}) and
 // the manager-api's address book (GET /device/address-book/call) and pconline's IP
-// location (GET /ipJson.jsp, answered in GBK) and QWeather's city lookup and city pages
-// (GET /geo/v2/city/lookup, /weather/{page}).
+// location (GET /ipJson.jsp, answered in GBK), QWeather's city lookup and city pages
+// (GET /geo/v2/city/lookup, /weather/{page}), ip-api.com (GET /json/{ip}) and Amap's
+// geocoding and place search (GET /v3/...).
 // Every request is recorded; failures can be injected.
 //
 //   FakeHttpApis fake;
@@ -59,6 +60,11 @@ struct FakeSearchResult {
 
 struct FakeNewsItem {
   std::string title, url;
+};
+
+struct FakePoi {
+  std::string name, address, city, keyword;  // keyword: what searches find it by
+  std::string distance, tel, rating;         // "" is sent as [] (Amap's empty value)
 };
 
 struct FakeQWeatherDay {
@@ -123,6 +129,20 @@ class FakeHttpApis {
   // without json=true), GBK-encoded, Content-Type "text/html; charset=GBK". Unknown
   // addresses answer as pconline does for foreign ones: empty pro and city.
   void add_ip_location(std::string ip, std::string province, std::string city, std::string isp = "电信");
+
+  // ip-api.com's GET /json/<ip> (and GET /json/, which locates the caller: the address
+  // set_ip_api_caller names). Unknown or private addresses answer as ip-api.com does:
+  // {"status":"fail","message":"private range"} or "invalid query".
+  void add_ip_api_place(std::string ip, std::string city, std::string region, std::string country, double lat = 0,
+                        double lon = 0);
+  void set_ip_api_caller(std::string ip);
+
+  // Amap (高德) web service: GET /v3/geocode/geo, /v3/place/around, /v3/place/text with
+  // ?key=; a wrong key answers {"status":"0","info":"INVALID_USER_KEY","infocode":"10001"}.
+  // Empty fields are [] as Amap sends them.
+  void set_amap_key(std::string key);  // default "amap-test"
+  void add_amap_address(std::string address, std::string lng_lat, std::string formatted, std::string city);
+  void add_amap_poi(FakePoi poi);
 
   // QWeather: GET /geo/v2/city/lookup?key=&location= (a wrong key: HTTP 401, an unknown
   // city: HTTP 404, both with QWeather's {"error":{...}} body; answers gzip-compressed as

@@ -6,9 +6,11 @@
 
 #include "tools/builtin/call_device.h"
 #include "tools/builtin/change_role.h"
+#include "tools/builtin/get_location.h"
 #include "tools/builtin/get_lunar.h"
 #include "tools/builtin/get_news_from_chinanews.h"
 #include "tools/builtin/get_news_from_newsnow.h"
+#include "tools/builtin/get_place_info.h"
 #include "tools/builtin/get_time.h"
 #include "tools/builtin/get_weather.h"
 #include "tools/builtin/handle_exit_intent.h"
@@ -91,6 +93,14 @@ constexpr FunctionEntry kFunctions[] = {
     {"search_from_ragflow", true,
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
        return std::make_shared<SearchFromRagflow>(RagflowSettings::from(pc), c.deps.http);
+     }},
+    {"get_location", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<GetLocation>(GetLocationSettings::from(pc, c.cfg), c.deps.http);
+     }},
+    {"get_place_info", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<GetPlaceInfo>(PlaceInfoSettings::from(pc), c.deps.http);
      }},
     {"call_device", true,
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
