@@ -6,6 +6,7 @@
 
 #include "tools/builtin/call_device.h"
 #include "tools/builtin/change_role.h"
+#include "tools/builtin/dlna_play_music.h"
 #include "tools/builtin/get_location.h"
 #include "tools/builtin/get_lunar.h"
 #include "tools/builtin/get_news_from_chinanews.h"
@@ -81,6 +82,10 @@ constexpr FunctionEntry kFunctions[] = {
     {"play_story", false,
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
        return std::make_shared<PlayStory>(PlayStorySettings::from(pc), c.deps.pool);
+     }},
+    {"dlna_play_music", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<DlnaPlayMusic>(DlnaSettings::from(pc), c.deps.http);
      }},
     {"get_news_from_newsnow", true,
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
