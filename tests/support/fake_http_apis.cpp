@@ -62,6 +62,11 @@ struct FakeHttpApis::Impl {
   };
   std::map<std::string, AmapAddress> amap_addresses;
   std::vector<FakePoi> pois;
+  std::string newsapi_key = "newsapi-test";
+  struct NewsApiArticle {
+    std::string category, title, source, url;
+  };
+  std::vector<NewsApiArticle> newsapi;
   std::string qweather_key = "qw-test";
   std::vector<FakeQWeatherCity> qweather_cities;
   std::optional<std::pair<int, std::string>> fail;
@@ -403,6 +408,33 @@ struct FakeHttpApis::Impl {
   HttpResponse amap_around(HttpRequest& req) { return amap_places(req, true); }
   HttpResponse amap_text(HttpRequest& req) { return amap_places(req, false); }
 
+  // ---------------------------------------------------------------- NewsAPI
+  HttpResponse newsapi_headlines(HttpRequest& req) {
+    const std::string key = !req.header("x-api-key").empty() ? req.header("x-api-key") : req.query["apiKey"];
+    if (key != newsapi_key)
+      return HttpResponse::json(401, {{"status", "error"},
+                                      {"code", "apiKeyInvalid"},
+                                      {"message", "Your API key is invalid or incorrect. Check your key, or go to "
+                                                  "https://newsapi.org to create a free API key."}});
+    if (req.query["country"].empty() && req.query["category"].empty() && req.query["q"].empty())
+      return HttpResponse::json(400, {{"status", "error"},
+                                      {"code", "parametersMissing"},
+                                      {"message", "Required parameters are missing."}});
+    json list = json::array();
+    for (const auto& a : newsapi) {
+      if (!req.query["category"].empty() && a.category != req.query["category"]) continue;
+      list.push_back({{"source", {{"id", nullptr}, {"name", a.source}}},
+                      {"author", nullptr},
+                      {"title", a.title},
+                      {"description", "About: " + a.title},
+                      {"url", a.url},
+                      {"urlToImage", nullptr},
+                      {"publishedAt", "2024-01-10T06:30:00Z"},
+                      {"content", nullptr}});
+    }
+    return HttpResponse::json(200, {{"status", "ok"}, {"totalResults", list.size()}, {"articles", list}});
+  }
+
   // ---------------------------------------------------------------- QWeather
   static std::string gzip(const std::string& data) {
     z_stream z{};
@@ -614,6 +646,7 @@ FakeHttpApis::FakeHttpApis() : impl_(std::make_unique<Impl>()) {
   router->add("GET", "/device/address-book/call", impl_->wrap(&Impl::address_book_call));
   router->add("GET", "/api/states/{id}", impl_->wrap(&Impl::hass_state));
   router->add("GET", "/ipJson.jsp", impl_->wrap(&Impl::ip_json));
+  router->add("GET", "/v2/top-headlines", impl_->wrap(&Impl::newsapi_headlines));
   router->add("GET", "/geo/v2/city/lookup", impl_->wrap(&Impl::qweather_lookup));
   router->add("GET", "/weather/{page}", impl_->wrap(&Impl::qweather_page));
   router->add("GET", "/json", impl_->wrap(&Impl::ip_api_json));
@@ -720,6 +753,14 @@ void FakeHttpApis::add_amap_address(std::string address, std::string lng_lat, st
 void FakeHttpApis::add_amap_poi(FakePoi poi) {
   std::lock_guard lk(impl_->mu);
   impl_->pois.push_back(std::move(poi));
+}
+void FakeHttpApis::set_newsapi_key(std::string key) {
+  std::lock_guard lk(impl_->mu);
+  impl_->newsapi_key = std::move(key);
+}
+void FakeHttpApis::add_newsapi_article(std::string category, std::string title, std::string source, std::string url) {
+  std::lock_guard lk(impl_->mu);
+  impl_->newsapi.push_back({std::move(category), std::move(title), std::move(source), std::move(url)});
 }
 void FakeHttpApis::set_qweather_key(std::string key) {
   std::lock_guard lk(impl_->mu);

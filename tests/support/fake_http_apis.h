@@ -8,8 +8,8 @@
 // plain pages for RSS feeds and news articles (GET /rss/{name}, GET /pages/{name}) and
 // the manager-api's address book (GET /device/address-book/call) and pconline's IP
 // location (GET /ipJson.jsp, answered in GBK), QWeather's city lookup and city pages
-// (GET /geo/v2/city/lookup, /weather/{page}), ip-api.com (GET /json/{ip}) and Amap's
-// geocoding and place search (GET /v3/...).
+// (GET /geo/v2/city/lookup, /weather/{page}), ip-api.com (GET /json/{ip}), Amap's
+// geocoding and place search (GET /v3/...) and NewsAPI (GET /v2/top-headlines).
 // Every request is recorded; failures can be injected.
 //
 //   FakeHttpApis fake;
@@ -150,6 +150,12 @@ class FakeHttpApis {
   // with qweather.com's markup.
   void set_qweather_key(std::string key);  // default "qw-test"
   void add_qweather_city(FakeQWeatherCity city);
+
+  // NewsAPI's GET /v2/top-headlines?country=&category=&pageSize= with "X-Api-Key" (or
+  // ?apiKey=): {"status":"ok","totalResults","articles":[...]}; a wrong key is HTTP 401
+  // {"status":"error","code":"apiKeyInvalid",...}. Articles are filtered by category.
+  void set_newsapi_key(std::string key);  // default "newsapi-test"
+  void add_newsapi_article(std::string category, std::string title, std::string source, std::string url);
 
   // Home Assistant. Requests need "Authorization: Bearer <token>".
   void set_hass_token(std::string token);  // default "ha-test-token"
