@@ -67,6 +67,12 @@ class SessionActions {
   // until it returns an empty chunk.
   virtual boost::asio::awaitable<void> play_audio(std::string title,
                                                   std::function<boost::asio::awaitable<providers::PcmChunk>()> next) = 0;
+  // The device's IP address as this server saw it, "" when unknown (get_location,
+  // get_place_info and get_weather locate a device by it when the user names no place).
+  virtual std::string client_ip() const { return {}; }
+  // The city of that address as the prompt's local address has it (the reference's IP
+  // lookup), "" when unknown. The default knows none.
+  virtual boost::asio::awaitable<std::string> client_city() { co_return std::string(); }
   // Runs one of the device's own MCP tools (by its MCP name) on this session's device.
   // Device tools go through the session so that one tool object serves every device
   // listing the same tools.

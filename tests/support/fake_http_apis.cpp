@@ -1,6 +1,7 @@
 #include "support/fake_http_apis.h"
 
 #include <iconv.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -23,6 +24,7 @@ using net::HttpResponse;
 struct FakeHttpApis::Impl {
   core::Runtime rt{1, 1};
   std::unique_ptr<net::HttpServer> server;
+  std::string url;  // set once the server listens
 
   mutable std::mutex mu;
   std::vector<FakeHttpCall> calls;
@@ -48,6 +50,25 @@ struct FakeHttpApis::Impl {
     std::string province, city, isp;
   };
   std::map<std::string, IpPlace> ip_places;
+  struct IpApiPlace {
+    std::string city, region, country;
+    double lat = 0, lon = 0;
+  };
+  std::map<std::string, IpApiPlace> ip_api;
+  std::string ip_api_caller = "203.0.113.9";
+  std::string amap_key = "amap-test";
+  struct AmapAddress {
+    std::string location, formatted, city;
+  };
+  std::map<std::string, AmapAddress> amap_addresses;
+  std::vector<FakePoi> pois;
+  std::string newsapi_key = "newsapi-test";
+  struct NewsApiArticle {
+    std::string category, title, source, url;
+  };
+  std::vector<NewsApiArticle> newsapi;
+  std::string qweather_key = "qw-test";
+  std::vector<FakeQWeatherCity> qweather_cities;
   std::optional<std::pair<int, std::string>> fail;
   std::optional<std::chrono::milliseconds> delay;
 
@@ -296,6 +317,200 @@ struct FakeHttpApis::Impl {
     return r;
   }
 
+  // ---------------------------------------------------------------- ip-api.com
+  HttpResponse ip_api_json(HttpRequest& req) {
+    const std::string ip = req.params.count("ip") ? req.params["ip"] : ip_api_caller;
+    auto it = ip_api.find(ip);
+    if (it == ip_api.end()) {
+      const bool private_range = ip.rfind("10.", 0) == 0 || ip.rfind("192.168.", 0) == 0 || ip.rfind("127.", 0) == 0;
+      return HttpResponse::json(
+          200, {{"status", "fail"}, {"message", private_range ? "private range" : "invalid query"}, {"query", ip}});
+    }
+    const auto& p = it->second;
+    return HttpResponse::json(200, {{"status", "success"},
+                                    {"country", p.country},
+                                    {"countryCode", p.country.substr(0, 2)},
+                                    {"region", p.region.substr(0, 2)},
+                                    {"regionName", p.region},
+                                    {"city", p.city},
+                                    {"zip", ""},
+                                    {"lat", p.lat},
+                                    {"lon", p.lon},
+                                    {"timezone", "Asia/Shanghai"},
+                                    {"isp", "Chinanet"},
+                                    {"org", ""},
+                                    {"as", "AS4134 CHINANET-BACKBONE"},
+                                    {"query", ip}});
+  }
+
+  // ---------------------------------------------------------------- Amap
+  static json amap_value(const std::string& v) { return v.empty() ? json::array() : json(v); }
+
+  std::optional<HttpResponse> amap_refusal(HttpRequest& req) {
+    if (req.query["key"] == amap_key) return std::nullopt;
+    return HttpResponse::json(200, {{"status", "0"}, {"info", "INVALID_USER_KEY"}, {"infocode", "10001"}});
+  }
+
+  HttpResponse amap_geocode(HttpRequest& req) {
+    if (auto r = amap_refusal(req)) return *r;
+    json geocodes = json::array();
+    if (auto it = amap_addresses.find(req.query["address"]); it != amap_addresses.end())
+      geocodes.push_back({{"formatted_address", it->second.formatted},
+                          {"country", "中国"},
+                          {"province", "浙江省"},
+                          {"citycode", "0571"},
+                          {"city", it->second.city},
+                          {"district", json::array()},
+                          {"township", json::array()},
+                          {"street", json::array()},
+                          {"number", json::array()},
+                          {"adcode", "330106"},
+                          {"location", it->second.location},
+                          {"level", "兴趣点"}});
+    return HttpResponse::json(200, {{"status", "1"},
+                                    {"info", "OK"},
+                                    {"infocode", "10000"},
+                                    {"count", std::to_string(geocodes.size())},
+                                    {"geocodes", geocodes}});
+  }
+
+  HttpResponse amap_places(HttpRequest& req, bool around) {
+    if (auto r = amap_refusal(req)) return *r;
+    if (req.query["keywords"].empty() && around)
+      return HttpResponse::json(200, {{"status", "0"}, {"info", "INVALID_PARAMS"}, {"infocode", "20000"}});
+    json list = json::array();
+    int id = 1;
+    for (const auto& p : pois) {
+      if (p.keyword != req.query["keywords"]) continue;
+      if (!around && p.city != req.query["city"]) continue;
+      list.push_back({{"id", "B0FFG" + std::to_string(id++)},
+                      {"parent", json::array()},
+                      {"name", p.name},
+                      {"type", "餐饮服务;中餐厅;中餐厅"},
+                      {"typecode", "050100"},
+                      {"address", amap_value(p.address)},
+                      {"location", "120.153576,30.287459"},
+                      {"tel", amap_value(p.tel)},
+                      {"distance", around ? amap_value(p.distance) : json::array()},
+                      {"pname", "浙江省"},
+                      {"cityname", p.city},
+                      {"adname", "西湖区"},
+                      {"biz_ext", {{"rating", amap_value(p.rating)}, {"cost", json::array()}}},
+                      {"photos", json::array()}});
+    }
+    return HttpResponse::json(200, {{"suggestion", {{"keywords", json::array()}, {"cities", json::array()}}},
+                                    {"count", std::to_string(list.size())},
+                                    {"infocode", "10000"},
+                                    {"pois", list},
+                                    {"status", "1"},
+                                    {"info", "OK"}});
+  }
+  HttpResponse amap_around(HttpRequest& req) { return amap_places(req, true); }
+  HttpResponse amap_text(HttpRequest& req) { return amap_places(req, false); }
+
+  // ---------------------------------------------------------------- NewsAPI
+  HttpResponse newsapi_headlines(HttpRequest& req) {
+    const std::string key = !req.header("x-api-key").empty() ? req.header("x-api-key") : req.query["apiKey"];
+    if (key != newsapi_key)
+      return HttpResponse::json(401, {{"status", "error"},
+                                      {"code", "apiKeyInvalid"},
+                                      {"message", "Your API key is invalid or incorrect. Check your key, or go to "
+                                                  "https://newsapi.org to create a free API key."}});
+    if (req.query["country"].empty() && req.query["category"].empty() && req.query["q"].empty())
+      return HttpResponse::json(400, {{"status", "error"},
+                                      {"code", "parametersMissing"},
+                                      {"message", "Required parameters are missing."}});
+    json list = json::array();
+    for (const auto& a : newsapi) {
+      if (!req.query["category"].empty() && a.category != req.query["category"]) continue;
+      list.push_back({{"source", {{"id", nullptr}, {"name", a.source}}},
+                      {"author", nullptr},
+                      {"title", a.title},
+                      {"description", "About: " + a.title},
+                      {"url", a.url},
+                      {"urlToImage", nullptr},
+                      {"publishedAt", "2024-01-10T06:30:00Z"},
+                      {"content", nullptr}});
+    }
+    return HttpResponse::json(200, {{"status", "ok"}, {"totalResults", list.size()}, {"articles", list}});
+  }
+
+  // ---------------------------------------------------------------- QWeather
+  static std::string gzip(const std::string& data) {
+    z_stream z{};
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+      throw std::runtime_error("deflateInit2");
+    std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 32, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&z, Z_FINISH);
+    out.resize(out.size() - z.avail_out);
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) throw std::runtime_error("deflate");
+    return out;
+  }
+
+  static HttpResponse gzipped(HttpResponse r) {
+    r.body = gzip(r.body);
+    r.headers.emplace_back("Content-Encoding", "gzip");
+    return r;
+  }
+
+  static json qweather_error(int status, const std::string& title, const std::string& detail) {
+    return {{"error",
+             {{"status", status},
+              {"type", "https://dev.qweather.com/docs/resource/error-code/#" + title},
+              {"title", title},
+              {"detail", detail}}}};
+  }
+
+  HttpResponse qweather_lookup(HttpRequest& req) {
+    if (req.query["key"] != qweather_key)
+      return gzipped(HttpResponse::json(401, qweather_error(401, "Unauthorized", "Invalid authentication credentials.")));
+    const std::string& want = req.query["location"];
+    for (const auto& c : qweather_cities) {
+      if (c.name.rfind(want, 0) != 0 && c.slug != want) continue;
+      json city = {{"name", c.name},     {"id", c.id},         {"lat", "23.12517"},   {"lon", "113.28064"},
+                   {"adm2", c.name},     {"adm1", c.adm1},     {"country", "中国"},   {"tz", "Asia/Shanghai"},
+                   {"utcOffset", "+08:00"}, {"isDst", "0"},    {"type", "city"},      {"rank", "11"},
+                   {"fxLink", url + "/weather/" + c.slug + "-" + c.id + ".html"}};
+      return gzipped(HttpResponse::json(200, {{"code", "200"},
+                                             {"location", json::array({city})},
+                                             {"refer", {{"sources", {"QWeather"}}, {"license", {"QWeather Developers License"}}}}}));
+    }
+    return gzipped(HttpResponse::json(404, qweather_error(404, "Not Found", "The requested data could not be found.")));
+  }
+
+  HttpResponse qweather_page(HttpRequest& req) {
+    for (const auto& c : qweather_cities) {
+      if (req.params["page"] != c.slug + "-" + c.id + ".html") continue;
+      std::string html =
+          "<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\"><title>" + c.name +
+          "天气预报</title><script>var a = '<div class=\"current-abstract\">x</div>';</script></head><body>\n"
+          "<div class=\"c-submenu\"><div class=\"container\"><h1 class=\"c-submenu__location d-flex "
+          "align-items-center\">\n  " + c.name + "\n</h1><a href=\"/\">切换</a></div></div>\n"
+          "<div class=\"c-city-weather-current\"><div class=\"current-live\"><div class=\"current-live__item\">"
+          "<p>29°</p><img src=\"https://a.hecdn.net/img/common/icon/202106d/101.png\" alt=\"\"></div></div>\n"
+          "<div class=\"current-abstract\">\n    " + c.abstract + "\n  </div>\n"
+          "<div class=\"current-basic d-flex justify-content-between align-items-center\">\n";
+      for (const auto& [value, label] : c.basics)
+        html += "<div class=\"current-basic___item\">\n  <p>" + value + "</p>\n  <p>" + label + "</p>\n</div>\n";
+      html += "</div></div>\n<div class=\"city-forecast-tabs\"><div class=\"city-forecast-tabs__content\">\n";
+      for (const auto& d : c.days)
+        html += "<div class=\"city-forecast-tabs__row d-flex\"><div class=\"date-bg\"><p class=\"date\">" + d.date +
+                "</p><p class=\"date-num\">7/27</p><img class=\"icon\" src=\"https://a.hecdn.net/img/common/icon/202106d/" +
+                d.icon + ".png\" alt=\"\"></div><div class=\"tmp-cont\"><p class=\"temp\">" + d.high +
+                "</p><div class=\"tmp-line\"></div><p class=\"temp\">" + d.low + "</p></div></div>\n";
+      html += "</div></div><!-- <h1 class=\"c-submenu__location\">not this</h1> --></body></html>\n";
+      HttpResponse r = HttpResponse::text(200, html);
+      r.content_type = "text/html; charset=utf-8";
+      return gzipped(std::move(r));
+    }
+    return HttpResponse::text(404, "Not Found");
+  }
+
   // ---------------------------------------------------------------- RAGFlow
   HttpResponse retrieval(HttpRequest& req) {
     if (req.header("authorization") != "Bearer " + ragflow_key)
@@ -431,6 +646,14 @@ FakeHttpApis::FakeHttpApis() : impl_(std::make_unique<Impl>()) {
   router->add("GET", "/device/address-book/call", impl_->wrap(&Impl::address_book_call));
   router->add("GET", "/api/states/{id}", impl_->wrap(&Impl::hass_state));
   router->add("GET", "/ipJson.jsp", impl_->wrap(&Impl::ip_json));
+  router->add("GET", "/v2/top-headlines", impl_->wrap(&Impl::newsapi_headlines));
+  router->add("GET", "/geo/v2/city/lookup", impl_->wrap(&Impl::qweather_lookup));
+  router->add("GET", "/weather/{page}", impl_->wrap(&Impl::qweather_page));
+  router->add("GET", "/json", impl_->wrap(&Impl::ip_api_json));
+  router->add("GET", "/json/{ip}", impl_->wrap(&Impl::ip_api_json));
+  router->add("GET", "/v3/geocode/geo", impl_->wrap(&Impl::amap_geocode));
+  router->add("GET", "/v3/place/around", impl_->wrap(&Impl::amap_around));
+  router->add("GET", "/v3/place/text", impl_->wrap(&Impl::amap_text));
   router->add("POST", "/api/services/{domain}/{service}", impl_->wrap(&Impl::hass_service));
   impl_->rt.start();
   net::HttpServerOptions o;
@@ -439,6 +662,7 @@ FakeHttpApis::FakeHttpApis() : impl_(std::make_unique<Impl>()) {
   o.port = 0;
   impl_->server = std::make_unique<net::HttpServer>(impl_->rt, o, router);
   impl_->server->start();
+  impl_->url = url();
 }
 
 FakeHttpApis::~FakeHttpApis() {
@@ -507,6 +731,44 @@ void FakeHttpApis::add_address_book_entry(std::string caller_mac, std::string ni
 void FakeHttpApis::add_ip_location(std::string ip, std::string province, std::string city, std::string isp) {
   std::lock_guard lk(impl_->mu);
   impl_->ip_places[std::move(ip)] = {std::move(province), std::move(city), std::move(isp)};
+}
+void FakeHttpApis::add_ip_api_place(std::string ip, std::string city, std::string region, std::string country,
+                                    double lat, double lon) {
+  std::lock_guard lk(impl_->mu);
+  impl_->ip_api[std::move(ip)] = {std::move(city), std::move(region), std::move(country), lat, lon};
+}
+void FakeHttpApis::set_ip_api_caller(std::string ip) {
+  std::lock_guard lk(impl_->mu);
+  impl_->ip_api_caller = std::move(ip);
+}
+void FakeHttpApis::set_amap_key(std::string key) {
+  std::lock_guard lk(impl_->mu);
+  impl_->amap_key = std::move(key);
+}
+void FakeHttpApis::add_amap_address(std::string address, std::string lng_lat, std::string formatted,
+                                    std::string city) {
+  std::lock_guard lk(impl_->mu);
+  impl_->amap_addresses[std::move(address)] = {std::move(lng_lat), std::move(formatted), std::move(city)};
+}
+void FakeHttpApis::add_amap_poi(FakePoi poi) {
+  std::lock_guard lk(impl_->mu);
+  impl_->pois.push_back(std::move(poi));
+}
+void FakeHttpApis::set_newsapi_key(std::string key) {
+  std::lock_guard lk(impl_->mu);
+  impl_->newsapi_key = std::move(key);
+}
+void FakeHttpApis::add_newsapi_article(std::string category, std::string title, std::string source, std::string url) {
+  std::lock_guard lk(impl_->mu);
+  impl_->newsapi.push_back({std::move(category), std::move(title), std::move(source), std::move(url)});
+}
+void FakeHttpApis::set_qweather_key(std::string key) {
+  std::lock_guard lk(impl_->mu);
+  impl_->qweather_key = std::move(key);
+}
+void FakeHttpApis::add_qweather_city(FakeQWeatherCity city) {
+  std::lock_guard lk(impl_->mu);
+  impl_->qweather_cities.push_back(std::move(city));
 }
 void FakeHttpApis::set_hass_token(std::string token) {
   std::lock_guard lk(impl_->mu);

@@ -7,7 +7,9 @@
 // fake's entity states), newsnow (GET /api/s?id=), RAGFlow (POST /api/v1/retrieval) and
 // plain pages for RSS feeds and news articles (GET /rss/{name}, GET /pages/{name}) and
 // the manager-api's address book (GET /device/address-book/call) and pconline's IP
-// location (GET /ipJson.jsp, answered in GBK).
+// location (GET /ipJson.jsp, answered in GBK), QWeather's city lookup and city pages
+// (GET /geo/v2/city/lookup, /weather/{page}), ip-api.com (GET /json/{ip}), Amap's
+// geocoding and place search (GET /v3/...) and NewsAPI (GET /v2/top-headlines).
 // Every request is recorded; failures can be injected.
 //
 //   FakeHttpApis fake;
@@ -60,6 +62,24 @@ struct FakeNewsItem {
   std::string title, url;
 };
 
+struct FakePoi {
+  std::string name, address, city, keyword;  // keyword: what searches find it by
+  std::string distance, tel, rating;         // "" is sent as [] (Amap's empty value)
+};
+
+struct FakeQWeatherDay {
+  std::string date, icon, high, low;  // "今天", "101", "33°", "26°"
+};
+
+struct FakeQWeatherCity {
+  std::string name, id, adm1, slug;  // "广州", "101280101", "广东省", "guangzhou"
+  std::string abstract = "多云，比昨天热，现在29°";
+  std::vector<std::pair<std::string, std::string>> basics{
+      {"2级", "东南风"}, {"72%", "相对湿度"}, {"31°", "体感温度"}, {"0", "降水量"}};  // value, label
+  std::vector<FakeQWeatherDay> days{{"今天", "101", "33°", "26°"}, {"明天", "305", "30°", "25°"},
+                                    {"周三", "100", "34°", "27°"}};
+};
+
 class FakeHttpApis {
  public:
   FakeHttpApis();
@@ -109,6 +129,33 @@ class FakeHttpApis {
   // without json=true), GBK-encoded, Content-Type "text/html; charset=GBK". Unknown
   // addresses answer as pconline does for foreign ones: empty pro and city.
   void add_ip_location(std::string ip, std::string province, std::string city, std::string isp = "电信");
+
+  // ip-api.com's GET /json/<ip> (and GET /json/, which locates the caller: the address
+  // set_ip_api_caller names). Unknown or private addresses answer as ip-api.com does:
+  // {"status":"fail","message":"private range"} or "invalid query".
+  void add_ip_api_place(std::string ip, std::string city, std::string region, std::string country, double lat = 0,
+                        double lon = 0);
+  void set_ip_api_caller(std::string ip);
+
+  // Amap (高德) web service: GET /v3/geocode/geo, /v3/place/around, /v3/place/text with
+  // ?key=; a wrong key answers {"status":"0","info":"INVALID_USER_KEY","infocode":"10001"}.
+  // Empty fields are [] as Amap sends them.
+  void set_amap_key(std::string key);  // default "amap-test"
+  void add_amap_address(std::string address, std::string lng_lat, std::string formatted, std::string city);
+  void add_amap_poi(FakePoi poi);
+
+  // QWeather: GET /geo/v2/city/lookup?key=&location= (a wrong key: HTTP 401, an unknown
+  // city: HTTP 404, both with QWeather's {"error":{...}} body; answers gzip-compressed as
+  // QWeather sends them) whose fxLink is this fake's GET /weather/<slug>-<id>.html, a page
+  // with qweather.com's markup.
+  void set_qweather_key(std::string key);  // default "qw-test"
+  void add_qweather_city(FakeQWeatherCity city);
+
+  // NewsAPI's GET /v2/top-headlines?country=&category=&pageSize= with "X-Api-Key" (or
+  // ?apiKey=): {"status":"ok","totalResults","articles":[...]}; a wrong key is HTTP 401
+  // {"status":"error","code":"apiKeyInvalid",...}. Articles are filtered by category.
+  void set_newsapi_key(std::string key);  // default "newsapi-test"
+  void add_newsapi_article(std::string category, std::string title, std::string source, std::string url);
 
   // Home Assistant. Requests need "Authorization: Bearer <token>".
   void set_hass_token(std::string token);  // default "ha-test-token"

@@ -6,9 +6,14 @@
 
 #include "tools/builtin/call_device.h"
 #include "tools/builtin/change_role.h"
+#include "tools/builtin/dlna_play_music.h"
+#include "tools/builtin/get_indian_news.h"
+#include "tools/builtin/get_indian_news_api.h"
+#include "tools/builtin/get_location.h"
 #include "tools/builtin/get_lunar.h"
 #include "tools/builtin/get_news_from_chinanews.h"
 #include "tools/builtin/get_news_from_newsnow.h"
+#include "tools/builtin/get_place_info.h"
 #include "tools/builtin/get_time.h"
 #include "tools/builtin/get_weather.h"
 #include "tools/builtin/handle_exit_intent.h"
@@ -16,6 +21,7 @@
 #include "tools/builtin/hass_play_music.h"
 #include "tools/builtin/hass_set_state.h"
 #include "tools/builtin/play_music.h"
+#include "tools/builtin/play_story.h"
 #include "tools/builtin/search_from_ragflow.h"
 #include "tools/builtin/web_search.h"
 
@@ -75,6 +81,14 @@ constexpr FunctionEntry kFunctions[] = {
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
        return std::make_shared<PlayMusic>(PlayMusicSettings::from(pc), c.deps.pool);
      }},
+    {"play_story", false,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<PlayStory>(PlayStorySettings::from(pc), c.deps.pool);
+     }},
+    {"dlna_play_music", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<DlnaPlayMusic>(DlnaSettings::from(pc), c.deps.http);
+     }},
     {"get_news_from_newsnow", true,
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
        return std::make_shared<GetNewsFromNewsnow>(NewsnowSettings::from(pc), c.deps.http);
@@ -83,15 +97,47 @@ constexpr FunctionEntry kFunctions[] = {
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
        return std::make_shared<GetNewsFromChinanews>(ChinanewsSettings::from(pc), c.deps.http);
      }},
+    {"get_indian_news", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<GetIndianNews>(IndianNewsSettings::from(pc), c.deps.http);
+     }},
+    {"get_indian_news_api", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<GetIndianNewsApi>(IndianNewsApiSettings::from(pc), c.deps.http);
+     }},
     {"search_from_ragflow", true,
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
        return std::make_shared<SearchFromRagflow>(RagflowSettings::from(pc), c.deps.http);
+     }},
+    {"get_location", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<GetLocation>(GetLocationSettings::from(pc, c.cfg), c.deps.http);
+     }},
+    {"get_place_info", true,
+     [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
+       return std::make_shared<GetPlaceInfo>(PlaceInfoSettings::from(pc), c.deps.http);
      }},
     {"call_device", true,
      [](BuildContext& c, const PluginConfig& pc) -> ToolPtr {
        return std::make_shared<CallDevice>(CallDeviceSettings::from(c.cfg, pc, c.problems), c.deps.http);
      }},
 };
+
+// The reference's configuration may name a plugin module instead of its function
+// (module names are expanded to the functions they register).
+struct ModuleAlias {
+  const char* module;
+  const char* function;
+};
+constexpr ModuleAlias kModuleAliases[] = {
+    {"get_news_from_indian_sources", "get_indian_news"},
+};
+
+std::string_view function_of(std::string_view name) {
+  for (const auto& a : kModuleAliases)
+    if (name == a.module) return a.function;
+  return name;
+}
 
 const FunctionEntry* find_function(std::string_view name) {
   for (const auto& f : kFunctions)
@@ -117,7 +163,7 @@ std::vector<std::string> enabled_functions(const core::Config& cfg, std::vector<
       problems.push_back(where + ": expected a function name");
       continue;
     }
-    const std::string name = item.get<std::string>();
+    const std::string name(function_of(item.get<std::string>()));
     if (!find_function(name)) {
       std::string all;
       for (const auto& f : kFunctions) all += (all.empty() ? "" : ", ") + std::string(f.name);
@@ -135,6 +181,7 @@ const std::vector<std::string>& builtin_function_names() {
   static const std::vector<std::string> kNames = [] {
     std::vector<std::string> names;
     for (const auto& f : kFunctions) names.emplace_back(f.name);
+    for (const auto& a : kModuleAliases) names.emplace_back(a.module);
     return names;
   }();
   return kNames;

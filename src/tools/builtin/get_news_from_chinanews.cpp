@@ -115,23 +115,10 @@ boost::asio::awaitable<ToolResult> GetNewsFromChinanews::headline(std::string ca
   auto feed = settings_.feeds.find(category);
   if (feed == settings_.feeds.end()) feed = settings_.feeds.find("default");
   if (feed == settings_.feeds.end()) feed = settings_.feeds.begin();
-  net::HttpClientRequest req;
-  req.method = "GET";
-  req.url = feed->second;
-  req.headers = {{"User-Agent", "Mozilla/5.0"}, {"Accept", "application/rss+xml, application/xml, text/xml"}};
-  req.connect_timeout = req.total_timeout = settings_.timeout;
-  req.max_response_bytes = settings_.max_feed_bytes;
   std::vector<FeedItem> items;
   try {
     // The feed URL is the administrator's, so private hosts are allowed; its links are not.
-    const net::HttpClientResponse res = co_await fetch_page(*http_, std::move(req), "the news feed", true);
-    try {
-      XmlLimits limits;
-      limits.max_bytes = settings_.max_feed_bytes;
-      items = parse_feed(res.body, 200, limits);
-    } catch (const XmlError& e) {
-      throw WebApiError(fmt::format("the news feed {} is not a usable feed: {}", feed->second, e.what()), res.status);
-    }
+    items = co_await fetch_feed_items(*http_, feed->second, settings_.timeout, settings_.max_feed_bytes);
   } catch (const WebApiError& e) {
     core::SessionLog(session.device_id(), session.session_id()).warn("get_news_from_chinanews({}): {}", category, e.what());
     ToolResult r = ToolResult::failed("Sorry, I can't get the news right now. Please try again later.");

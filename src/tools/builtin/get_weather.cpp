@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "tools/builtin/geocoding.h"
+#include "tools/builtin/qweather.h"
 #include "tools/builtin/web_api.h"
 
 namespace xz::tools::builtin {
@@ -109,6 +111,22 @@ WeatherSettings WeatherSettings::from(const PluginConfig& cfg) {
   s.timeout = std::chrono::milliseconds(static_cast<long>(cfg.number("timeout", 10, 0.1, 120) * 1000));
   s.cache_ttl = std::chrono::seconds(cfg.integer("cache_seconds", 600, 0, 86400));
   s.description = cfg.description("");
+  s.api_host = cfg.str("api_host", "");
+  s.api_key = cfg.str("api_key", "");
+  for (std::string* v : {&s.api_host, &s.api_key})
+    if (v->find("你的") != std::string::npos) v->clear();  // the reference's placeholders
+  while (!s.api_host.empty() && s.api_host.back() == '/') s.api_host.pop_back();
+  s.allow_private_links = cfg.boolean("allow_private_links", false);
+  const std::string provider = lower(cfg.str("provider", "auto"));
+  if (provider == "qweather") {
+    if (s.api_host.empty() || s.api_key.empty())
+      cfg.problem("provider", "qweather needs plugins.get_weather.api_host and api_key");
+    s.use_qweather = true;
+  } else if (provider == "auto") {
+    s.use_qweather = !s.api_host.empty() && !s.api_key.empty();
+  } else if (provider != "open-meteo") {
+    cfg.problem("provider", fmt::format("unknown provider '{}' (auto, qweather or open-meteo)", provider));
+  }
   for (const char* key : {"geocoding_url", "forecast_url"}) {
     std::string url = key == std::string_view("geocoding_url") ? s.geocoding_url : s.forecast_url;
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) cfg.problem(key, "expected an http(s) URL");
@@ -124,7 +142,7 @@ GetWeather::GetWeather(WeatherSettings settings, std::shared_ptr<net::HttpClient
           ? settings_.description
           : fmt::format("Get the current weather and the forecast for the next days for a place (天气). Call "
                         "this when the user asks about the weather, temperature, rain or what to wear. Without "
-                        "a location it uses {}.",
+                        "a location it uses the device's city, else {}.",
                         settings_.default_location);
   schema_.parameters = {
       {"type", "object"},
@@ -161,28 +179,15 @@ void GetWeather::remember(const std::string& key, std::string report) {
 }
 
 boost::asio::awaitable<std::optional<GetWeather::Place>> GetWeather::geocode(std::string location, std::string lang) {
-  net::HttpClientRequest req;
-  req.method = "GET";
-  req.url = fmt::format("{}?name={}&count=1&language={}&format=json", settings_.geocoding_url, url_encode(location),
-                        lang);
-  req.connect_timeout = req.total_timeout = settings_.timeout;
-  req.max_response_bytes = 1 << 20;
-  nlohmann::json body = co_await fetch_json(*http_, std::move(req), "the geocoding API");
-  if (!body.is_object() || !body.contains("results") || !body["results"].is_array() || body["results"].empty())
-    co_return std::nullopt;
-  const auto& r = body["results"][0];
-  if (!r.is_object() || !field(r, "latitude") || !field(r, "longitude") || !r["latitude"].is_number() ||
-      !r["longitude"].is_number())
-    throw WebApiError("the geocoding API sent a result without coordinates", 200);
+  auto found = co_await geocode_place(*http_, settings_.geocoding_url, location, lang, settings_.timeout);
+  if (!found) co_return std::nullopt;
   Place p;
-  p.latitude = r["latitude"].get<double>();
-  p.longitude = r["longitude"].get<double>();
-  p.label = string_field(r, "name").empty() ? location : string_field(r, "name");
+  p.latitude = found->latitude;
+  p.longitude = found->longitude;
+  p.label = found->name.empty() ? location : found->name;
   std::string region;
-  for (const char* key : {"admin1", "country"}) {
-    std::string part = string_field(r, key);
+  for (const std::string& part : {found->admin1, found->country})
     if (!part.empty() && part != p.label) region += (region.empty() ? "" : ", ") + part;
-  }
   if (!region.empty()) p.label += " (" + region + ")";
   co_return p;
 }
@@ -244,10 +249,45 @@ std::optional<std::string> GetWeather::cached_report(std::string_view location, 
   return cached(lower(trimmed(std::string(location))) + "|" + std::string(lang));
 }
 
+boost::asio::awaitable<std::optional<std::string>> GetWeather::qweather_report_for(std::string location) {
+  const std::string base =
+      settings_.api_host.rfind("http://", 0) == 0 || settings_.api_host.rfind("https://", 0) == 0
+          ? settings_.api_host
+          : "https://" + settings_.api_host;
+  net::HttpClientRequest req;
+  req.method = "GET";
+  req.url = fmt::format("{}/geo/v2/city/lookup?key={}&location={}&lang=zh", base, url_encode(settings_.api_key),
+                        url_encode(location));
+  req.headers = {{"Accept-Encoding", "gzip"}};
+  req.connect_timeout = req.total_timeout = settings_.timeout;
+  req.max_response_bytes = 1 << 20;
+  WebApiReply reply = co_await call_web_api(*http_, std::move(req));
+  // A city it does not know is 404 (with {"code":"404"} in older hosts' bodies).
+  if (reply.status == 404) co_return std::nullopt;
+  if (reply.status < 200 || reply.status > 299)
+    throw WebApiError(fmt::format("QWeather answered HTTP {}: {}", reply.status, api_message(reply)), reply.status);
+  auto city = qweather_city_answer(reply.body);
+  if (!city) co_return std::nullopt;
+
+  net::HttpClientRequest page_req;
+  page_req.method = "GET";
+  page_req.url = city->fx_link;
+  page_req.headers = {{"Accept-Encoding", "gzip"}, {"Accept", "text/html"}};
+  page_req.connect_timeout = page_req.total_timeout = settings_.timeout;
+  page_req.max_response_bytes = 4 << 20;
+  const auto page = co_await fetch_page(*http_, std::move(page_req), "qweather.com", settings_.allow_private_links);
+  co_return qweather_report(parse_qweather_page(page.body));
+}
+
 boost::asio::awaitable<std::optional<std::string>> GetWeather::report(std::string location, std::string lang) {
   location = trimmed(std::move(location));
   const std::string key = lower(location) + "|" + lang;
   if (auto hit = cached(key)) co_return std::move(*hit);
+  if (settings_.use_qweather) {
+    auto text = co_await qweather_report_for(location);
+    if (text) remember(key, *text);
+    co_return text;
+  }
   auto place = co_await geocode(location, lang);
   // "Berlin, Germany": the geocoder matches names only, so try the first part too.
   if (!place) {
@@ -270,6 +310,7 @@ boost::asio::awaitable<ToolResult> GetWeather::call(nlohmann::json arguments, Se
       location = trimmed(arguments["location"].get<std::string>());
     if (arguments.contains("lang") && arguments["lang"].is_string()) lang_arg = arguments["lang"].get<std::string>();
   }
+  if (location.empty()) location = trimmed(co_await session.client_city());
   if (location.empty()) location = settings_.default_location;
   const std::string lang = two_letter_lang(lang_arg, settings_.default_lang);
 

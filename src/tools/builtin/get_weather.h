@@ -1,7 +1,10 @@
 #pragma once
-// get_weather(location?, lang?): current weather and a 3-day forecast from a JSON
-// weather API, by default the free Open-Meteo (geocoding, then forecast). Reports are
-// cached per location for a few minutes; API failures give a friendly error.
+// get_weather(location?, lang?): current weather and a forecast. With
+// plugins.get_weather.api_host and api_key set (the reference's configuration) the
+// reference's scheme: QWeather's city lookup, then the city's qweather.com page (today
+// and 7 days); otherwise the free Open-Meteo (geocoding, then a 3-day forecast). Without
+// a location the device's city is used (its IP), else default_location. Reports are
+// cached per location; API failures give a friendly error.
 #include <chrono>
 #include <map>
 #include <memory>
@@ -26,6 +29,11 @@ struct WeatherSettings {
   std::chrono::seconds cache_ttl{600};
   std::size_t cache_entries = 64;
   std::string description;  // "" = the default
+  // QWeather: the account's API host ("xxxx.re.qweatherapi.com", or an http(s) base URL)
+  // and key; both set (and provider not "open-meteo") selects it.
+  std::string api_host, api_key;
+  bool use_qweather = false;
+  bool allow_private_links = false;  // city pages inside private networks (tests)
 
   static WeatherSettings from(const PluginConfig& cfg);
 };
@@ -53,6 +61,8 @@ class GetWeather final : public Tool {
   };
   boost::asio::awaitable<std::optional<Place>> geocode(std::string location, std::string lang);
   boost::asio::awaitable<std::string> forecast(Place place, std::string lang);
+  // nullopt when QWeather knows no such city.
+  boost::asio::awaitable<std::optional<std::string>> qweather_report_for(std::string location);
   std::optional<std::string> cached(const std::string& key);
   void remember(const std::string& key, std::string report);
 

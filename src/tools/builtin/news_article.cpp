@@ -35,6 +35,24 @@ boost::asio::awaitable<std::string> fetch_article_text(net::HttpClient& http, st
   co_return text;
 }
 
+boost::asio::awaitable<std::vector<FeedItem>> fetch_feed_items(net::HttpClient& http, std::string url,
+                                                               std::chrono::milliseconds timeout, std::size_t max_bytes) {
+  net::HttpClientRequest req;
+  req.method = "GET";
+  req.url = url;
+  req.headers = {{"User-Agent", "Mozilla/5.0"}, {"Accept", "application/rss+xml, application/xml, text/xml"}};
+  req.connect_timeout = req.total_timeout = timeout;
+  req.max_response_bytes = max_bytes;
+  const net::HttpClientResponse res = co_await fetch_page(http, std::move(req), "the news feed", true);
+  try {
+    XmlLimits limits;
+    limits.max_bytes = max_bytes;
+    co_return parse_feed(res.body, 200, limits);
+  } catch (const XmlError& e) {
+    throw WebApiError(fmt::format("the news feed {} is not a usable feed: {}", url, e.what()), res.status);
+  }
+}
+
 boost::asio::awaitable<ToolResult> news_detail_answer(std::optional<NewsItemRead> last, net::HttpClient& http,
                                                       ArticleFetch how, std::string lang, SessionActions& session,
                                                       std::string_view function, std::string_view first) {

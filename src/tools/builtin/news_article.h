@@ -7,10 +7,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "net/http_client.h"
+#include "tools/builtin/rss_feed.h"
 #include "providers/tts/tts.h"  // PcmChunk, which tools/tool.h uses without including
 #include "tools/tool.h"
 
@@ -36,6 +38,12 @@ struct ArticleFetch {
 // The article text of the page at `url` (its paragraphs, bounded). Throws WebApiError
 // when the page cannot be fetched, is not UTF-8, or has no readable text.
 boost::asio::awaitable<std::string> fetch_article_text(net::HttpClient& http, std::string url, ArticleFetch how);
+
+// The items of the RSS/Atom feed at `url` (the administrator's: private hosts allowed).
+// Throws WebApiError when it cannot be fetched or is not a feed.
+boost::asio::awaitable<std::vector<FeedItem>> fetch_feed_items(net::HttpClient& http, std::string url,
+                                                               std::chrono::milliseconds timeout,
+                                                               std::size_t max_bytes = 4 << 20);
 
 // The answer to "tell me more" (detail=true): the article of the item this session read
 // last, for the LLM. No item, no link or a page that cannot be read is told to the LLM

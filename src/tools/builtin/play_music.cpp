@@ -3,11 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include <boost/system/system_error.hpp>
 #include <fmt/format.h>
 
-#include "audio/audio_file_decoder.h"
-#include "core/log.h"
 
 namespace xz::tools::builtin {
 
@@ -17,13 +14,6 @@ bool wants_any_song(std::string s) {
   s.erase(std::remove_if(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); }), s.end());
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s.empty() || s == "random" || s == "any" || s == "随机" || s == "随便";
-}
-
-// One chunk of the song for the session; a named coroutine, so the decoder it pulls
-// from is held by the coroutine frame, not by a lambda that may be gone.
-boost::asio::awaitable<providers::PcmChunk> next_chunk(std::shared_ptr<audio::AudioFileDecoder> decoder) {
-  auto samples = co_await decoder->next();
-  co_return providers::PcmChunk{std::move(samples), decoder->sample_rate()};
 }
 
 std::string some_titles(const std::vector<MusicTrack>& tracks, std::size_t n) {
@@ -37,18 +27,8 @@ std::string some_titles(const std::vector<MusicTrack>& tracks, std::size_t n) {
 
 PlayMusicSettings PlayMusicSettings::from(const PluginConfig& cfg) {
   PlayMusicSettings s;
-  s.library.dir = cfg.str("music_dir", "./music");
-  auto exts = cfg.string_list("music_ext", s.library.extensions);
-  s.library.extensions.clear();
-  for (auto e : exts) {
-    for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!e.empty() && e[0] != '.') e.insert(e.begin(), '.');
-    if (!e.empty()) s.library.extensions.push_back(e);
-  }
-  s.library.refresh = std::chrono::seconds(cfg.integer("refresh_time", 300, 0, 86400 * 7));
-  s.sample_rate = cfg.integer("sample_rate", 24000, 8000, 48000);
-  s.sox_program = cfg.str("sox_path", "sox");
-  if (s.sox_program.empty()) cfg.problem("sox_path", "must not be empty");
+  s.library = library_settings_from(cfg, "music_dir", "music_ext", "./music");
+  s.player = TrackPlayerSettings::from(cfg);
   s.description = cfg.description("");
   return s;
 }
@@ -101,37 +81,8 @@ boost::asio::awaitable<ToolResult> PlayMusic::call(nlohmann::json arguments, Ses
     co_return missing;
   }
 
-  const core::SessionLog log(session.device_id(), session.session_id());
-  audio::AudioFileDecoderOptions opts;
-  opts.sample_rate = settings_.sample_rate;
-  opts.sox_program = settings_.sox_program;
-  std::shared_ptr<audio::AudioFileDecoder> decoder;
-  try {
-    auto path = track->path;
-    decoder = co_await audio::AudioFileDecoder::open(std::move(path), pool_, std::move(opts));
-  } catch (const std::runtime_error& e) {
-    log.warn("play_music: {}", e.what());
-    ToolResult r = ToolResult::failed(fmt::format("Sorry, I couldn't play {}.", track->title));
-    r.result = e.what();
-    co_return r;
-  }
-  log.info("play_music: playing {}", track->path.string());
-  std::function<boost::asio::awaitable<providers::PcmChunk>()> next = [decoder] { return next_chunk(decoder); };
-  std::string title = track->title;
-  try {
-    co_await session.play_audio(std::move(title), std::move(next));
-  } catch (const boost::system::system_error&) {
-    throw;  // cancelled (barge-in, abort): the turn's owner handles it
-  } catch (const std::runtime_error& e) {
-    log.warn("play_music: {}", e.what());
-    ToolResult r = ToolResult::failed(fmt::format("Sorry, playing {} failed.", track->title));
-    r.result = e.what();
-    co_return r;
-  }
-  ToolResult r;
-  r.action = Action::record;
-  r.result = fmt::format("Playing {}", track->title);
-  co_return r;
+  std::string subtitle = track->title;
+  co_return co_await play_track(std::move(*track), std::move(subtitle), settings_.player, pool_, session, "play_music");
 }
 
 }  // namespace xz::tools::builtin

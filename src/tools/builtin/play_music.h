@@ -11,6 +11,7 @@
 
 #include "tools/builtin/music_library.h"
 #include "tools/builtin/plugin_config.h"
+#include "tools/builtin/track_player.h"
 #include "providers/tts/tts.h"  // PcmChunk, which tools/tool.h uses without including
 #include "tools/tool.h"
 
@@ -18,8 +19,7 @@ namespace xz::tools::builtin {
 
 struct PlayMusicSettings {
   MusicLibrarySettings library;
-  int sample_rate = 24000;  // of the PCM handed to the session (the downlink's Opus rate)
-  std::string sox_program = "sox";
+  TrackPlayerSettings player;
   std::string description;
 
   static PlayMusicSettings from(const PluginConfig& cfg);

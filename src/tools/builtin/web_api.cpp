@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "protocol/json_text.h"
+#include "tools/builtin/gzip_body.h"
 #include "tools/builtin/html_text.h"
 
 namespace xz::tools::builtin {
@@ -19,6 +20,7 @@ namespace asio = boost::asio;
 
 asio::awaitable<WebApiReply> call_web_api(net::HttpClient& http, net::HttpClientRequest req) {
   const std::string where = fmt::format("{} {}", req.method, req.url);
+  const std::size_t max_bytes = req.max_response_bytes;
   net::HttpClientResponse res;
   try {
     res = co_await http.request(std::move(req));
@@ -27,6 +29,11 @@ asio::awaitable<WebApiReply> call_web_api(net::HttpClient& http, net::HttpClient
     throw WebApiError(fmt::format("{}: {}", where, e.what()), 0);
   } catch (const std::runtime_error& e) {
     throw WebApiError(fmt::format("{}: {}", where, e.what()), 0);
+  }
+  try {
+    decode_body(res, max_bytes);
+  } catch (const std::runtime_error& e) {
+    throw WebApiError(fmt::format("{}: {}", where, e.what()), res.status);
   }
   WebApiReply reply;
   reply.status = res.status;
@@ -97,6 +104,11 @@ asio::awaitable<net::HttpClientResponse> fetch_page(net::HttpClient& http, net::
       throw WebApiError(fmt::format("{}: GET {}: {}", service, url, e.what()), 0);
     } catch (const std::runtime_error& e) {
       throw WebApiError(fmt::format("{}: GET {}: {}", service, url, e.what()), 0);
+    }
+    try {
+      decode_body(res, req.max_response_bytes);
+    } catch (const std::runtime_error& e) {
+      throw WebApiError(fmt::format("{}: GET {}: {}", service, url, e.what()), res.status);
     }
     if (res.status >= 300 && res.status < 400 && !res.header("Location").empty()) {
       if (redirects >= 3) throw WebApiError(fmt::format("{}: too many redirects from {}", service, url), res.status);

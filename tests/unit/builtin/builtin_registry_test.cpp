@@ -143,3 +143,29 @@ TEST(BuiltinRegistry, RagflowNeedsItsSettings) {
   ASSERT_EQ(tools.size(), 4u);
   EXPECT_EQ(tools[3]->schema().description, "公司产品手册");
 }
+
+TEST(BuiltinRegistry, TheReferencesOtherFunctionsLoadWithTheirDefaults) {
+  // Every other function of the reference's plugins_func/functions, as a user lists them;
+  // the module get_news_from_indian_sources stands for its function get_indian_news.
+  xz::test::ToolLoop loop;
+  auto cfg = config_with({{"Intent.function_call.functions",
+                           {"play_story", "get_place_info", "get_location", "dlna_play_music",
+                            "get_news_from_indian_sources", "get_indian_news_api"}}});
+  auto tools = make_builtin_tools(cfg, {loop.pool(), nullptr});
+  EXPECT_EQ(names_of(tools),
+            (std::vector<std::string>{"handle_exit_intent", "get_lunar", "get_time", "play_story", "get_place_info",
+                                      "get_location", "dlna_play_music", "get_indian_news", "get_indian_news_api"}));
+  for (const auto& t : tools) EXPECT_EQ(t->schema().parameters["type"], "object") << t->schema().name;
+  const auto& names = builtin_function_names();
+  for (const char* name : {"play_story", "get_place_info", "get_location", "dlna_play_music", "get_indian_news",
+                           "get_indian_news_api", "get_news_from_indian_sources"})
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
+
+  auto problems = problems_of(config_with({{"Intent.function_call.functions", {"dlna_play_music", "get_weather"}},
+                                           {"plugins.dlna_play_music.ssdp_address", "not-an-address"},
+                                           {"plugins.get_weather.provider", "yahoo"}}),
+                              loop);
+  ASSERT_EQ(problems.size(), 2u) << ::testing::PrintToString(problems);
+  EXPECT_EQ(problems[0].rfind("plugins.dlna_play_music.ssdp_address:", 0), 0u) << problems[0];
+  EXPECT_EQ(problems[1].rfind("plugins.get_weather.provider: unknown provider 'yahoo'", 0), 0u) << problems[1];
+}

@@ -73,10 +73,15 @@ class FakeSession final : public tools::SessionActions {
     }
   }
 
+  std::string client_ip() const override { return client_ip_; }
+  boost::asio::awaitable<std::string> client_city() override { co_return city; }
+
   boost::asio::awaitable<tools::ToolResult> run_device_tool(std::string name, nlohmann::json) override {
     co_return tools::ToolResult::failed("no device tool " + name + " in this test");
   }
 
+  std::string client_ip_;  // what client_ip() answers
+  std::string city;        // what client_city() answers
   int close_requests = 0;
   std::vector<std::string> personas;
   std::vector<std::string> titles;

@@ -58,7 +58,7 @@ struct MusicFixture : ::testing::Test {
   PlayMusicSettings settings() {
     PlayMusicSettings s;
     s.library.dir = dir.path();
-    s.sample_rate = 24000;
+    s.player.sample_rate = 24000;
     return s;
   }
   double tigers_seconds;

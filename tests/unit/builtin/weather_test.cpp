@@ -5,6 +5,8 @@
 #include "support/child_process.h"
 #include "support/fake_http_apis.h"
 #include "tools/builtin/get_weather.h"
+#include "tools/builtin/qweather.h"
+#include "tools/builtin/web_api.h"
 
 using namespace xz::tools::builtin;
 using namespace std::chrono_literals;
@@ -162,4 +164,124 @@ TEST(WeatherCodes, EnglishAndChinese) {
   EXPECT_EQ(weather_code_text(0, "en"), "clear sky");
   EXPECT_EQ(weather_code_text(63, "zh"), "中雨");
   EXPECT_EQ(weather_code_text(42, "en"), "weather code 42");
+}
+
+namespace {
+
+// The reference's scheme: QWeather's city lookup, then the city's qweather.com page.
+struct QWeatherFixture : WeatherFixture {
+  QWeatherFixture() { fake.add_qweather_city({"广州", "101280101", "广东省", "guangzhou"}); }
+  WeatherSettings qweather() {
+    WeatherSettings s = settings();
+    s.use_qweather = true;
+    s.api_host = fake.url();
+    s.api_key = "qw-test";
+    s.default_location = "广州";
+    s.allow_private_links = true;  // the fake's pages are on 127.0.0.1
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST_F(QWeatherFixture, LooksUpTheCityThenReadsItsPage) {
+  GetWeather tool(qweather(), http);
+  auto r = call_tool(loop, tool, {{"location", "广州"}, {"lang", "zh_CN"}}, session);
+  ASSERT_EQ(r.action, Action::reqllm) << r.result << r.response;
+  EXPECT_EQ(r.result,
+            "您查询的位置是：广州\n\n当前天气: 多云，比昨天热，现在29°\n详细参数：\n  · 东南风: 2级\n  · 相对湿度: 72%\n"
+            "  · 体感温度: 31°\n\n未来7天预报：\n今天: 多云，气温 26°~33°\n明天: 小雨，气温 25°~30°\n"
+            "周三: 晴，气温 27°~34°\n\n（如需某一天的具体天气，请告诉我日期）");
+  auto calls = fake.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].path, "/geo/v2/city/lookup");
+  EXPECT_EQ(calls[0].query["key"], "qw-test");
+  EXPECT_EQ(calls[0].query["location"], "广州");
+  EXPECT_EQ(calls[0].query["lang"], "zh");
+  EXPECT_EQ(calls[1].path, "/weather/guangzhou-101280101.html");
+  // Cached like the Open-Meteo reports.
+  call_tool(loop, tool, {{"location", "广州"}, {"lang", "zh_CN"}}, session);
+  EXPECT_EQ(fake.call_count(), 2u);
+}
+
+TEST_F(QWeatherFixture, WithoutALocationTheDevicesCityThenTheDefault) {
+  fake.add_qweather_city({"杭州", "101210101", "浙江省", "hangzhou"});
+  GetWeather tool(qweather(), http);
+  session.city = "杭州";
+  auto r = call_tool(loop, tool, {{"lang", "zh_CN"}}, session);
+  ASSERT_EQ(r.action, Action::reqllm) << r.result << r.response;
+  EXPECT_EQ(r.result.rfind("您查询的位置是：杭州", 0), 0u) << r.result;
+  session.city.clear();
+  auto d = call_tool(loop, tool, {{"lang", "zh_CN"}}, session);
+  EXPECT_EQ(d.result.rfind("您查询的位置是：广州", 0), 0u) << d.result;
+}
+
+TEST_F(QWeatherFixture, UnknownCityBadKeyAndNoServiceAreSaidSo) {
+  GetWeather tool(qweather(), http);
+  auto unknown = call_tool(loop, tool, {{"location", "亚特兰蒂斯"}}, session);
+  EXPECT_EQ(unknown.action, Action::not_found);
+  EXPECT_NE(unknown.response.find("亚特兰蒂斯"), std::string::npos);
+
+  auto s = qweather();
+  s.api_key = "wrong";
+  GetWeather bad(s, http);
+  auto refused = call_tool(loop, bad, {{"location", "广州"}}, session);
+  EXPECT_EQ(refused.action, Action::error);
+  EXPECT_NE(refused.result.find("HTTP 401"), std::string::npos) << refused.result;
+  EXPECT_NE(refused.result.find("Unauthorized"), std::string::npos) << refused.result;
+
+  s = qweather();
+  s.api_host = "http://127.0.0.1:" + std::to_string(xz::test::free_port());  // refuses connections
+  GetWeather down(s, http);
+  auto failed = call_tool(loop, down, {{"location", "广州"}}, session);
+  EXPECT_EQ(failed.action, Action::error);
+  EXPECT_NE(failed.response.find("couldn't get the weather"), std::string::npos);
+
+  // A city page pointing into a private network is refused unless allowed.
+  s = qweather();
+  s.allow_private_links = false;
+  GetWeather guarded(s, http);
+  auto privately = call_tool(loop, guarded, {{"location", "广州"}}, session);
+  EXPECT_EQ(privately.action, Action::error);
+  EXPECT_NE(privately.result.find("private network"), std::string::npos) << privately.result;
+}
+
+TEST(WeatherSettings, TheReferencesQWeatherKeysSelectQWeather) {
+  nlohmann::json root = nlohmann::json::object();
+  xz::core::set_path(root, "plugins.get_weather",
+                     {{"api_host", "mj7p3y7naa.re.qweatherapi.com"}, {"api_key", "abc"}, {"default_location", "广州"}});
+  std::vector<std::string> problems;
+  auto s = WeatherSettings::from(PluginConfig(xz::core::Config(root), "get_weather", problems));
+  EXPECT_TRUE(problems.empty());
+  EXPECT_TRUE(s.use_qweather);
+  EXPECT_EQ(s.api_host, "mj7p3y7naa.re.qweatherapi.com");
+
+  xz::core::set_path(root, "plugins.get_weather.provider", "open-meteo");
+  EXPECT_FALSE(WeatherSettings::from(PluginConfig(xz::core::Config(root), "get_weather", problems)).use_qweather);
+  xz::core::set_path(root, "plugins.get_weather.provider", "auto");
+  xz::core::set_path(root, "plugins.get_weather.api_key", "你的api_key");
+  EXPECT_FALSE(WeatherSettings::from(PluginConfig(xz::core::Config(root), "get_weather", problems)).use_qweather);
+  xz::core::set_path(root, "plugins.get_weather.provider", "qweather");
+  WeatherSettings::from(PluginConfig(xz::core::Config(root), "get_weather", problems));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("qweather needs"), std::string::npos);
+}
+
+TEST(QWeatherPage, ReadsWhatTheReferenceReadsAndRefusesOtherPages) {
+  const std::string html =
+      "<h1 class='c-submenu__location'>深圳 <span>市</span></h1>"
+      "<div class=c-city-weather-current><div class=current-abstract>晴</div><div class='current-basic'>"
+      "<div class=current-basic___item><p>1级</p><p>北风</p></div><div class=current-basic___item><p>x</p></div>"
+      "</div></div><div class='city-forecast-tabs__row'><div class=date-bg><p class=date>今天</p>"
+      "<img class=icon src=/img/icon/104.svg></div><div class=tmp-cont><p class=temp>20°</div></div>";
+  auto page = parse_qweather_page(html);
+  EXPECT_EQ(page.city, "深圳市");
+  EXPECT_EQ(page.abstract, "晴");
+  ASSERT_EQ(page.basics.size(), 1u);  // an item without two parts is left out, as the reference does
+  EXPECT_EQ(page.basics[0], (std::pair<std::string, std::string>{"北风", "1级"}));
+  ASSERT_EQ(page.days.size(), 1u);
+  EXPECT_EQ(page.days[0].weather, "阴");
+  EXPECT_EQ(page.days[0].high, "");  // one temperature: none, as the reference reads it
+  EXPECT_THROW(parse_qweather_page("<html><body><h1>Login</h1></body></html>"), WebApiError);
+  EXPECT_EQ(qweather_icon_text("305"), "小雨");
 }
