@@ -17,6 +17,9 @@ find_package(nlohmann_json REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(OPUS REQUIRED IMPORTED_TARGET opus)
 pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
+pkg_check_modules(MPG123 REQUIRED IMPORTED_TARGET libmpg123)
+pkg_check_modules(FLAC REQUIRED IMPORTED_TARGET flac)
+pkg_check_modules(FAAD REQUIRED IMPORTED_TARGET faad2)
 
 set(XZ_FUZZ_SANITIZE address,undefined)
 # -fno-sanitize=function: clang 14 cannot emit UBSan's function-type prologue for
@@ -30,6 +33,8 @@ set(XZ_FUZZ_FLAGS -fsanitize=fuzzer-no-link,${XZ_FUZZ_SANITIZE} -fno-sanitize=fu
 set(XZ_FUZZ_SOURCES
   agents/manager_wire.cpp core/config.cpp core/config_keys.cpp core/config_schema.cpp core/log.cpp
   audio/ogg_opus_reader.cpp audio/opus_decoder.cpp audio/resampler.cpp audio/wav.cpp audio/wav_stream_reader.cpp
+  audio/audio_stream_decoder.cpp audio/id3v2_skipper.cpp audio/aac_stream_decoder.cpp audio/flac_stream_decoder.cpp
+  audio/mp3_stream_decoder.cpp audio/ogg_opus_stream_decoder.cpp audio/pcm_stream_decoder.cpp audio/wav_stream_decoder.cpp
   http/ota_request.cpp http/vision_upload.cpp
   core/ip_ranges.cpp core/web_origin.cpp
   memory/mem0_wire.cpp memory/memory_prompt.cpp
@@ -52,7 +57,8 @@ target_compile_options(xz_fuzz_parsers PUBLIC ${XZ_FUZZ_FLAGS} PRIVATE -Wall -We
 target_include_directories(xz_fuzz_parsers PUBLIC "${CMAKE_SOURCE_DIR}/src")
 target_compile_definitions(xz_fuzz_parsers PUBLIC BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
 target_link_libraries(xz_fuzz_parsers PUBLIC Boost::headers Boost::url OpenSSL::SSL OpenSSL::Crypto yaml-cpp spdlog::spdlog
-  fmt::fmt nlohmann_json::nlohmann_json PkgConfig::OPUS PkgConfig::SOXR Threads::Threads)
+  fmt::fmt nlohmann_json::nlohmann_json PkgConfig::OPUS PkgConfig::SOXR PkgConfig::MPG123 PkgConfig::FLAC PkgConfig::FAAD
+  Threads::Threads)
 
 # tests/fuzz/<target>.cpp -> bin/fuzz_<target>; its seed corpus is tests/fuzz/corpus/<target>/
 # and its dictionary, when it has one, tests/fuzz/<target>.dict.

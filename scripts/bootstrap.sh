@@ -18,6 +18,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libopus-dev libwebrtc-audio-processing-dev libsoxr-dev
+  libmpg123-dev libflac-dev libfaad-dev  # compressed TTS answers: mp3, FLAC, ADTS AAC
+  libmp3lame-dev libavcodec-dev  # tests only: mp3 and AAC encoders for test data
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
   espeak-ng flite1-dev flite sox libsox-fmt-all
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev

@@ -39,35 +39,36 @@ std::uint32_t le32(std::string_view b, std::size_t at) {
 
 }  // namespace
 
-std::optional<OggPage> OggPageReader::next() {
+std::optional<OggPage> OggPageSplitter::next() {
   buf_.erase(0, used_);
   used_ = 0;
   for (;;) {
     std::size_t at = buf_.find("OggS");
     if (at == std::string::npos) {
-      buf_.erase(0, buf_.size() > 3 ? buf_.size() - 3 : 0);
-      if (!fill()) return std::nullopt;
-      continue;
+      std::size_t drop = buf_.size() > 3 ? buf_.size() - 3 : 0;  // "Ogg" may end the buffer
+      skipped_ += drop;
+      buf_.erase(0, drop);
+      return std::nullopt;
     }
+    skipped_ += at;
     buf_.erase(0, at);
-    if (buf_.size() < kOggHeader && fill()) continue;
     if (buf_.size() < kOggHeader) return std::nullopt;
     std::size_t segs = static_cast<std::uint8_t>(buf_[26]);
-    if (buf_.size() < kOggHeader + segs && fill()) continue;
     if (buf_.size() < kOggHeader + segs) return std::nullopt;
     std::size_t body = 0;
     for (std::size_t i = 0; i < segs; ++i) body += static_cast<std::uint8_t>(buf_[kOggHeader + i]);
     std::size_t total = kOggHeader + segs + body;
-    if (buf_.size() < total && fill()) continue;
-    if (buf_.size() < total) return std::nullopt;  // cut-off last page
+    if (buf_.size() < total) return std::nullopt;
     std::string_view page(buf_.data(), total);
     std::string copy(page);
     std::memset(copy.data() + 22, 0, 4);
     if (buf_[4] != 0 || ogg_crc(copy) != le32(page, 22)) {
       buf_.erase(0, 1);  // not a real page boundary: search on
+      ++skipped_;
       continue;
     }
     used_ = total;
+    skipped_ = 0;
     OggPage p;
     p.flags = static_cast<std::uint8_t>(page[5]);
     std::uint64_t g = 0;
@@ -80,12 +81,15 @@ std::optional<OggPage> OggPageReader::next() {
   }
 }
 
-bool OggPageReader::fill() {
-  std::array<char, 65536> block;
-  in_.read(block.data(), block.size());
-  auto n = static_cast<std::size_t>(in_.gcount());
-  buf_.append(block.data(), n);
-  return n > 0;
+std::optional<OggPage> OggPageReader::next() {
+  for (;;) {
+    if (auto page = pages_.next()) return page;
+    std::array<char, 65536> block;
+    in_.read(block.data(), block.size());
+    auto n = static_cast<std::size_t>(in_.gcount());
+    if (n == 0) return std::nullopt;  // the end, perhaps inside a cut-off last page
+    pages_.push(std::string_view(block.data(), n));
+  }
 }
 
 OpusHead parse_opus_head(std::string_view p, const std::string& name) {
@@ -112,39 +116,17 @@ bool starts_ogg_opus(std::string_view got) {
   return got.size() >= at + 8 && got.substr(at, 8) == "OpusHead";
 }
 
-OggOpusStream::OggOpusStream(std::unique_ptr<std::istream> in, std::string name, int rate, std::size_t chunk)
-    : name_(std::move(name)),
-      in_(std::move(in)),
-      pages_(*in_),
-      decode_rate_(is_opus_rate(rate) ? rate : 48000),
-      chunk_(chunk),
-      decoder_(decode_rate_, 1) {  // libopus downmixes a stereo stream to mono itself
-  if (decode_rate_ != rate) resampler_.emplace(decode_rate_, rate);
-  auto first = pages_.next();
-  if (!first || !(first->flags & 2)) throw std::runtime_error(fmt::format("'{}' is not an Ogg file", name_));
-  serial_ = first->serial;
-  consume(*first);
-  if (!head_) throw std::runtime_error(fmt::format("'{}' is not an Ogg Opus file (no OpusHead)", name_));
-}
+OggOpusPageDecoder::OggOpusPageDecoder(std::string name, int decode_rate)
+    : name_(std::move(name)), decode_rate_(decode_rate), decoder_(decode_rate, 1) {}  // libopus downmixes stereo
 
-std::vector<std::int16_t> OggOpusStream::next_chunk() {
-  while (out_.size() < chunk_ && !finished_) {
-    auto page = pages_.next();
-    if (!page) {
-      finish();
-      break;
-    }
-    if (page->serial != serial_) continue;  // another logical stream
-    consume(*page);
-    if (page->flags & 4) finish();
+std::vector<std::int16_t> OggOpusPageDecoder::consume(const OggPage& page) {
+  std::vector<std::int16_t> decoded;
+  if (!serial_) {
+    if (!(page.flags & 2)) throw std::runtime_error(fmt::format("'{}' is not an Ogg file", name_));
+    serial_ = page.serial;
+  } else if (page.serial != *serial_ || ended_) {
+    return decoded;  // another logical stream, or past the end
   }
-  const auto n = static_cast<std::ptrdiff_t>(std::min(chunk_, out_.size()));
-  std::vector<std::int16_t> chunk(out_.begin(), out_.begin() + n);
-  out_.erase(out_.begin(), out_.begin() + n);
-  return chunk;
-}
-
-void OggOpusStream::consume(const OggPage& page) {
   if (!(page.flags & 1)) {
     if (in_packet_) ++packet_index_;  // cut short by a lost page: dropped
     in_packet_ = dropping_ = false;
@@ -152,7 +134,6 @@ void OggOpusStream::consume(const OggPage& page) {
   } else if (!in_packet_) {
     dropping_ = true;  // continues a packet whose start we never saw
   }
-  std::vector<std::int16_t> decoded;
   std::size_t pos = 0;
   for (unsigned char lace : page.lacing) {
     in_packet_ = true;
@@ -169,19 +150,25 @@ void OggOpusStream::consume(const OggPage& page) {
       packet_.clear();
     }
   }
+  if (!head_) throw std::runtime_error(fmt::format("'{}' is not an Ogg Opus file (no OpusHead)", name_));
   // The granule position of the last page says where the audio really ends.
-  if ((page.flags & 4) && page.granule >= 0 && head_) {
-    auto end = static_cast<std::uint64_t>(page.granule) * static_cast<std::uint64_t>(decode_rate_) / 48000u;
-    if (decoded_ > end) {
-      auto extra = static_cast<std::size_t>(std::min<std::uint64_t>(decoded_ - end, decoded.size()));
-      decoded.resize(decoded.size() - extra);
-      decoded_ -= extra;
+  if (page.flags & 4) {
+    ended_ = true;
+    if (page.granule >= 0) {
+      auto end = static_cast<std::uint64_t>(page.granule) * static_cast<std::uint64_t>(decode_rate_) / 48000u;
+      if (decoded_ > end) {
+        auto extra = static_cast<std::size_t>(std::min<std::uint64_t>(decoded_ - end, decoded.size()));
+        decoded.resize(decoded.size() - extra);
+        decoded_ -= extra;
+      }
     }
   }
-  deliver(decoded);
+  if (head_->gain != 1.0)
+    for (auto& s : decoded) s = static_cast<std::int16_t>(std::clamp(std::lround(s * head_->gain), -32768L, 32767L));
+  return decoded;
 }
 
-void OggOpusStream::on_packet(std::vector<std::int16_t>& decoded) {
+void OggOpusPageDecoder::on_packet(std::vector<std::int16_t>& decoded) {
   if (packet_index_ == 0) {
     head_ = parse_opus_head(packet_, name_);
     skip_left_ = static_cast<std::size_t>(head_->pre_skip) * static_cast<std::size_t>(decode_rate_) / 48000u;
@@ -196,9 +183,35 @@ void OggOpusStream::on_packet(std::vector<std::int16_t>& decoded) {
   decoded.insert(decoded.end(), pcm->begin() + static_cast<std::ptrdiff_t>(skip), pcm->end());
 }
 
-void OggOpusStream::deliver(std::vector<std::int16_t>& pcm) {
-  if (head_ && head_->gain != 1.0)
-    for (auto& s : pcm) s = static_cast<std::int16_t>(std::clamp(std::lround(s * head_->gain), -32768L, 32767L));
+OggOpusStream::OggOpusStream(std::unique_ptr<std::istream> in, std::string name, int rate, std::size_t chunk)
+    : name_(std::move(name)),
+      in_(std::move(in)),
+      pages_(*in_),
+      decoder_(name_, OggOpusPageDecoder::is_opus_rate(rate) ? rate : 48000),
+      chunk_(chunk) {
+  if (decoder_.decode_rate() != rate) resampler_.emplace(decoder_.decode_rate(), rate);
+  auto first = pages_.next();
+  if (!first) throw std::runtime_error(fmt::format("'{}' is not an Ogg file", name_));
+  deliver(decoder_.consume(*first));
+}
+
+std::vector<std::int16_t> OggOpusStream::next_chunk() {
+  while (out_.size() < chunk_ && !finished_) {
+    auto page = pages_.next();
+    if (!page) {
+      finish();
+      break;
+    }
+    deliver(decoder_.consume(*page));
+    if (decoder_.ended()) finish();
+  }
+  const auto n = static_cast<std::ptrdiff_t>(std::min(chunk_, out_.size()));
+  std::vector<std::int16_t> chunk(out_.begin(), out_.begin() + n);
+  out_.erase(out_.begin(), out_.begin() + n);
+  return chunk;
+}
+
+void OggOpusStream::deliver(std::vector<std::int16_t> pcm) {
   if (resampler_) pcm = resampler_->process(pcm);
   out_.insert(out_.end(), pcm.begin(), pcm.end());
 }

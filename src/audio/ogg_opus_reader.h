@@ -25,8 +25,26 @@ struct OggPage {
   std::string_view body;
 };
 
-// The Ogg pages of a stream, read in blocks; damaged bytes are skipped up to the next
-// page whose checksum holds.
+// Ogg pages from bytes pushed as they arrive (an HTTP body, or blocks of a file);
+// damaged bytes are skipped up to the next page whose checksum holds. Holds at most one
+// page (64 KiB) plus the last push.
+class OggPageSplitter {
+ public:
+  void push(std::string_view bytes) { buf_.append(bytes); }
+  // The next complete page, valid until the next call; std::nullopt until more bytes come.
+  std::optional<OggPage> next();
+  // Bytes skipped as not part of any page since the last page (or the start).
+  std::size_t skipped() const { return skipped_; }
+  // Bytes held: a page still arriving (or junk not yet searched).
+  std::size_t buffered() const { return buf_.size() - used_; }
+
+ private:
+  std::string buf_;
+  std::size_t used_ = 0;  // the page last returned, erased on the next call
+  std::size_t skipped_ = 0;
+};
+
+// The Ogg pages of a stream, read in blocks.
 class OggPageReader {
  public:
   explicit OggPageReader(std::istream& in) : in_(in) {}
@@ -34,11 +52,8 @@ class OggPageReader {
   std::optional<OggPage> next();
 
  private:
-  bool fill();
-
   std::istream& in_;
-  std::string buf_;  // < one page (64 KiB) + one block
-  std::size_t used_ = 0;
+  OggPageSplitter pages_;
 };
 
 struct OpusHead {
@@ -56,7 +71,40 @@ inline constexpr std::size_t kOggOpusSniffBytes = 27 + 255 + 8;
 // True when `head` starts with an Ogg page whose first packet begins "OpusHead".
 bool starts_ogg_opus(std::string_view head);
 
-// The decoding state of one Ogg Opus stream; not thread-safe (one pool job at a time).
+// The audio of one logical Ogg Opus stream, page by page: packets reassembled across
+// pages, the OpusHead read, the audio decoded at decode_rate (an Opus rate), pre-skip,
+// output gain and the end's granule position applied. Pages of other streams are ignored.
+class OggOpusPageDecoder {
+ public:
+  // rate: 8000, 12000, 16000, 24000 or 48000. name: how errors name the stream.
+  OggOpusPageDecoder(std::string name, int decode_rate);
+  // The samples this page completes. Throws std::runtime_error when the first page is
+  // not an Ogg Opus start we can decode, or for a packet larger than 1 MiB.
+  std::vector<std::int16_t> consume(const OggPage& page);
+  bool has_head() const { return head_.has_value(); }
+  bool ended() const { return ended_; }  // the last page (flag 4) has been read
+  int decode_rate() const { return decode_rate_; }
+
+  static bool is_opus_rate(int r) { return r == 8000 || r == 12000 || r == 16000 || r == 24000 || r == 48000; }
+
+ private:
+  void on_packet(std::vector<std::int16_t>& decoded);
+
+  std::string name_;
+  int decode_rate_;
+  OpusDecoder decoder_;
+  std::optional<OpusHead> head_;
+  std::optional<std::uint32_t> serial_;
+  std::string packet_;      // the packet being assembled
+  bool in_packet_ = false;  // a packet goes on onto the next page
+  bool dropping_ = false;
+  bool ended_ = false;
+  std::size_t packet_index_ = 0;
+  std::size_t skip_left_ = 0;
+  std::uint64_t decoded_ = 0;  // samples at decode_rate_, pre-skip included
+};
+
+// The decoding state of one Ogg Opus file; not thread-safe (one pool job at a time).
 class OggOpusStream {
  public:
   // Reads up to the OpusHead; throws std::runtime_error naming `name` when the stream is
@@ -69,27 +117,15 @@ class OggOpusStream {
   std::vector<std::int16_t> next_chunk();
 
  private:
-  static bool is_opus_rate(int r) { return r == 8000 || r == 12000 || r == 16000 || r == 24000 || r == 48000; }
-  void consume(const OggPage& page);
-  void on_packet(std::vector<std::int16_t>& decoded);
-  void deliver(std::vector<std::int16_t>& pcm);
+  void deliver(std::vector<std::int16_t> pcm);
   void finish();
 
   std::string name_;
   std::unique_ptr<std::istream> in_;
   OggPageReader pages_;
-  int decode_rate_;
+  OggOpusPageDecoder decoder_;
   std::size_t chunk_;
-  OpusDecoder decoder_;
   std::optional<Resampler> resampler_;
-  std::optional<OpusHead> head_;
-  std::uint32_t serial_ = 0;
-  std::string packet_;      // the packet being assembled
-  bool in_packet_ = false;  // a packet goes on onto the next page
-  bool dropping_ = false;
-  std::size_t packet_index_ = 0;
-  std::size_t skip_left_ = 0;
-  std::uint64_t decoded_ = 0;  // samples at decode_rate_, pre-skip included
   std::vector<std::int16_t> out_;
   bool finished_ = false;
 };

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -29,6 +30,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "audio/resampler.h"
+#include "support/encoded_audio.h"
 #include "support/speech.h"
 
 namespace xz::test {
@@ -257,6 +260,10 @@ struct FakeOpenAi::Impl {
   std::optional<std::vector<std::int16_t>> speech;
   std::size_t speech_chunk_bytes = 4800;
   std::chrono::milliseconds speech_interval{0};
+  std::optional<std::string> speech_raw;
+  FakeSpeechFault speech_fault = FakeSpeechFault::none;
+  std::size_t speech_cut_after = 0;
+  std::vector<Clock::time_point> speech_chunk_times;
   std::optional<std::pair<int, std::string>> next_failure;
   std::vector<FakeRequest> requests;
   std::vector<Clock::time_point> token_times;
@@ -491,15 +498,43 @@ Task<bool> serve_chat(Impl* self, Stream& stream, const FakeRequest& rec) {
   co_return complete;
 }
 
+// Sends `bytes` as chunks of chunk_bytes with `interval` between them; faults: the
+// connection closed, or nothing more sent, once `cut_after` chunks went out.
 template <class Stream>
 Task<bool> send_bytes_chunked(Impl* self, Stream& stream, std::string bytes, std::size_t chunk_bytes,
-                              std::chrono::milliseconds interval) {
-  (void)self;
+                              std::chrono::milliseconds interval, FakeSpeechFault fault, std::size_t cut_after,
+                              bool& dropped) {
+  std::size_t sent = 0;
   for (std::size_t at = 0; at < bytes.size(); at += chunk_bytes) {
+    if (fault != FakeSpeechFault::none && sent == cut_after) {
+      if (fault == FakeSpeechFault::drop) {
+        dropped = true;
+        co_return true;
+      }
+      co_await wait_for_close(stream);  // stall: the client's timeout has to end it
+      co_return false;
+    }
     if (at > 0) co_await sleep(interval);
+    const auto start = Clock::now();  // before the write: a measurement from it errs long, never short
     if (!co_await write_chunk(stream, std::string_view(bytes).substr(at, chunk_bytes))) co_return false;
+    ++sent;
+    std::lock_guard lk(self->mu);
+    self->speech_chunk_times.push_back(start);
   }
   co_return co_await write_last_chunk(stream);
+}
+
+// The answer in `format`, as the API would encode it.
+std::string encode_speech(const std::string& format, const std::vector<std::int16_t>& pcm) {
+  if (format == "wav") return make_wav(pcm, 24000);
+  if (format == "mp3") return xz::test::encode_mp3(pcm, 24000, 1, 48, /*info_tag=*/false);
+  if (format == "opus") return xz::test::make_ogg_opus(xz::audio::resample_once(pcm, 24000, 48000));
+  if (format == "aac") return xz::test::encode_adts_aac(pcm, 24000);
+  if (format == "flac") return xz::test::encode_flac(pcm, 24000);
+  std::string bytes;
+  bytes.reserve(pcm.size() * 2);
+  for (auto s : pcm) put_le(bytes, static_cast<std::uint16_t>(s), 2);
+  return bytes;
 }
 
 template <class Stream>
@@ -509,35 +544,51 @@ Task<bool> serve_speech(Impl* self, Stream& stream, const FakeRequest& rec) {
     std::string err = error_json(400, "'input' is required");
     co_return co_await write_simple(stream, 400, kJson, std::move(err), true);
   }
+  static const std::map<std::string, const char*> kTypes = {{"pcm", "audio/pcm"},   {"wav", "audio/wav"},
+                                                            {"mp3", "audio/mpeg"},  {"opus", "audio/ogg"},
+                                                            {"aac", "audio/aac"},   {"flac", "audio/flac"}};
   std::string format = body.value("response_format", "mp3");
-  if (format != "pcm" && format != "wav") {
-    std::string err = error_json(400, "the fake speaks only pcm and wav, not " + format);
+  auto type = kTypes.find(format);
+  if (type == kTypes.end()) {
+    std::string err = error_json(400, "Invalid response_format: " + format);
     co_return co_await write_simple(stream, 400, kJson, std::move(err), true);
   }
   std::optional<std::vector<std::int16_t>> configured;
-  std::size_t chunk_bytes;
+  std::optional<std::string> raw;
+  std::size_t chunk_bytes, cut_after;
   std::chrono::milliseconds interval;
+  FakeSpeechFault fault;
   {
     std::lock_guard lk(self->mu);
     configured = self->speech;
+    raw = self->speech_raw;
     chunk_bytes = std::max<std::size_t>(1, self->speech_chunk_bytes);
     interval = self->speech_interval;
+    fault = self->speech_fault;
+    cut_after = self->speech_cut_after;
+    self->speech_chunk_times.clear();
   }
-  std::vector<std::int16_t> pcm = configured ? std::move(*configured)
-                                             : upsample_16k_to_24k(flite_speech(body["input"].get<std::string>()));
   std::string bytes;
-  if (format == "wav") {
-    bytes = make_wav(pcm, 24000);
+  if (raw) {
+    bytes = std::move(*raw);
   } else {
-    bytes.reserve(pcm.size() * 2);
-    for (auto s : pcm) put_le(bytes, static_cast<std::uint16_t>(s), 2);
+    std::vector<std::int16_t> pcm = configured ? std::move(*configured)
+                                               : upsample_16k_to_24k(flite_speech(body["input"].get<std::string>()));
+    bytes = encode_speech(format, pcm);
   }
-  const char* type = format == "wav" ? "audio/wav" : "audio/pcm";
-  if (!co_await write_chunked_head(stream, type)) {
+  if (!co_await write_chunked_head(stream, type->second)) {
     self->note_disconnect();
     co_return false;
   }
-  co_return co_await send_watching(self, stream, send_bytes_chunked(self, stream, std::move(bytes), chunk_bytes, interval));
+  bool dropped = false;
+  bool complete = co_await send_watching(
+      self, stream, send_bytes_chunked(self, stream, std::move(bytes), chunk_bytes, interval, fault, cut_after, dropped));
+  if (complete && dropped) {
+    error_code ec;
+    socket_of(stream).close(ec);
+    co_return false;
+  }
+  co_return complete;
 }
 
 template <class Stream>
@@ -706,6 +757,22 @@ void FakeOpenAi::set_speech_chunking(std::size_t chunk_bytes, std::chrono::milli
   std::lock_guard lk(impl_->mu);
   impl_->speech_chunk_bytes = chunk_bytes;
   impl_->speech_interval = interval;
+}
+
+void FakeOpenAi::set_speech_body(std::string bytes) {
+  std::lock_guard lk(impl_->mu);
+  impl_->speech_raw = std::move(bytes);
+}
+
+void FakeOpenAi::set_speech_fault(FakeSpeechFault fault, std::size_t after_chunks) {
+  std::lock_guard lk(impl_->mu);
+  impl_->speech_fault = fault;
+  impl_->speech_cut_after = after_chunks;
+}
+
+std::vector<std::chrono::steady_clock::time_point> FakeOpenAi::speech_chunk_times() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->speech_chunk_times;
 }
 void FakeOpenAi::fail_next(int status, std::string body) {
   std::lock_guard lk(impl_->mu);

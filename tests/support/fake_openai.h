@@ -55,6 +55,13 @@ struct FakeRequest {
   int connection = 0;  // 1-based number of the TCP connection it came on
 };
 
+// How an /audio/speech answer goes wrong after `after_chunks` chunks of its body.
+enum class FakeSpeechFault {
+  none,
+  drop,   // the connection is closed mid-body
+  stall,  // nothing more is sent until the client gives up
+};
+
 struct FakeOpenAiOptions {
   bool tls = false;
 };
@@ -79,10 +86,16 @@ class FakeOpenAi {
 
   // /audio/transcriptions answers {"text": transcript}. Default "hello".
   void set_transcript(std::string text);
-  // /audio/speech answers this 24 kHz mono PCM (or a WAV of it); unset = flite speech of
-  // the input text, resampled to 24 kHz. The body is streamed in chunks.
+  // /audio/speech answers this 24 kHz mono PCM encoded in the requested response_format
+  // (pcm, wav, mp3, opus, aac or flac, made by real encoders); unset = flite speech of the
+  // input text, resampled to 24 kHz. The body is streamed in chunks.
   void set_speech(std::vector<std::int16_t> pcm24k);
   void set_speech_chunking(std::size_t chunk_bytes, std::chrono::milliseconds interval);
+  // These bytes as the body of every speech answer, whatever the format (garbage audio).
+  void set_speech_body(std::string bytes);
+  void set_speech_fault(FakeSpeechFault fault, std::size_t after_chunks);
+  // When each chunk of the latest speech answer was written to the socket.
+  std::vector<std::chrono::steady_clock::time_point> speech_chunk_times() const;
 
   // The next request (any endpoint) is answered with this status and body instead.
   void fail_next(int status, std::string body = {});

@@ -1,5 +1,6 @@
 #include "support/speech.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <mutex>
@@ -40,6 +41,34 @@ std::vector<std::int16_t> tone(double seconds, double hz, int rate, double ampli
     out[i] = static_cast<std::int16_t>(amplitude * 32767.0 *
                                        std::sin(2 * std::numbers::pi * hz * static_cast<double>(i) / rate));
   return out;
+}
+
+std::vector<std::int16_t> chirp(double seconds, int rate, double f0, double f1) {
+  std::vector<std::int16_t> out(static_cast<std::size_t>(seconds * rate));
+  const double k = (f1 - f0) / seconds;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const double t = static_cast<double>(i) / rate;
+    out[i] = static_cast<std::int16_t>(0.4 * 32767 * std::sin(2 * std::numbers::pi * (f0 * t + k * t * t / 2)));
+  }
+  return out;
+}
+
+SignalMatch best_match(const std::vector<std::int16_t>& source, const std::vector<std::int16_t>& decoded,
+                       std::size_t max_lag) {
+  SignalMatch best;
+  for (std::size_t lag = 0; lag < max_lag && lag < decoded.size(); ++lag) {
+    const std::size_t n = std::min(source.size(), decoded.size() - lag);
+    double sd = 0, ss = 0, dd = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double a = source[i], b = decoded[lag + i];
+      sd += a * b;
+      ss += a * a;
+      dd += b * b;
+    }
+    const double c = ss > 0 && dd > 0 ? sd / std::sqrt(ss * dd) : 0;
+    if (c > best.correlation) best = {c, lag};
+  }
+  return best;
 }
 
 std::vector<std::int16_t> concat(std::vector<std::vector<std::int16_t>> parts) {

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <stdexcept>
+
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "audio/audio_stream_decoder.h"
 #include "net/http_client.h"
 #include "protocol/json_text.h"
 #include "providers/llm/llm_config_wire.h"
@@ -34,139 +37,6 @@ std::string api_error(const std::string& body) {
   return body.empty() ? "(empty body)" : body.substr(0, 300);
 }
 
-std::uint32_t le(std::string_view b, std::size_t at, int n) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < n; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(b[at + i])) << (8 * i);
-  return v;
-}
-
-// 16-bit little-endian frames to mono samples; a frame split between two network pieces
-// (an odd trailing byte, half a stereo frame) waits for the next piece.
-class PcmFrames {
- public:
-  void set_channels(int channels) { channels_ = channels; }
-
-  std::vector<std::int16_t> feed(std::string_view bytes) {
-    std::vector<std::int16_t> out;
-    const std::size_t frame = 2 * static_cast<std::size_t>(channels_);
-    if (!carry_.empty()) {
-      std::size_t take = std::min(frame - carry_.size(), bytes.size());
-      carry_.append(bytes.substr(0, take));
-      bytes.remove_prefix(take);
-      if (carry_.size() < frame) return out;
-      emit(carry_, out);
-      carry_.clear();
-    }
-    std::size_t whole = bytes.size() / frame * frame;
-    emit(bytes.substr(0, whole), out);
-    carry_.assign(bytes.substr(whole));
-    return out;
-  }
-
- private:
-  void emit(std::string_view frames, std::vector<std::int16_t>& out) const {
-    const std::size_t frame = 2 * static_cast<std::size_t>(channels_);
-    out.reserve(out.size() + frames.size() / frame);
-    for (std::size_t at = 0; at + frame <= frames.size(); at += frame) {
-      int sum = 0;
-      for (int c = 0; c < channels_; ++c) sum += static_cast<std::int16_t>(le(frames, at + 2 * c, 2));
-      out.push_back(static_cast<std::int16_t>(sum / channels_));
-    }
-  }
-
-  int channels_ = 1;
-  std::string carry_;
-};
-
-// A WAV arriving in pieces: the header is parsed as it completes, then the data chunk
-// is decoded as it streams (its size field is not trusted: streaming servers write 0
-// or 0xFFFFFFFF there; the body's end is the data's end).
-class WavStream {
- public:
-  std::vector<std::int16_t> feed(std::string_view bytes) {
-    while (state_ != State::data && !bytes.empty()) {
-      if (state_ == State::skip) {
-        std::size_t n = std::min<std::size_t>(skip_, bytes.size());
-        skip_ -= n;
-        bytes.remove_prefix(n);
-        header_bytes_ += n;
-        if (skip_ == 0) state_ = State::chunk_header;
-        continue;
-      }
-      std::size_t need = state_ == State::riff ? 12 : state_ == State::chunk_header ? 8 : fmt_size_;
-      std::size_t take = std::min(need - pending_.size(), bytes.size());
-      pending_.append(bytes.substr(0, take));
-      bytes.remove_prefix(take);
-      header_bytes_ += take;
-      if (header_bytes_ > kMaxHeader) throw std::runtime_error("TTS: WAV header larger than 64 KiB");
-      if (pending_.size() == need) step();
-    }
-    if (state_ != State::data) return {};
-    return frames_.feed(bytes);
-  }
-
-  bool in_data() const { return state_ == State::data; }
-  int sample_rate() const { return sample_rate_; }
-
- private:
-  enum class State { riff, chunk_header, fmt, skip, data };
-  static constexpr std::size_t kMaxHeader = 64 * 1024;
-
-  void step() {
-    std::string_view p = pending_;
-    switch (state_) {
-      case State::riff:
-        if (p.substr(0, 4) != "RIFF" || p.substr(8, 4) != "WAVE") throw std::runtime_error("TTS: answer is not a WAV");
-        state_ = State::chunk_header;
-        break;
-      case State::chunk_header: {
-        std::string_view id = p.substr(0, 4);
-        std::uint32_t size = le(p, 4, 4);
-        if (id == "data") {
-          if (sample_rate_ == 0) throw std::runtime_error("TTS: WAV data before its fmt chunk");
-          state_ = State::data;
-        } else if (id == "fmt ") {
-          if (size < 16 || size > 1024) throw std::runtime_error("TTS: bad WAV fmt chunk");
-          fmt_size_ = size + (size & 1);
-          state_ = State::fmt;
-        } else {
-          skip_ = static_cast<std::size_t>(size) + (size & 1);
-          state_ = skip_ ? State::skip : State::chunk_header;
-        }
-        break;
-      }
-      case State::fmt: {
-        auto tag = le(p, 0, 2);
-        int channels = static_cast<int>(le(p, 2, 2));
-        int rate = static_cast<int>(le(p, 4, 4));
-        int bits = static_cast<int>(le(p, 14, 2));
-        if ((tag != 1 && tag != 0xFFFE) || bits != 16) {
-          throw std::runtime_error(fmt::format("TTS: WAV must be 16-bit PCM (format {}, {} bits)", tag, bits));
-        }
-        if (channels < 1 || channels > 2 || rate < 8000 || rate > 192000) {
-          throw std::runtime_error(fmt::format("TTS: unsupported WAV ({} channels, {} Hz)", channels, rate));
-        }
-        frames_.set_channels(channels);
-        sample_rate_ = rate;
-        state_ = State::chunk_header;
-        break;
-      }
-      case State::skip:
-      case State::data:
-        break;
-    }
-    pending_.clear();
-  }
-
-  State state_ = State::riff;
-  std::string pending_;
-  std::size_t fmt_size_ = 16;
-  std::size_t skip_ = 0;
-  std::size_t header_bytes_ = 0;
-  int sample_rate_ = 0;
-  PcmFrames frames_;
-};
-
 }  // namespace
 
 OpenAiTts::OpenAiTts(const EngineConfig& cfg, ProviderContext& /*ctx*/) {
@@ -190,19 +60,18 @@ OpenAiTts::OpenAiTts(const EngineConfig& cfg, ProviderContext& /*ctx*/) {
   voice_ = opt_string(cfg, "private_voice").value_or(opt_string(cfg, "voice").value_or("alloy"));
   speed_ = opt_positive(cfg, "speed").value_or(1.0);
   if (speed_ < 0.25 || speed_ > 4.0) throw EngineConfigError("speed: must be between 0.25 and 4");
-  if (auto format = opt_string(cfg, "response_format")) {
-    if (*format != "pcm" && *format != "wav") {
-      throw EngineConfigError(fmt::format("response_format: '{}' is not supported (pcm or wav)", *format));
+  // `response_format` is the API's name, `format` the reference's; either asks the API for
+  // that format, whose answer is decoded as it arrives.
+  for (const char* key : {"response_format", "format"}) {
+    auto format = opt_string(cfg, key);
+    if (!format) continue;
+    auto known = audio::audio_format_from_name(*format);
+    if (!known || *format == "ogg") {
+      throw EngineConfigError(
+          fmt::format("{}: '{}' is not supported (mp3, opus, aac, flac, wav or pcm)", key, *format));
     }
-    wav_ = *format == "wav";
-  } else if (auto format = opt_string(cfg, "format")) {
-    // The reference's key: it always asks the API for WAV and `format` only names the
-    // file it saves, so any of the API's formats means WAV; pcm is this server's own.
-    static const std::set<std::string> kApiFormats = {"wav", "mp3", "opus", "aac", "flac", "pcm"};
-    if (!kApiFormats.count(*format)) {
-      throw EngineConfigError(fmt::format("format: '{}' is not supported (pcm, wav, mp3, opus, aac or flac)", *format));
-    }
-    wav_ = *format != "pcm";
+    format_ = *format;
+    break;
   }
   if (auto r = opt_positive(cfg, "sample_rate")) pcm_rate_ = static_cast<int>(*r);
   if (auto t = opt_positive(cfg, "timeout")) timeout_ = std::chrono::milliseconds(std::llround(*t * 1000));
@@ -224,7 +93,7 @@ boost::asio::awaitable<void> OpenAiTts::synthesize(TtsRequest req, PcmSink sink)
                {"input", req.text},
                {"voice", req.voice.empty() ? voice_ : req.voice},
                {"speed", speed_},
-               {"response_format", wav_ ? "wav" : "pcm"}};
+               {"response_format", format_}};
   net::HttpClientRequest hr;
   hr.method = "POST";
   hr.url = url_;
@@ -234,20 +103,53 @@ boost::asio::awaitable<void> OpenAiTts::synthesize(TtsRequest req, PcmSink sink)
   hr.total_timeout = timeout_;
   hr.connect_timeout = std::min(hr.connect_timeout, timeout_);
 
-  PcmFrames pcm;
-  WavStream wav;
+  // Raw PCM has no header to tell it by; a container is recognised from its first bytes,
+  // so an OpenAI-compatible server that answers WAV to every request still works.
+  auto decoder = format_ == "pcm" ? audio::make_audio_stream_decoder(audio::AudioFormat::pcm, pcm_rate_)
+                                  : audio::make_audio_stream_decoder(audio::AudioFormat::sniff);
+  std::string audio_error;
   bool stopped = false;
-  net::HttpBodyHandler on_body = [&](std::string_view bytes) -> boost::asio::awaitable<bool> {
+  // Named values only around co_await: g++ 12 destroys braced temporaries there twice.
+  auto deliver = [&](audio::DecodedPcm& pcm) -> boost::asio::awaitable<bool> {
+    if (pcm.samples.empty()) co_return true;
     PcmChunk chunk;
-    chunk.samples = wav_ ? wav.feed(bytes) : pcm.feed(bytes);
-    if (chunk.samples.empty()) co_return true;
-    chunk.sample_rate = wav_ ? wav.sample_rate() : pcm_rate_;
+    chunk.samples = std::move(pcm.samples);
+    chunk.sample_rate = pcm.sample_rate;
     stopped = !co_await sink(std::move(chunk));
     co_return !stopped;
   };
-  auto resp = co_await http_->stream(std::move(hr), std::move(on_body));
-  if (!resp.ok()) throw std::runtime_error(fmt::format("TTS {} HTTP {}: {}", model_, resp.status, api_error(resp.body)));
-  if (!stopped && wav_ && !wav.in_data()) throw std::runtime_error("TTS: WAV answer ended before its data");
+  net::HttpBodyHandler on_body = [&](std::string_view bytes) -> boost::asio::awaitable<bool> {
+    audio::DecodedPcm pcm;
+    try {
+      pcm = decoder->push(audio::as_bytes(bytes));
+    } catch (const audio::AudioFormatError& e) {
+      audio_error = e.what();
+      co_return false;  // drops the connection
+    }
+    co_return co_await deliver(pcm);
+  };
+  net::HttpClientResponse resp;
+  try {
+    resp = co_await http_->stream(std::move(hr), std::move(on_body));
+  } catch (const boost::system::system_error& e) {
+    if (e.code() == boost::asio::error::operation_aborted) throw;
+    throw std::runtime_error(fmt::format("{}: {}", name(), e.what()));
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("{}: {}", name(), e.what()));
+  }
+  if (!resp.ok()) throw std::runtime_error(fmt::format("{}: HTTP {}: {}", name(), resp.status, api_error(resp.body)));
+  if (audio_error.empty() && !stopped) {
+    audio::DecodedPcm rest;
+    try {
+      rest = decoder->finish();
+    } catch (const audio::AudioFormatError& e) {
+      audio_error = e.what();
+    }
+    co_await deliver(rest);
+  }
+  if (!audio_error.empty()) throw std::runtime_error(fmt::format("{}: bad {} answer: {}", name(), format_, audio_error));
 }
+
+std::string OpenAiTts::name() const { return fmt::format("openai TTS ({})", model_); }
 
 }  // namespace xz::providers

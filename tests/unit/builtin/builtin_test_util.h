@@ -17,6 +17,7 @@
 #include "core/async.h"
 #include "core/runtime.h"
 #include "providers/tts/tts.h"
+#include "support/encoded_audio.h"  // make_ogg_opus
 #include "tools/tool.h"
 
 namespace xz::test {
@@ -111,10 +112,6 @@ class TempDir {
 
 // Runs a command line (sh -c); throws with its output when it fails.
 void run_command(const std::string& command);
-
-// An Ogg Opus file (mono, 20 ms packets, pre-skip 312) of 48 kHz PCM, with the final
-// granule position set so that exactly pcm48k.size() samples decode.
-std::string make_ogg_opus(const std::vector<std::int16_t>& pcm48k);
 
 // Pids of this process's child processes whose command name is `comm` (e.g. "sox").
 std::vector<int> child_pids(const std::string& comm);
