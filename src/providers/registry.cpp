@@ -18,6 +18,7 @@
 #include "providers/llm/ollama_llm.h"
 #include "providers/llm/openai_llm.h"
 #include "providers/llm/xinference_llm.h"
+#include "providers/tts/edge_tts.h"
 #include "providers/tts/espeak_tts.h"
 #include "providers/tts/flite_tts.h"
 #include "providers/tts/openai_tts.h"
@@ -62,6 +63,8 @@ const std::map<std::string, Factory<VllmEngine>>& vllm_factories() {
 }
 const std::map<std::string, Factory<TtsEngine>>& tts_factories() {
   static const std::map<std::string, Factory<TtsEngine>> m = {{"flite", factory<TtsEngine, FliteTts>()},
+      // Issue 15: Edge and the HTTP engines, under the reference's type names.
+      {"edge", factory<TtsEngine, EdgeTts>()},
                                                              {"espeak", factory<TtsEngine, EspeakTts>()},
                                                              {"openai", factory<TtsEngine, OpenAiTts>()}};
   return m;
@@ -129,6 +132,8 @@ const core::ExtraEngineKeys& extra_engine_keys() {
       // response_format: this server's earlier name for `format`; private_voice: the
       // manager's per-agent voice.
       {"TTS.openai", {"url", "base_url", "response_format", "private_voice"}},
+      // Issue 15: the manager's per-agent voice, and the reference's aliases.
+      {"TTS.edge", {"private_voice", "endpoint", "format"}},
   };
   return k;
 }
