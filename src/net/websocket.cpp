@@ -1,6 +1,7 @@
 #include "net/websocket.h"
 
 #include <algorithm>
+#include <cctype>
 #include <variant>
 
 #include <boost/asio/as_tuple.hpp>
@@ -601,8 +602,16 @@ asio::awaitable<std::string> upgrade(Stream& stream, const boost::urls::url_view
                              std::string(res[beast::http::field::connection]),
                              std::string(res[beast::http::field::sec_websocket_accept]),
                              std::string(res[beast::http::field::sec_websocket_extensions])};
-  if (auto why = ws::check_upgrade_response(answer, key))
-    throw std::runtime_error("WebSocket handshake with " + shown + " failed: " + *why);
+  if (auto why = ws::check_upgrade_response(answer, key)) {
+    std::map<std::string, std::string> headers;
+    for (const auto& field : res) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      headers.emplace(std::move(name), std::string(field.value()));
+    }
+    throw WsHandshakeError("WebSocket handshake with " + shown + " failed: " + *why, answer.status,
+                           std::move(headers));
+  }
   co_return beast::buffers_to_string(buffer.data());
 }
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -81,6 +82,15 @@ struct WsClientOptions {
   std::shared_ptr<boost::asio::ssl::context> tls_context;
   std::size_t max_message_bytes = 1024 * 1024;
   std::size_t max_queued_bytes = 4 * 1024 * 1024;
+};
+
+// ws_connect's error when the server answered the upgrade but did not complete it: a
+// client can act on the status and headers (a 403 with the server's Date, a 401).
+struct WsHandshakeError : std::runtime_error {
+  WsHandshakeError(const std::string& what, int status, std::map<std::string, std::string> headers)
+      : std::runtime_error(what), status(status), headers(std::move(headers)) {}
+  int status;
+  std::map<std::string, std::string> headers;  // lower-case names
 };
 
 // Connects to ws://host:port/path or wss:// (TLS, the certificate checked against the

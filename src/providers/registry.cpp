@@ -18,7 +18,18 @@
 #include "providers/llm/ollama_llm.h"
 #include "providers/llm/openai_llm.h"
 #include "providers/llm/xinference_llm.h"
+#include "providers/tts/cozecn_tts.h"
+#include "providers/tts/custom_tts.h"
+#include "providers/tts/doubao_tts.h"
+#include "providers/tts/edge_tts.h"
 #include "providers/tts/espeak_tts.h"
+#include "providers/tts/fishspeech_tts.h"
+#include "providers/tts/gpt_sovits_tts.h"
+#include "providers/tts/index_stream_tts.h"
+#include "providers/tts/minimax_tts.h"
+#include "providers/tts/paddle_speech_tts.h"
+#include "providers/tts/siliconflow_tts.h"
+#include "providers/tts/tencent_tts.h"
 #include "providers/tts/flite_tts.h"
 #include "providers/tts/openai_tts.h"
 #include "providers/vad/silero_vad.h"
@@ -62,6 +73,19 @@ const std::map<std::string, Factory<VllmEngine>>& vllm_factories() {
 }
 const std::map<std::string, Factory<TtsEngine>>& tts_factories() {
   static const std::map<std::string, Factory<TtsEngine>> m = {{"flite", factory<TtsEngine, FliteTts>()},
+      // Issue 15: Edge and the HTTP engines, under the reference's type names.
+      {"edge", factory<TtsEngine, EdgeTts>()},
+      {"siliconflow", factory<TtsEngine, SiliconFlowTts>()},
+      {"custom", factory<TtsEngine, CustomTts>()},
+      {"fishspeech", factory<TtsEngine, FishSpeechTts>()},
+      {"gpt_sovits_v2", factory<TtsEngine, GptSovitsV2Tts>()},
+      {"gpt_sovits_v3", factory<TtsEngine, GptSovitsV3Tts>()},
+      {"minimax_httpstream", factory<TtsEngine, MinimaxTts>()},
+      {"doubao", factory<TtsEngine, DoubaoTts>()},
+      {"cozecn", factory<TtsEngine, CozeCnTts>()},
+      {"tencent", factory<TtsEngine, TencentTts>()},
+      {"paddle_speech", factory<TtsEngine, PaddleSpeechTts>()},
+      {"index_stream", factory<TtsEngine, IndexStreamTts>()},
                                                              {"espeak", factory<TtsEngine, EspeakTts>()},
                                                              {"openai", factory<TtsEngine, OpenAiTts>()}};
   return m;
@@ -129,6 +153,20 @@ const core::ExtraEngineKeys& extra_engine_keys() {
       // response_format: this server's earlier name for `format`; private_voice: the
       // manager's per-agent voice.
       {"TTS.openai", {"url", "base_url", "response_format", "private_voice"}},
+      // Issue 15: the manager's per-agent voice, and the reference's aliases.
+      {"TTS.edge", {"private_voice", "endpoint", "format"}},
+      {"TTS.siliconflow", {"private_voice"}},
+      {"TTS.custom", {"sample_rate"}},
+      {"TTS.fishspeech", {"ref_audio", "ref_text"}},
+      {"TTS.gpt_sovits_v2", {"ref_audio", "ref_text", "format", "sample_rate"}},
+      {"TTS.gpt_sovits_v3", {"format", "sample_rate"}},
+      {"TTS.minimax_httpstream", {"private_voice", "voice_setting", "pronunciation_dict", "audio_setting",
+                                  "timber_weights"}},
+      {"TTS.doubao", {"private_voice", "sample_rate"}},
+      {"TTS.cozecn", {"private_voice", "model", "sample_rate"}},
+      {"TTS.tencent", {"private_voice", "format"}},
+      {"TTS.paddle_speech", {"private_voice"}},
+      {"TTS.index_stream", {"private_voice", "sample_rate"}},
   };
   return k;
 }

@@ -1,0 +1,113 @@
+#include "providers/tts/gpt_sovits_tts.h"
+
+#include <limits>
+
+#include "providers/tts/speech_output.h"
+#include "providers/tts/tts_config.h"
+
+namespace xz::providers {
+
+using json = nlohmann::json;
+
+namespace {
+
+// A text value as the reference passes it on: "" stays "", an absent key is None (null).
+json raw_text(const EngineConfig& cfg, const char* key) {
+  auto it = cfg.find(key);
+  if (it == cfg.end() || it->is_null()) return nullptr;
+  if (it->is_string()) return *it;
+  if (it->is_number()) return it->dump();
+  throw EngineConfigError(std::string(key) + ": not text");
+}
+
+// `key`, unless its alias (the manager's name) is set.
+json raw_text_or_alias(const EngineConfig& cfg, const char* key, const char* alias) {
+  if (llm_config::opt_string(cfg, alias)) return raw_text(cfg, alias);
+  return raw_text(cfg, key);
+}
+
+// A value the reference converts with float(): always a Python float on the wire.
+double number(const EngineConfig& cfg, const char* key, double fallback) {
+  return llm_config::opt_number(cfg, key).value_or(fallback);
+}
+
+long long whole(const EngineConfig& cfg, const char* key, long long fallback) {
+  return llm_config::opt_integer(cfg, key, std::numeric_limits<long long>::min()).value_or(fallback);
+}
+
+int pcm_rate(const EngineConfig& cfg) {
+  return static_cast<int>(llm_config::opt_integer(cfg, "sample_rate", 1000).value_or(32000));
+}
+
+}  // namespace
+
+GptSovitsV2Tts::GptSovitsV2Tts(const EngineConfig& cfg, ProviderContext& ctx)
+    : http_("GPT-SoVITS v2 TTS", (llm_config::require_mapping(cfg), cfg), ctx, 60) {
+  url_ = tts_config::endpoint(cfg, {"url"}, "http://127.0.0.1:9880/tts", {"http", "https"});
+  format_ = tts_config::audio_format(cfg, "format", "wav");
+  sample_rate_ = pcm_rate(cfg);
+  json aux = json::array();
+  for (auto& p : tts_config::string_list(cfg, "aux_ref_audio_paths")) aux.push_back(p);
+  request_ = {{"text", ""},
+              {"text_lang", llm_config::opt_string(cfg, "text_lang").value_or("zh")},
+              {"ref_audio_path", raw_text_or_alias(cfg, "ref_audio_path", "ref_audio")},
+              {"aux_ref_audio_paths", std::move(aux)},
+              {"prompt_text", raw_text_or_alias(cfg, "prompt_text", "ref_text")},
+              {"prompt_lang", llm_config::opt_string(cfg, "prompt_lang").value_or("zh")},
+              {"top_k", whole(cfg, "top_k", 5)},
+              {"top_p", number(cfg, "top_p", 1)},
+              {"temperature", number(cfg, "temperature", 1)},
+              {"text_split_method", llm_config::opt_string(cfg, "text_split_method").value_or("cut0")},
+              {"batch_size", whole(cfg, "batch_size", 1)},
+              {"batch_threshold", number(cfg, "batch_threshold", 0.75)},
+              {"split_bucket", llm_config::opt_bool(cfg, "split_bucket").value_or(true)},
+              {"return_fragment", llm_config::opt_bool(cfg, "return_fragment").value_or(false)},
+              {"speed_factor", number(cfg, "speed_factor", 1.0)},
+              {"streaming_mode", llm_config::opt_bool(cfg, "streaming_mode").value_or(false)},
+              {"seed", whole(cfg, "seed", -1)},
+              {"parallel_infer", llm_config::opt_bool(cfg, "parallel_infer").value_or(true)},
+              {"repetition_penalty", number(cfg, "repetition_penalty", 1.35)}};
+}
+
+boost::asio::awaitable<void> GptSovitsV2Tts::synthesize(TtsRequest req, PcmSink sink) {
+  if (is_blank(req.text)) co_return;
+  json body = request_;
+  body["text"] = req.text;
+  HttpSpeech call{http_.request("POST", url_), audio::make_audio_stream_decoder(format_, sample_rate_)};
+  call.request.headers = {{"Content-Type", "application/json"}};
+  call.request.body = body.dump();
+  co_await http_.speak(std::move(call), sink);
+}
+
+GptSovitsV3Tts::GptSovitsV3Tts(const EngineConfig& cfg, ProviderContext& ctx)
+    : http_("GPT-SoVITS v3 TTS", (llm_config::require_mapping(cfg), cfg), ctx, 60) {
+  url_ = tts_config::endpoint(cfg, {"url"}, "http://127.0.0.1:9880", {"http", "https"});
+  format_ = tts_config::audio_format(cfg, "format", "wav");
+  sample_rate_ = pcm_rate(cfg);
+  json inp_refs = json::array();
+  for (auto& p : tts_config::string_list(cfg, "inp_refs")) inp_refs.push_back(p);
+  // As requests sends them: nulls (unset keys) are left out, lists repeat their key.
+  params_ = {{"refer_wav_path", raw_text(cfg, "refer_wav_path")},
+             {"prompt_text", raw_text(cfg, "prompt_text")},
+             {"prompt_language", raw_text(cfg, "prompt_language")},
+             {"text_language", llm_config::opt_string(cfg, "text_language").value_or("audo")},
+             {"top_k", whole(cfg, "top_k", 15)},
+             {"top_p", number(cfg, "top_p", 1.0)},
+             {"temperature", number(cfg, "temperature", 1.0)},
+             {"cut_punc", llm_config::opt_string(cfg, "cut_punc").value_or("")},
+             {"speed", number(cfg, "speed", 1.0)},
+             {"inp_refs", std::move(inp_refs)},
+             {"sample_steps", whole(cfg, "sample_steps", 32)},
+             {"if_sr", llm_config::opt_bool(cfg, "if_sr").value_or(false)}};
+}
+
+boost::asio::awaitable<void> GptSovitsV3Tts::synthesize(TtsRequest req, PcmSink sink) {
+  if (is_blank(req.text)) co_return;
+  json params = params_;
+  params["text"] = req.text;
+  HttpSpeech call{http_.request("GET", with_query(url_, python_query_string(params))),
+                  audio::make_audio_stream_decoder(format_, sample_rate_)};
+  co_await http_.speak(std::move(call), sink);
+}
+
+}  // namespace xz::providers
