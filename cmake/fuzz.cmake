@@ -17,6 +17,7 @@ find_package(nlohmann_json REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(OPUS REQUIRED IMPORTED_TARGET opus)
 pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
+find_package(ZLIB REQUIRED)  # tools/builtin/gzip_body.cpp
 
 set(XZ_FUZZ_SANITIZE address,undefined)
 # -fno-sanitize=function: clang 14 cannot emit UBSan's function-type prologue for
@@ -42,6 +43,10 @@ set(XZ_FUZZ_SOURCES
   providers/llm/llm_config_wire.cpp providers/llm/ndjson_stream.cpp providers/llm/think_filter.cpp providers/llm/tool_call_text.cpp
   providers/llm/utf8_stream.cpp
   tools/builtin/html_text.cpp tools/builtin/rss_feed.cpp tools/builtin/xml_document.cpp
+  tools/builtin/geocoding.cpp tools/builtin/get_indian_news_api.cpp tools/builtin/get_location.cpp
+  tools/builtin/get_place_info.cpp tools/builtin/gzip_body.cpp tools/builtin/html_tree.cpp
+  tools/builtin/news_article.cpp tools/builtin/plugin_config.cpp tools/builtin/qweather.cpp
+  tools/builtin/upnp.cpp tools/builtin/web_api.cpp
   tools/iot_tools.cpp tools/mcp/line_splitter.cpp tools/mcp/mcp_session.cpp tools/mcp/mcp_tool_result.cpp
   tools/mcp/mcp_transport.cpp)
 list(TRANSFORM XZ_FUZZ_SOURCES PREPEND "${CMAKE_SOURCE_DIR}/src/")
@@ -52,7 +57,7 @@ target_compile_options(xz_fuzz_parsers PUBLIC ${XZ_FUZZ_FLAGS} PRIVATE -Wall -We
 target_include_directories(xz_fuzz_parsers PUBLIC "${CMAKE_SOURCE_DIR}/src")
 target_compile_definitions(xz_fuzz_parsers PUBLIC BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
 target_link_libraries(xz_fuzz_parsers PUBLIC Boost::headers Boost::url OpenSSL::SSL OpenSSL::Crypto yaml-cpp spdlog::spdlog
-  fmt::fmt nlohmann_json::nlohmann_json PkgConfig::OPUS PkgConfig::SOXR Threads::Threads)
+  fmt::fmt nlohmann_json::nlohmann_json PkgConfig::OPUS PkgConfig::SOXR ZLIB::ZLIB Threads::Threads)
 
 # tests/fuzz/<target>.cpp -> bin/fuzz_<target>; its seed corpus is tests/fuzz/corpus/<target>/
 # and its dictionary, when it has one, tests/fuzz/<target>.dict.
