@@ -20,6 +20,7 @@ pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
 pkg_check_modules(MPG123 REQUIRED IMPORTED_TARGET libmpg123)
 pkg_check_modules(FLAC REQUIRED IMPORTED_TARGET flac)
 pkg_check_modules(FAAD REQUIRED IMPORTED_TARGET faad2)
+find_package(ZLIB REQUIRED)  # tools/builtin/gzip_body.cpp
 
 set(XZ_FUZZ_SANITIZE address,undefined)
 # -fno-sanitize=function: clang 14 cannot emit UBSan's function-type prologue for
@@ -47,6 +48,10 @@ set(XZ_FUZZ_SOURCES
   providers/llm/llm_config_wire.cpp providers/llm/ndjson_stream.cpp providers/llm/think_filter.cpp providers/llm/tool_call_text.cpp
   providers/llm/utf8_stream.cpp
   tools/builtin/html_text.cpp tools/builtin/rss_feed.cpp tools/builtin/xml_document.cpp
+  tools/builtin/geocoding.cpp tools/builtin/get_indian_news_api.cpp tools/builtin/get_location.cpp
+  tools/builtin/get_place_info.cpp tools/builtin/gzip_body.cpp tools/builtin/html_tree.cpp
+  tools/builtin/news_article.cpp tools/builtin/plugin_config.cpp tools/builtin/qweather.cpp
+  tools/builtin/upnp.cpp tools/builtin/web_api.cpp
   tools/iot_tools.cpp tools/mcp/line_splitter.cpp tools/mcp/mcp_session.cpp tools/mcp/mcp_tool_result.cpp
   tools/mcp/mcp_transport.cpp
   providers/tts/edge_wire.cpp providers/tts/engine_error.cpp providers/tts/json_audio_body.cpp
@@ -60,7 +65,7 @@ target_include_directories(xz_fuzz_parsers PUBLIC "${CMAKE_SOURCE_DIR}/src")
 target_compile_definitions(xz_fuzz_parsers PUBLIC BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
 target_link_libraries(xz_fuzz_parsers PUBLIC Boost::headers Boost::url OpenSSL::SSL OpenSSL::Crypto yaml-cpp spdlog::spdlog
   fmt::fmt nlohmann_json::nlohmann_json PkgConfig::OPUS PkgConfig::SOXR PkgConfig::MPG123 PkgConfig::FLAC PkgConfig::FAAD
-  Threads::Threads)
+  ZLIB::ZLIB Threads::Threads)
 
 # tests/fuzz/<target>.cpp -> bin/fuzz_<target>; its seed corpus is tests/fuzz/corpus/<target>/
 # and its dictionary, when it has one, tests/fuzz/<target>.dict.

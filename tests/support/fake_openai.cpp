@@ -401,10 +401,15 @@ Task<bool> send_chat_events(Impl* self, Stream& stream, const FakeReply& r, cons
     json first = {{"tool_calls", json::array({json{{"index", i}, {"id", call_id}, {"type", "function"},
                                                      {"function", {{"name", tc.name}, {"arguments", ""}}}}})}};
     if (!co_await write_chunk(stream, sse(chunk_json(id, model, first, nullptr)))) co_return false;
-    for (std::size_t at = 0; at < tc.arguments.size(); at += 5) {
+    for (std::size_t at = 0; at < tc.arguments.size();) {
+      // Pieces of about 5 bytes that never split a UTF-8 character: OpenAI sends text, and
+      // a JSON string of a partial character cannot be written at all.
+      std::size_t end = std::min(at + 5, tc.arguments.size());
+      while (end < tc.arguments.size() && (static_cast<unsigned char>(tc.arguments[end]) & 0xC0) == 0x80) ++end;
       co_await sleep(r.token_interval);
-      json frag = {{"tool_calls", json::array({json{{"index", i}, {"function", {{"arguments", tc.arguments.substr(at, 5)}}}}})}};
+      json frag = {{"tool_calls", json::array({json{{"index", i}, {"function", {{"arguments", tc.arguments.substr(at, end - at)}}}}})}};
       if (!co_await write_chunk(stream, sse(chunk_json(id, model, frag, nullptr)))) co_return false;
+      at = end;
     }
   }
   if (!r.omit_done) {

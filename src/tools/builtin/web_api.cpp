@@ -19,7 +19,7 @@ namespace xz::tools::builtin {
 namespace asio = boost::asio;
 
 asio::awaitable<WebApiReply> call_web_api(net::HttpClient& http, net::HttpClientRequest req) {
-  const std::string where = fmt::format("{} {}", req.method, req.url);
+  const std::string where = fmt::format("{} {}", req.method, redact_url(req.url));
   const std::size_t max_bytes = req.max_response_bytes;
   net::HttpClientResponse res;
   try {
@@ -92,10 +92,12 @@ asio::awaitable<net::HttpClientResponse> fetch_page(net::HttpClient& http, net::
                                                     std::string_view service, bool allow_private_hosts) {
   for (int redirects = 0;; ++redirects) {
     if (req.url.rfind("http://", 0) != 0 && req.url.rfind("https://", 0) != 0)
-      throw WebApiError(fmt::format("{}: not an http(s) URL: {}", service, utf8_truncate(req.url, 200)), 0);
+      throw WebApiError(fmt::format("{}: not an http(s) URL: {}", service, utf8_truncate(redact_url(req.url), 200)), 0);
     if (!allow_private_hosts && private_host(req.url))
-      throw WebApiError(fmt::format("{}: refused a link into a private network: {}", service, utf8_truncate(req.url, 200)), 0);
-    const std::string url = req.url;
+      throw WebApiError(fmt::format("{}: refused a link into a private network: {}", service,
+                                    utf8_truncate(redact_url(req.url), 200)),
+                        0);
+    const std::string url = redact_url(req.url);  // for messages
     net::HttpClientResponse res;
     try {
       res = co_await http.request(req);
@@ -112,7 +114,7 @@ asio::awaitable<net::HttpClientResponse> fetch_page(net::HttpClient& http, net::
     }
     if (res.status >= 300 && res.status < 400 && !res.header("Location").empty()) {
       if (redirects >= 3) throw WebApiError(fmt::format("{}: too many redirects from {}", service, url), res.status);
-      auto base = boost::urls::parse_uri(url);
+      auto base = boost::urls::parse_uri(req.url);
       auto next = boost::urls::parse_uri_reference(res.header("Location"));
       if (!base || !next) throw WebApiError(fmt::format("{}: bad redirect from {}", service, url), res.status);
       boost::urls::url resolved;
@@ -126,6 +128,32 @@ asio::awaitable<net::HttpClientResponse> fetch_page(net::HttpClient& http, net::
                         res.status);
     co_return res;
   }
+}
+
+std::string redact_url(std::string_view url) {
+  const std::size_t q = url.find('?');
+  if (q == std::string_view::npos) return std::string(url);
+  std::string out(url.substr(0, q + 1));
+  std::size_t i = q + 1;
+  while (i <= url.size()) {
+    std::size_t end = url.find_first_of("&#", i);
+    if (end == std::string_view::npos) end = url.size();
+    const std::string_view param = url.substr(i, end - i);
+    const std::size_t eq = param.find('=');
+    std::string name(param.substr(0, eq));
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool secret = name == "key" || name == "apikey" || name == "api_key" || name == "token" ||
+                        name == "access_token" || name == "secret";
+    out += secret && eq != std::string_view::npos ? std::string(param.substr(0, eq + 1)) + "***" : std::string(param);
+    if (end == url.size()) break;
+    if (url[end] == '#') {
+      out += url.substr(end);
+      break;
+    }
+    out += '&';
+    i = end + 1;
+  }
+  return out;
 }
 
 std::string url_encode(std::string_view text) {

@@ -53,6 +53,11 @@ bool private_host(std::string_view url);
 std::string response_charset(const net::HttpClientResponse& res);
 bool utf8_charset(std::string_view charset);
 
+// The URL with the values of credential query parameters (key, apikey, api_key, token,
+// access_token, secret) replaced by "***": for logs and error messages (Amap and QWeather
+// take their key in the query).
+std::string redact_url(std::string_view url);
+
 // RFC 3986 percent-encoding of a query value (unreserved characters kept).
 std::string url_encode(std::string_view text);
 

@@ -205,6 +205,8 @@ TEST_F(PlaceFixture, AMissingKeyAWrongKeyAndNoServiceAreSaidSo) {
   auto failed = call_tool(loop, down, {{"location", "西湖"}, {"keyword", "餐厅"}}, session);
   EXPECT_EQ(failed.action, Action::error);
   EXPECT_NE(failed.response.find("map service"), std::string::npos);
+  EXPECT_NE(failed.result.find("key=***"), std::string::npos) << failed.result;  // the key is not logged
+  EXPECT_EQ(failed.result.find("amap-test"), std::string::npos) << failed.result;
 }
 
 TEST(PlaceInfoSettings, ReadsTheKeysAndTreatsThePlaceholderAsNoKey) {

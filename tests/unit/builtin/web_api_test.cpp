@@ -17,3 +17,15 @@ TEST(WebApi, PrivateHostsAreLiteralLocalAddresses) {
                           "http://11.0.0.1/", "not a url"})
     EXPECT_FALSE(private_host(url)) << url;
 }
+
+TEST(WebApi, CredentialsInQueriesAreRedactedForMessages) {
+  using xz::tools::builtin::redact_url;
+  EXPECT_EQ(redact_url("https://restapi.amap.com/v3/geocode/geo?key=abc123&address=%E8%A5%BF&output=json"),
+            "https://restapi.amap.com/v3/geocode/geo?key=***&address=%E8%A5%BF&output=json");
+  EXPECT_EQ(redact_url("https://h/geo/v2/city/lookup?location=x&KEY=s3cret&lang=zh#frag"),
+            "https://h/geo/v2/city/lookup?location=x&KEY=***&lang=zh#frag");
+  EXPECT_EQ(redact_url("http://h/a?apiKey=1&token=2&access_token=3&api_key=4&secret=5&keyword=6"),
+            "http://h/a?apiKey=***&token=***&access_token=***&api_key=***&secret=***&keyword=6");
+  EXPECT_EQ(redact_url("http://h/a"), "http://h/a");
+  EXPECT_EQ(redact_url("http://h/a?key"), "http://h/a?key");
+}

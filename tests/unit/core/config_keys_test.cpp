@@ -128,7 +128,7 @@ log:
 server:
   websocket: ws://你的ip或者域名:端口号/xiaozhi/v1/
 plugins:
-  get_weather: {api_host: example.com, default_location: 广州}
+  get_weather: {api_host: example.com, units: metric, default_location: 广州}
   change_role:
     roles: {teacher: "You teach."}
 LLM:
@@ -143,7 +143,8 @@ TTS:
   const auto& w = c.warnings();
   EXPECT_TRUE(has(w, "delete_audio: not read by this server (ignored)"));
   EXPECT_TRUE(has(w, "log.log_format: not read by this server (ignored)"));
-  EXPECT_TRUE(has(w, "plugins.get_weather.api_host: not read by this server (ignored)"));
+  EXPECT_TRUE(has(w, "plugins.get_weather.units: not read by this server (ignored)"));
+  EXPECT_FALSE(has(w, "plugins.get_weather.api_host: not read by this server (ignored)"));  // QWeather's host
   EXPECT_TRUE(has(w, "LLM: top_k is not read by this server (ignored in AliLLM)"));
   EXPECT_TRUE(has(w, "TTS: output_dir is not read by this server (ignored in OpenAITTS)"));
   EXPECT_TRUE(has(w, "LLM: 2 entries have engine types this server does not implement; kept, not used: "
