@@ -43,7 +43,8 @@ set(XZ_FUZZ_SOURCES
   providers/llm/utf8_stream.cpp
   tools/builtin/html_text.cpp tools/builtin/rss_feed.cpp tools/builtin/xml_document.cpp
   tools/iot_tools.cpp tools/mcp/line_splitter.cpp tools/mcp/mcp_session.cpp tools/mcp/mcp_tool_result.cpp
-  tools/mcp/mcp_transport.cpp)
+  tools/mcp/mcp_transport.cpp
+  providers/asr/onnx_metadata.cpp providers/asr/sense_voice_tags.cpp)
 list(TRANSFORM XZ_FUZZ_SOURCES PREPEND "${CMAKE_SOURCE_DIR}/src/")
 
 add_library(xz_fuzz_parsers STATIC ${XZ_FUZZ_SOURCES})
