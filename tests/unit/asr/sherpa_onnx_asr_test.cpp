@@ -53,8 +53,20 @@ Task<AsrResult> transcribe(SherpaOnnxAsr& asr, std::vector<std::int16_t> pcm) {
   co_return co_await s->finish();
 }
 
+// Every directory this test binary made, removed when it exits.
+const fs::path& scratch() {
+  static const struct Scratch {
+    fs::path dir = fs::temp_directory_path() / ("xz-sherpa-test-" + std::to_string(::getpid()));
+    ~Scratch() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } s;
+  return s.dir;
+}
+
 std::string fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("xz-sherpa-" + name + "-" + std::to_string(::getpid()));
+  auto dir = scratch() / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir.string();
@@ -265,6 +277,23 @@ TEST(SherpaOnnxAsr, AModelDirWithoutTheExportNamesTheFilesExpected) {
   }
   EXPECT_THROW(SherpaOnnxAsr(entry({{"model_type", "whisper"}}), ctx), EngineConfigError);
   EXPECT_THROW(SherpaOnnxAsr(entry({{"language", "fr"}}), ctx), EngineConfigError);
+}
+
+// sherpa-onnx would end the process on this model; the engine refuses it first.
+TEST(SherpaOnnxAsr, AModelWithoutTheMetadataSherpaOnnxNeedsIsRefused) {
+  Runtime rt(1, 1);
+  ProviderContext ctx{rt.pool()};
+  for (const char* key : {"lang_ko", "neg_mean", "vocab_size"}) {
+    const auto dir = fresh_dir(std::string("no-") + key);
+    xz::test::write_tiny_sense_voice_without(dir, key);
+    try {
+      SherpaOnnxAsr asr(entry({{"model_dir", dir}}), ctx);
+      ADD_FAILURE() << "a model without " << key << " was loaded";
+    } catch (const EngineConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("lacks the metadata '") + key + "'"), std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST(FunLocalAsr, AMissingModelDirIsOneClearError) {
