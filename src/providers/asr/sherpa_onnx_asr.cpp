@@ -130,7 +130,7 @@ SherpaOnnxAsrOptions read_sherpa_onnx_options(const EngineConfig& cfg) {
 SherpaOnnxAsr::SherpaOnnxAsr(const SherpaOnnxAsrOptions& options, ProviderContext& ctx)
     : max_samples_(std::max<std::size_t>(options.max_samples, 1)) {
   try {
-    recognizer_ = std::make_shared<SherpaRecognizer>(options.model, ctx.pool);
+    recognizer_ = std::make_shared<SherpaRecognizer>(options.model, ctx.pool, ctx.metrics);
   } catch (const std::runtime_error& e) {
     throw EngineConfigError(fmt::format("model_dir: {}", e.what()));
   }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "core/async.h"
+#include "core/metrics.h"
 #include "providers/asr/onnx_metadata.h"
 #include "providers/asr/sense_voice_tags.h"
 #include "providers/asr/sherpa_onnx_c_api.h"
@@ -136,7 +137,14 @@ void require_file(const std::string& path, const char* what) {
 
 class SherpaRecognizer::Impl : public std::enable_shared_from_this<Impl> {
  public:
-  Impl(const SherpaModel& m, asio::thread_pool& workers) : model_(m), workers_(workers) {
+  Impl(const SherpaModel& m, asio::thread_pool& workers, core::Metrics* metrics) : model_(m), workers_(workers) {
+    if (metrics) {
+      reported_.utterances = &metrics->counter("xiaozhi_asr_local_utterances_total", "Utterances decoded by local ASR models");
+      reported_.samples =
+          &metrics->counter("xiaozhi_asr_local_samples_total", "16 kHz samples decoded by local ASR models");
+      reported_.model_runs = &metrics->counter(
+          "xiaozhi_asr_local_model_runs_total", "Local ASR model runs (one run decodes a batch of utterances)");
+    }
     const std::string_view version = or_empty(SherpaOnnxGetVersionStr());
     if (version != sherpa_abi::kVersion) {
       throw std::runtime_error(fmt::format(
@@ -254,6 +262,11 @@ class SherpaRecognizer::Impl : public std::enable_shared_from_this<Impl> {
     utterances_.fetch_add(batch.size(), std::memory_order_relaxed);
     samples_.fetch_add(total, std::memory_order_relaxed);
     model_runs_.fetch_add(1, std::memory_order_relaxed);
+    if (reported_.utterances) {
+      reported_.utterances->inc(batch.size());
+      reported_.samples->inc(total);
+      reported_.model_runs->inc();
+    }
     std::uint64_t largest = largest_batch_.load(std::memory_order_relaxed);
     while (batch.size() > largest && !largest_batch_.compare_exchange_weak(largest, batch.size())) {
     }
@@ -268,10 +281,13 @@ class SherpaRecognizer::Impl : public std::enable_shared_from_this<Impl> {
   bool draining_ = false;
 
   std::atomic<std::uint64_t> utterances_{0}, samples_{0}, model_runs_{0}, largest_batch_{0};
+  struct {
+    core::Counter *utterances = nullptr, *samples = nullptr, *model_runs = nullptr;
+  } reported_;
 };
 
-SherpaRecognizer::SherpaRecognizer(const SherpaModel& model, asio::thread_pool& workers)
-    : impl_(std::make_shared<Impl>(model, workers)) {}
+SherpaRecognizer::SherpaRecognizer(const SherpaModel& model, asio::thread_pool& workers, core::Metrics* metrics)
+    : impl_(std::make_shared<Impl>(model, workers, metrics)) {}
 
 SherpaRecognizer::~SherpaRecognizer() = default;
 

@@ -14,6 +14,10 @@
 
 #include "providers/asr/asr.h"
 
+namespace xz::core {
+class Metrics;
+}
+
 namespace xz::providers {
 
 struct SherpaModel {
@@ -30,10 +34,11 @@ struct SherpaModel {
 
 class SherpaRecognizer {
  public:
-  // Blocking: loads the model. Throws std::runtime_error naming what is wrong (another
+  // Blocking: loads the model. `metrics` (may be null) gets the counters
+  // xiaozhi_asr_local_{utterances,samples,model_runs}_total, summed over recognizers. Throws std::runtime_error naming what is wrong (another
   // sherpa-onnx version than sherpa_onnx_c_api.h matches, a missing file, a model
   // without the metadata sherpa-onnx needs, a model sherpa-onnx cannot load).
-  SherpaRecognizer(const SherpaModel& model, boost::asio::thread_pool& workers);
+  SherpaRecognizer(const SherpaModel& model, boost::asio::thread_pool& workers, core::Metrics* metrics = nullptr);
   ~SherpaRecognizer();
   SherpaRecognizer(const SherpaRecognizer&) = delete;
   SherpaRecognizer& operator=(const SherpaRecognizer&) = delete;
