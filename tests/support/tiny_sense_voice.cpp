@@ -1,100 +1,21 @@
 #include "support/tiny_sense_voice.h"
 
 #include <array>
-#include <cctype>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
 
+#include "support/onnx_writer.h"
 #include "support/speech.h"
 
 namespace xz::test {
 
 namespace {
 
-// ---------------------------------------------------------------- protobuf, as ONNX needs it
-class Proto {
- public:
-  Proto& varint(int field, std::uint64_t v) {
-    key(field, 0);
-    put_varint(v);
-    return *this;
-  }
-  Proto& bytes(int field, std::string_view s) {
-    key(field, 2);
-    put_varint(s.size());
-    out_ += s;
-    return *this;
-  }
-  Proto& message(int field, const Proto& m) { return bytes(field, m.out_); }
-  const std::string& str() const { return out_; }
-
- private:
-  void key(int field, int wire) { put_varint(static_cast<std::uint64_t>(field) << 3 | static_cast<unsigned>(wire)); }
-  void put_varint(std::uint64_t v) {
-    while (v >= 0x80) {
-      out_ += static_cast<char>(v | 0x80);
-      v >>= 7;
-    }
-    out_ += static_cast<char>(v);
-  }
-  std::string out_;
-};
-
-enum ElemType { kFloat = 1, kInt32 = 6, kInt64 = 7 };
-
-template <class T>
-Proto tensor(const std::string& name, ElemType type, std::vector<std::int64_t> dims, const std::vector<T>& values) {
-  Proto t;
-  for (auto d : dims) t.varint(1, static_cast<std::uint64_t>(d));
-  t.varint(2, type);
-  t.bytes(8, name);
-  std::string raw(values.size() * sizeof(T), '\0');
-  std::memcpy(raw.data(), values.data(), raw.size());  // little-endian, as ONNX's raw_data wants
-  t.bytes(9, raw);
-  return t;
-}
-
-// A dimension is a size (>= 0) or a name ("N", "T").
-Proto value_info(const std::string& name, ElemType type, const std::vector<std::string>& dims) {
-  Proto shape;
-  for (const auto& d : dims) {
-    Proto dim;
-    if (!d.empty() && (std::isdigit(static_cast<unsigned char>(d[0])) != 0)) {
-      dim.varint(1, std::stoull(d));
-    } else {
-      dim.bytes(2, d);
-    }
-    shape.message(1, dim);
-  }
-  Proto tensor_type;
-  tensor_type.varint(1, type).message(2, shape);
-  Proto type_proto;
-  type_proto.message(1, tensor_type);
-  Proto v;
-  v.bytes(1, name).message(2, type_proto);
-  return v;
-}
-
-Proto node(const std::string& op, const std::vector<std::string>& in, const std::string& out,
-           std::vector<std::pair<std::string, std::int64_t>> int_attrs = {}) {
-  Proto n;
-  for (const auto& i : in) n.bytes(1, i);
-  n.bytes(2, out);
-  n.bytes(3, out + "_node");
-  n.bytes(4, op);
-  for (const auto& [name, value] : int_attrs) {
-    Proto a;
-    a.bytes(1, name).varint(3, static_cast<std::uint64_t>(value)).varint(20, 2);  // type INT
-    n.message(5, a);
-  }
-  return n;
-}
+using namespace onnx;
 
 // ---------------------------------------------------------------- the model
 constexpr int kVocab = 15;
@@ -188,15 +109,8 @@ std::string model_bytes(const std::string& drop) {
   g.message(11, value_info("text_norm", kInt32, {"N"}));
   g.message(12, value_info("logits", kFloat, {"N", "T4", std::to_string(kVocab)}));
 
-  Proto m;
-  m.varint(1, 8);  // IR version
-  Proto opset;
-  opset.bytes(1, "").varint(2, 17);
-  m.message(8, opset);
-  m.bytes(2, "xiaozhi-server tests");
-  m.message(7, g);
   // What sherpa-onnx 1.13.8 reads for SenseVoice (offline-sense-voice-model.cc).
-  const std::map<std::string, std::string> meta = {
+  std::map<std::string, std::string> meta = {
       {"model_type", "sense_voice_ctc"},
       {"comment", "tiny SenseVoice-shaped test model"},
       {"vocab_size", std::to_string(kVocab)},
@@ -215,19 +129,9 @@ std::string model_bytes(const std::string& drop) {
       {"neg_mean", repeated("0", kFeat)},
       {"inv_stddev", repeated("1", kFeat)},
   };
-  for (const auto& [k, v] : meta) {
-    if (k == drop) continue;
-    Proto e;
-    e.bytes(1, k).bytes(2, v);
-    m.message(14, e);
-  }
-  return m.str();
-}
-
-void write_file(const std::string& path, const std::string& data) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-  if (!f) throw std::runtime_error("cannot write " + path);
+  std::map<std::string, std::string> kept = meta;
+  kept.erase(drop);
+  return model(g, kept);
 }
 
 }  // namespace

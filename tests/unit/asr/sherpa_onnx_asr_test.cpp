@@ -24,6 +24,7 @@
 #include "providers/registry.h"
 #include "providers/vad/silero_vad.h"
 #include "support/speech.h"
+#include "support/tiny_paraformer.h"
 #include "support/tiny_sense_voice.h"
 
 using namespace std::chrono_literals;
@@ -259,6 +260,25 @@ TEST(SherpaOnnxAsr, SileroVadAndSenseVoiceRunOnOneOnnxRuntime) {
   EXPECT_EQ(events.size(), 2u) << "Silero found no speech next to sherpa-onnx";
   EXPECT_EQ(run_on(rt, transcribe(asr, xz::test::tone_speech("世界"))).text, "世界");
   EXPECT_EQ(onnx_runtimes_loaded(), 1u);
+}
+
+// model_type: paraformer puts the same two files in the Paraformer slot of the config.
+TEST(SherpaOnnxAsr, ParaformerRunsThroughTheSameEngine) {
+  Runtime rt(1, 2);
+  rt.start();
+  ProviderContext ctx{rt.pool()};
+  const auto dir = xz::test::write_tiny_paraformer(fresh_dir("paraformer"));
+  SherpaOnnxAsr asr(entry({{"model_dir", dir}, {"model_type", "paraformer"}}), ctx);
+  const auto r = run_on(rt, transcribe(asr, xz::test::tone_speech("世界")));
+  EXPECT_EQ(r.text, "你好");
+  EXPECT_EQ(r.emotion, "");
+  // Two at once: one model run.
+  BlockedPool blocked(rt.pool(), 2);
+  auto results = start_all(rt, asr, {xz::test::silence(1.0), xz::test::tone_speech("好")});
+  blocked.release();
+  for (auto& f : results) EXPECT_EQ(f.get().text, "你好");
+  EXPECT_EQ(asr.stats().model_runs, 2u);
+  EXPECT_EQ(asr.stats().largest_batch, 2u);
 }
 
 // ---------------------------------------------------------------- configuration errors
