@@ -22,7 +22,6 @@ extern "C" {
 
 // ---------------------------------------------------------------- version
 const char* SherpaOnnxGetVersionStr();
-const char* SherpaOnnxGetGitSha1();
 const char* SherpaOnnxGetOnnxruntimeVersionStr();
 
 // ---------------------------------------------------------------- configuration
@@ -248,9 +247,6 @@ typedef struct SherpaOnnxOfflineRecognizerResult {
 
 const SherpaOnnxOfflineRecognizerResult* SherpaOnnxGetOfflineStreamResult(const SherpaOnnxOfflineStream* stream);
 void SherpaOnnxDestroyOfflineRecognizerResult(const SherpaOnnxOfflineRecognizerResult* r);
-
-const char* SherpaOnnxGetOfflineStreamResultAsJson(const SherpaOnnxOfflineStream* stream);
-void SherpaOnnxDestroyOfflineStreamResultJson(const char* s);
 
 }  // extern "C"
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <charconv>
 #include <deque>
 #include <exception>
@@ -14,6 +15,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/async.h"
 #include "core/metrics.h"
@@ -172,6 +174,7 @@ class SherpaRecognizer::Impl : public std::enable_shared_from_this<Impl> {
     }
     c.decoding_method = "greedy_search";
     c.max_active_paths = 4;
+    const auto t0 = std::chrono::steady_clock::now();
     try {
       recognizer_.reset(SherpaOnnxCreateOfflineRecognizer(&c));
     } catch (const std::exception& e) {  // ONNX Runtime's errors come through the C API as exceptions
@@ -181,6 +184,9 @@ class SherpaRecognizer::Impl : public std::enable_shared_from_this<Impl> {
       throw std::runtime_error(
           fmt::format("sherpa-onnx refused the model {} with {} (its own log above says why)", model_.model, model_.tokens));
     }
+    spdlog::info("sherpa-onnx {} (ONNX Runtime {}): {} loaded in {} ms", version,
+                 or_empty(SherpaOnnxGetOnnxruntimeVersionStr()), model_.model,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
   }
 
   void submit(Job job) {
