@@ -55,7 +55,8 @@ set(XZ_FUZZ_SOURCES
   tools/iot_tools.cpp tools/mcp/line_splitter.cpp tools/mcp/mcp_session.cpp tools/mcp/mcp_tool_result.cpp
   tools/mcp/mcp_transport.cpp
   providers/tts/edge_wire.cpp providers/tts/engine_error.cpp providers/tts/json_audio_body.cpp
-  providers/tts/minimax_stream.cpp providers/tts/tts_vendor_json.cpp)
+  providers/tts/minimax_stream.cpp providers/tts/tts_vendor_json.cpp
+  providers/asr/onnx_metadata.cpp providers/asr/sense_voice_tags.cpp)
 list(TRANSFORM XZ_FUZZ_SOURCES PREPEND "${CMAKE_SOURCE_DIR}/src/")
 
 add_library(xz_fuzz_parsers STATIC ${XZ_FUZZ_SOURCES})

@@ -130,7 +130,7 @@ struct Server::Parts {
   std::unique_ptr<store::Store> store;
 
   // Engines are built once per distinct configuration and shared by every session.
-  providers::ProviderContext provider_ctx{runtime.pool(), config.str("log.data_dir", "data")};
+  providers::ProviderContext provider_ctx{runtime.pool(), config.str("log.data_dir", "data"), &metrics};
   agents::EngineCache engines;
   std::unique_ptr<agents::ProfileBuilder> profile_builder;
   std::unique_ptr<agents::StaticProfileSource> profiles;  // the config file's agent for every device

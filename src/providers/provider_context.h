@@ -8,11 +8,17 @@
 #include <boost/asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 
+namespace xz::core {
+class Metrics;
+}
+
 namespace xz::providers {
 
 struct ProviderContext {
   boost::asio::thread_pool& pool;
   std::string data_dir = "data";
+  // The process's metrics, for engines that report their own work; null = not reported.
+  core::Metrics* metrics = nullptr;
 };
 
 // The config entry of one engine, e.g. the mapping under LLM.OpenAILLM.

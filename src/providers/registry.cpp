@@ -6,8 +6,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "providers/asr/fun_local_asr.h"
 #include "providers/asr/openai_asr.h"
 #include "providers/asr/pocketsphinx_asr.h"
+#include "providers/asr/sherpa_onnx_asr.h"
 #include "providers/llm/alibl_llm.h"
 #include "providers/llm/coze_llm.h"
 #include "providers/llm/dify_llm.h"
@@ -55,7 +57,12 @@ const std::map<std::string, Factory<VadEngine>>& vad_factories() {
 }
 const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
   static const std::map<std::string, Factory<AsrEngine>> m = {
-      {"pocketsphinx", factory<AsrEngine, PocketsphinxAsr>()}, {"openai", factory<AsrEngine, OpenAiAsr>()}};
+      {"pocketsphinx", factory<AsrEngine, PocketsphinxAsr>()},
+      {"openai", factory<AsrEngine, OpenAiAsr>()},
+      {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
+      {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
+         return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);
+       }}};
   return m;
 }
 const std::map<std::string, Factory<LlmEngine>>& llm_factories() {

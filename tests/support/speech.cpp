@@ -3,9 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <numbers>
 #include <stdexcept>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "audio/resampler.h"
+#include "audio/wav.h"
 
 extern "C" {
 #include <flite/flite.h>
@@ -29,6 +36,29 @@ std::vector<std::int16_t> flite_speech(const std::string& text) {
   std::vector<std::int16_t> out(w->samples, w->samples + w->num_samples);
   delete_wave(w);
   return out;
+}
+
+std::vector<std::int16_t> espeak_speech(const std::string& text, const std::string& voice) {
+  const auto wav = std::filesystem::temp_directory_path() /
+                   ("xz-espeak-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()) + ".wav");
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("espeak_speech: fork failed");
+  if (pid == 0) {
+    ::execlp("espeak-ng", "espeak-ng", "-v", voice.c_str(), "-w", wav.c_str(), "--", text.c_str(),
+             static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  std::string error;
+  auto audio = audio::read_wav_file(wav, &error);
+  std::error_code ec;
+  std::filesystem::remove(wav, ec);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !audio) {
+    throw std::runtime_error("espeak-ng -v " + voice + " failed: " + error);
+  }
+  auto mono = audio::downmix_to_mono(audio->samples, audio->channels);
+  return audio->sample_rate == 16000 ? mono : audio::resample_once(mono, audio->sample_rate, 16000);
 }
 
 std::vector<std::int16_t> silence(double seconds, int rate) {

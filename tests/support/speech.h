@@ -9,6 +9,9 @@ namespace xz::test {
 
 // 16 kHz mono speech of `text` by flite's slt voice.
 std::vector<std::int16_t> flite_speech(const std::string& text);
+// 16 kHz mono speech of `text` by espeak-ng (run as a program) with `voice`, e.g. "cmn"
+// for Mandarin; espeak-ng's own 22.05 kHz output resampled.
+std::vector<std::int16_t> espeak_speech(const std::string& text, const std::string& voice);
 std::vector<std::int16_t> silence(double seconds, int rate = 16000);
 std::vector<std::int16_t> tone(double seconds, double hz, int rate = 16000, double amplitude = 0.3);
 // A linear chirp f0 -> f1: its autocorrelation has one sharp peak, so the lag that best

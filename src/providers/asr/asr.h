@@ -11,8 +11,12 @@
 namespace xz::providers {
 
 struct AsrResult {
-  std::string text;
-  std::string language;  // when the engine reports it
+  std::string text;      // what the user said, without engine tags
+  std::string language;  // when the engine reports it ("zh", "en", ...)
+  // When the engine hears them (SenseVoice): the speaker's emotion and the audio event,
+  // as the model names them ("HAPPY", "SAD", "NEUTRAL", ...; "Speech", "BGM", ...).
+  std::string emotion;
+  std::string event;
 };
 
 class AsrStream {
