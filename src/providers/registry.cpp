@@ -20,6 +20,10 @@
 #include "providers/llm/xinference_llm.h"
 #include "providers/tts/espeak_tts.h"
 #include "providers/tts/flite_tts.h"
+#include "providers/tts/alibl_stream_tts.h"
+#include "providers/tts/aliyun_stream_tts.h"
+#include "providers/tts/huoshan_double_stream_tts.h"
+#include "providers/tts/xunfei_stream_tts.h"
 #include "providers/tts/openai_tts.h"
 #include "providers/vad/silero_vad.h"
 #include "providers/vad/webrtc_vad.h"
@@ -63,7 +67,13 @@ const std::map<std::string, Factory<VllmEngine>>& vllm_factories() {
 const std::map<std::string, Factory<TtsEngine>>& tts_factories() {
   static const std::map<std::string, Factory<TtsEngine>> m = {{"flite", factory<TtsEngine, FliteTts>()},
                                                              {"espeak", factory<TtsEngine, EspeakTts>()},
-                                                             {"openai", factory<TtsEngine, OpenAiTts>()}};
+                                                             {"openai", factory<TtsEngine, OpenAiTts>()},
+      // Dual-stream engines (issue 15 Deliver 3).
+      {"huoshan_double_stream", factory<TtsEngine, HuoshanDoubleStreamTts>()},
+      {"aliyun_stream", factory<TtsEngine, AliyunStreamTts>()},
+      {"alibl_stream", factory<TtsEngine, AliBlStreamTts>()},
+      {"xunfei_stream", factory<TtsEngine, XunfeiStreamTts>()},
+  };
   return m;
 }
 
@@ -129,6 +139,12 @@ const core::ExtraEngineKeys& extra_engine_keys() {
       // response_format: this server's earlier name for `format`; private_voice: the
       // manager's per-agent voice.
       {"TTS.openai", {"url", "base_url", "response_format", "private_voice"}},
+      // Dual-stream engines: the reference's keys its config.yaml entries do not show.
+      {"TTS.huoshan_double_stream", {"endpoint", "private_voice", "mix_speaker", "cluster", "authorization",
+                                     "tts_timeout", "idle_timeout", "ca_file", "ttsVolume", "ttsRate", "ttsPitch"}},
+      {"TTS.aliyun_stream", {"endpoint", "private_voice", "format", "ttsVolume", "ttsRate", "ttsPitch"}},
+      {"TTS.alibl_stream", {"endpoint", "ws_url", "private_voice"}},
+      {"TTS.xunfei_stream", {"endpoint", "private_voice", "ttsVolume", "ttsRate", "ttsPitch"}},
   };
   return k;
 }
