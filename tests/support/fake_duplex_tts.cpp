@@ -614,6 +614,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
               send(impl->codec->error_frame(sid, "synthesis engine error"));
               break;
             case FakeTtsFault::drop:
+              // Mid-reply: the audio so far is written first (abort drops what is queued).
+              co_await pause(std::chrono::milliseconds(50));
               closed = true;
               ws->abort();
               break;
