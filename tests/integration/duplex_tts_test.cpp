@@ -4,12 +4,18 @@
 // the LLM is the OpenAI fake; the device is xiaozhi-sim.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
 
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "audio/wav.h"
+#include "build_paths.h"
+#include "core/config.h"
 #include "core/metrics_text.h"
 #include "sim/sim_device.h"
 #include "support/child_process.h"
@@ -230,3 +236,99 @@ TEST(DuplexTts, ToolCallsAndMusicKeepWorking) {
     if (m.name == "TaskRequest") spoken += m.text;
   EXPECT_EQ(spoken, "Sure, here it comes.That was fun.");
 }
+
+namespace {
+
+// A TTS entry of the reference's config.yaml (the fixture), as its user has it.
+json reference_tts_entry(const std::string& name) {
+  std::ifstream in(XZ_TEST_FIXTURES_DIR "/reference_config.yaml", std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto root = xz::core::Config::parse_yaml(ss.str(), "reference_config.yaml");
+  return root.at("TTS").at(name);
+}
+
+struct ReferenceEntry {
+  const char* entry;
+  FakeDuplexVendor vendor;
+  // The endpoint and keys the user changes; everything else stays as the reference has it.
+  std::function<void(json&, const FakeDuplexTts&)> point_at;
+};
+
+class DuplexTtsEngines : public ::testing::TestWithParam<ReferenceEntry> {};
+
+}  // namespace
+
+TEST_P(DuplexTtsEngines, EachEngineSpeaksAReplyFromTheReferencesEntry) {
+  const auto& p = GetParam();
+  FakeDuplexTts tts(p.vendor);
+  json entry = reference_tts_entry(p.entry);
+  const json before = entry;
+  p.point_at(entry, tts);
+  for (auto it = before.begin(); it != before.end(); ++it) {  // only endpoint and key values changed
+    static const std::set<std::string> kChanged = {"ws_url",      "api_url", "appid",         "access_token",  "appkey",
+                                                   "token",       "api_key", "access_key_id", "access_key_secret",
+                                                   "app_id",      "api_secret"};
+    if (!kChanged.count(it.key())) {
+      EXPECT_EQ(entry[it.key()], it.value()) << it.key();
+    }
+  }
+  const std::string s1 = "你好，今天天气很好。";
+  const std::string s2 = "我们去公园吧！";
+  FakeOpenAi llm;
+  llm.push_reply({.tokens = tokens_of(s1 + s2, 6)});
+  std::vector<std::pair<std::string, json>> o = {{"LLM.OpenAILLM.base_url", llm.url()},
+                                                 {"LLM.OpenAILLM.api_key", "sk-test"},
+                                                 {"selected_module.TTS", p.entry},
+                                                 {std::string("TTS.") + p.entry, entry}};
+  TestServer server(o);
+  ClientLoop loop;
+  auto turn = loop.run([&]() -> Task<xz::sim::TurnRecord> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    SimDevice dev(ex);
+    co_await dev.connect(opts(server));
+    co_await dev.wait_hello();
+    dev.listen_detect("你好");
+    EXPECT_TRUE(co_await dev.wait_type("tts", "stop", 30s));
+    co_return dev.turns().back();
+  }());
+  EXPECT_EQ(turn.sentences, (std::vector<std::string>{"你好，", "今天天气很好。", "我们去公园吧！"}));
+  // 13 characters at the fake's 80 ms, in 60 ms frames.
+  EXPECT_NEAR(turn.samples / 24000.0, 13 * 0.08, 0.25);
+  EXPECT_EQ(turn.undecodable_frames, 0);
+  EXPECT_EQ(tts.sessions_finished(), 1u);
+  EXPECT_EQ(metric(server, "xiaozhi_provider_errors_total{provider=\"tts\"}"), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    DuplexTts, DuplexTtsEngines,
+    ::testing::Values(
+        ReferenceEntry{"HuoshanDoubleStreamTTS", FakeDuplexVendor::huoshan,
+                       [](json& e, const FakeDuplexTts& f) {
+                         e["ws_url"] = f.url();
+                         e["appid"] = "test-app";
+                         e["access_token"] = "test-token";
+                       }},
+        ReferenceEntry{"AliyunStreamTTS", FakeDuplexVendor::aliyun,
+                       [](json& e, const FakeDuplexTts& f) {
+                         // A private endpoint: the WebSocket and CreateToken URLs.
+                         e["endpoint"] = f.url();
+                         e["token_url"] = "http://127.0.0.1:" + std::to_string(f.port()) + "/";
+                         e["appkey"] = "test-app";
+                         e["token"] = "console-token";
+                         e["access_key_id"] = "test-key-id";
+                         e["access_key_secret"] = "test-secret";
+                       }},
+        ReferenceEntry{"AliBLTTS", FakeDuplexVendor::alibl,
+                       [](json& e, const FakeDuplexTts& f) {
+                         e["ws_url"] = f.url();
+                         e["api_key"] = "test-token";
+                       }},
+        ReferenceEntry{"XunFeiTTS", FakeDuplexVendor::xunfei,
+                       [](json& e, const FakeDuplexTts& f) {
+                         e["api_url"] = f.url();
+                         e["app_id"] = "test-app";
+                         e["api_key"] = "test-token";
+                         e["api_secret"] = "test-secret";
+                       }}),
+    [](const auto& info) { return std::string(info.param.entry); });
