@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: the performance report (the method is in bench/README.md).
 #
-#   scripts/bench.sh BUILD_DIR [--quick] [--only idle,active,barge-in,hello-rate] [--perf] [--keep]
-#                    [--extra-config FILE]
+#   scripts/bench.sh BUILD_DIR [--quick] [--only idle,active,barge-in,hello-rate,sentence-long,dual-stream]
+#                    [--perf] [--keep] [--extra-config FILE]
 #
 # Starts the fake OpenAI providers (fixed latencies) and, for each scenario, a fresh
 # xiaozhi-server (real Silero VAD and Opus; ASR, LLM and TTS `type: openai` pointing at
@@ -39,7 +39,7 @@ while (($#)); do
 done
 [[ $BUILD_DIR == /* ]] || BUILD_DIR=$ROOT/$BUILD_DIR
 BIN=$BUILD_DIR/bin
-for b in xiaozhi-server xiaozhi-sim fake_openai_server; do
+for b in xiaozhi-server xiaozhi-sim fake_openai_server fake_duplex_tts_server; do
   [[ -x $BIN/$b ]] || { echo "bench: $BIN/$b is missing (build it: make bench)" >&2; exit 1; }
 done
 
@@ -64,6 +64,12 @@ else
   BARGE_DEVICES=200 BARGE_TURNS=3
   HELLO_DEVICES=10000 HELLO_HOLD=2
 fi
+# Dual-stream TTS against the sentence path, on a reply whose first sentence is long and
+# has no comma (the sentence path must wait for its full stop): both scenarios get it from
+# a second fake LLM; dual-stream's vendor (Volcengine's protocol) starts speaking after
+# DUPLEX_SPEAK_EVERY characters, its first audio at once, then 100 ms every 25 ms.
+LONG_REPLY="The weather today is sunny and warm with a light breeze coming from the west for most of the afternoon. Take a hat with you."
+DUPLEX_SPEAK_EVERY=16
 IDLE_RATE=1000     # arrivals per second, all simulators together
 ACTIVE_RATE=20
 HELLO_RATE=1000
@@ -141,6 +147,25 @@ for _ in $(seq 1 100); do [[ -s $RUN/fake.url ]] && break; sleep 0.1; done
 [[ -s $RUN/fake.url ]] || { echo "bench: the fake providers did not start:" >&2; cat "$RUN/fake.log" >&2; exit 1; }
 FAKE=$(<"$RUN/fake.url")
 
+# The long-sentence LLM and the dual-stream vendor, for the two comparison scenarios.
+LONG_FAKE="" DUPLEX=""
+LONG_FAKE_PID="" DUPLEX_PID=""
+if want sentence-long || want dual-stream; then
+  "$BIN/fake_openai_server" --first-token-ms "$LLM_FIRST_TOKEN_MS" --token-ms "$LLM_TOKEN_MS" \
+    --tts-chunk-ms "$TTS_CHUNK_MS" --tts-interval-ms "$TTS_INTERVAL_MS" --reply "$LONG_REPLY" \
+    --url-file "$RUN/fake-long.url" >"$RUN/fake-long.log" 2>&1 &
+  LONG_FAKE_PID=$!
+  "$BIN/fake_duplex_tts_server" --speak-every-chars "$DUPLEX_SPEAK_EVERY" --chunk-ms "$TTS_CHUNK_MS" \
+    --interval-ms "$TTS_INTERVAL_MS" --url-file "$RUN/duplex.url" >"$RUN/duplex.log" 2>&1 &
+  DUPLEX_PID=$!
+  PIDS+=("$LONG_FAKE_PID" "$DUPLEX_PID")
+  for _ in $(seq 1 100); do [[ -s $RUN/fake-long.url && -s $RUN/duplex.url ]] && break; sleep 0.1; done
+  [[ -s $RUN/fake-long.url && -s $RUN/duplex.url ]] ||
+    { echo "bench: the dual-stream fakes did not start:" >&2; cat "$RUN/fake-long.log" "$RUN/duplex.log" >&2; exit 1; }
+  LONG_FAKE=$(<"$RUN/fake-long.url")
+  DUPLEX=$(<"$RUN/duplex.url")
+fi
+
 # ------------------------------------------------------------------ server
 WS_PORT=$(free_port)
 HTTP_PORT=$(free_port)
@@ -187,10 +212,26 @@ fi
 "$BIN/xiaozhi-server" --check-config -c "$RUN/server.yaml" >/dev/null 2>"$RUN/check-config.log" ||
   { echo "bench: the generated configuration is refused:" >&2; cat "$RUN/check-config.log" >&2; exit 1; }
 
+# The comparison scenarios: the same server on the long-sentence LLM, speaking through the
+# sentence path (OpenAI TTS) or through the dual-stream vendor.
+if [[ -n $LONG_FAKE ]]; then
+  sed -e "s#^    base_url: $FAKE\$#    base_url: $LONG_FAKE#" "$RUN/server.yaml" >"$RUN/server-long.yaml"
+  # The vendor's entry goes right under TTS: (an --extra-config may follow the section).
+  sed -e "s#^  TTS: OpenAITTS\$#  TTS: HuoshanDoubleStreamTTS#" "$RUN/server-long.yaml" |
+    awk -v url="$DUPLEX" '{ print } /^TTS:$/ { print "  HuoshanDoubleStreamTTS:"; print "    ws_url: " url;
+                                               print "    appid: test-app"; print "    access_token: test-token" }' \
+      >"$RUN/server-duplex.yaml"
+  for c in server-long server-duplex; do
+    "$BIN/xiaozhi-server" --check-config -c "$RUN/$c.yaml" >/dev/null 2>"$RUN/check-$c.log" ||
+      { echo "bench: the generated configuration $c.yaml is refused:" >&2; cat "$RUN/check-$c.log" >&2; exit 1; }
+  done
+fi
+
 SERVER_PID=""
+SERVER_CONFIG=$RUN/server.yaml  # the server run_scenario starts
 start_server() {  # dir
   rm -rf "$RUN/data"
-  "$BIN/xiaozhi-server" -c "$RUN/server.yaml" >"$1/server.out" 2>&1 &
+  "$BIN/xiaozhi-server" -c "$SERVER_CONFIG" >"$1/server.out" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   for _ in $(seq 1 300); do
@@ -220,7 +261,7 @@ run_scenario() {
   echo "bench: $name ..."
   start_server "$dir"
   sample_process "$SERVER_PID" "$dir/server.tsv" & samplers+=($!)
-  sample_process "$FAKE_PID" "$dir/fake.tsv" & samplers+=($!)
+  sample_process "${SCENARIO_FAKE_PID:-$FAKE_PID}" "$dir/fake.tsv" & samplers+=($!)
   sample_system "$dir/system.tsv" & samplers+=($!)
   PIDS+=("${samplers[@]}")
   sleep 1  # the server's resting RSS, before any device
@@ -276,6 +317,15 @@ run_scenario active 1 --mode active --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_
 run_scenario barge-in 1 --mode barge-in --devices "$BARGE_DEVICES" --rate "$ACTIVE_RATE" \
   --turns "$BARGE_TURNS" --abort-after 1000 "${TURN[@]}" "${OTA[@]}"
 run_scenario hello-rate 1 --mode idle --devices "$HELLO_DEVICES" --rate "$HELLO_RATE" --hold-each "$HELLO_HOLD"
+if [[ -n $LONG_FAKE ]]; then
+  SCENARIO_FAKE_PID=$LONG_FAKE_PID SERVER_CONFIG=$RUN/server-long.yaml
+  run_scenario sentence-long 1 --mode active --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_RATE" \
+    --turns "$ACTIVE_TURNS" "${TURN[@]}" "${OTA[@]}"
+  SERVER_CONFIG=$RUN/server-duplex.yaml
+  run_scenario dual-stream 1 --mode active --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_RATE" \
+    --turns "$ACTIVE_TURNS" "${TURN[@]}" "${OTA[@]}"
+  SCENARIO_FAKE_PID="" SERVER_CONFIG=$RUN/server.yaml
+fi
 
 # ------------------------------------------------------------------ report
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -296,6 +346,7 @@ cat >"$RUN/meta.json" <<EOF
   "io_threads": $(nproc), "workers": $(nproc),
   "providers": {"llm_first_token_ms": $LLM_FIRST_TOKEN_MS, "llm_token_ms": $LLM_TOKEN_MS,
                 "tts_chunk_ms": $TTS_CHUNK_MS, "tts_interval_ms": $TTS_INTERVAL_MS,
+                "duplex_speak_every_chars": $DUPLEX_SPEAK_EVERY,
                 "asr_ms": 0, "vad_min_silence_ms": $VAD_SILENCE_MS, "provider_delay_ms": $PROVIDER_DELAY_MS}
 }
 EOF

@@ -32,7 +32,9 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
 // What the reply says, in order: text segments from the LLM stream (a synchronous
-// sink) and audio a tool asked to play, consumed by the speaking coroutine.
+// sink) and audio a tool asked to play, consumed by the speaking coroutine. With a
+// dual-stream engine the text goes to the Speaker's stream at once instead, and only
+// the audio waits here (played after the reply's speech, as the reference does).
 struct SpeechItem {
   std::string text;
   std::string title;  // playback
@@ -41,13 +43,26 @@ struct SpeechItem {
 
 class SpeechQueue {
  public:
-  explicit SpeechQueue(asio::any_io_executor ex) : notify_(ex, Clock::time_point::max()) {}
+  SpeechQueue(asio::any_io_executor ex, Speaker* streaming)
+      : notify_(ex, Clock::time_point::max()), streaming_(streaming) {}
   void push(SpeechItem s) {
+    if (streaming_ && !s.audio) {
+      streaming_->stream_whole(s.text);
+      return;
+    }
     items_.push_back(std::move(s));
     notify_.cancel();
   }
   void push_text(std::string s) { push({std::move(s), {}, {}}); }
+  // A segment of LLM text: on the stream its text went to the engine already.
+  void push_segment(std::string s) {
+    if (streaming_)
+      streaming_->stream_segment(s);
+    else
+      push_text(std::move(s));
+  }
   void close() {
+    if (streaming_ && !closed_) streaming_->stream_end();
     closed_ = true;
     notify_.cancel();
   }
@@ -69,6 +84,7 @@ class SpeechQueue {
   std::deque<SpeechItem> items_;
   bool closed_ = false;
   asio::steady_timer notify_;
+  Speaker* streaming_;
 };
 
 namespace {
@@ -511,7 +527,7 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
     if (previous && !previous->done.is_set()) co_await previous->done.wait();
     if (t->cancelled) throw boost::system::system_error(asio::error::operation_aborted);
 
-    speaker().set_voice(*t->profile->settings, *t->profile->tts);
+    speaker().set_voice(*t->profile->settings, t->profile->tts);
     speaker().keep_frames(reports_audio(svc_, *t->profile) ? kMaxReportedReplyBytes : 0);
     speaker().begin_reply(t->req.timings);
     if (t->req.show_stt) link_.send_text(protocol::make_stt(session_id_, strip_edge_punctuation(t->req.text)));
@@ -607,7 +623,8 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
   // Engines without native function calling get the <tool_call> text protocol.
   const bool native_tools = profile.llm->supports_tools();
 
-  SpeechQueue speech(ex_);
+  const bool streamed = speaker().streams();
+  SpeechQueue speech(ex_, streamed ? &speaker() : nullptr);
   auto produce = [&]() -> asio::awaitable<void> {
     auto& timings = *t.req.timings;
     int round = 0;
@@ -681,7 +698,8 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
           }
         }
         t.reply += d.text;
-        for (auto& seg : segmenter.push(d.text)) speech.push_text(std::move(seg));
+        if (streamed) speaker().stream_text(d.text);
+        for (auto& seg : segmenter.push(d.text)) speech.push_segment(std::move(seg));
       };
       try {
         providers::ChatSink sink = [&](const providers::ChatDelta& d) {
@@ -690,7 +708,7 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
         };
         co_await profile.llm->chat(std::move(req), std::move(sink));
         if (text_calls) on_delta(text_calls->finish());
-        if (auto rest = segmenter.finish()) speech.push_text(std::move(*rest));
+        if (auto rest = segmenter.finish()) speech.push_segment(std::move(*rest));
       } catch (const boost::system::system_error& e) {
         if (e.code() == asio::error::operation_aborted) throw;
         svc_.metrics.llm_errors.inc();
@@ -701,7 +719,7 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
       } catch (const std::exception& e) {
         svc_.metrics.llm_errors.inc();
         log_.error("LLM failed: {}", e.what());
-        if (auto rest = segmenter.finish()) speech.push_text(std::move(*rest));
+        if (auto rest = segmenter.finish()) speech.push_segment(std::move(*rest));
         speech.push_text(s.system_error_response);
         t.reply += (t.reply.empty() ? "" : " ") + s.system_error_response;
         break;
@@ -725,6 +743,18 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
     speech.close();
   };
   auto consume = [&]() -> asio::awaitable<void> {
+    if (streamed) {
+      try {
+        co_await speaker().stream_run();  // a vendor fault is handled there
+      } catch (const boost::system::system_error& e) {
+        if (e.code() == asio::error::operation_aborted) throw;
+        svc_.metrics.tts_errors.inc();
+        log_.error("speech failed: {}", e.what());
+      } catch (const std::exception& e) {
+        svc_.metrics.tts_errors.inc();
+        log_.error("speech failed: {}", e.what());
+      }
+    }
     while (auto item = co_await speech.next()) {
       try {
         if (item->audio)

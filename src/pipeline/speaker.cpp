@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/async.h"
+#include "pipeline/sentence_segmenter.h"
 #include "protocol/server_messages.h"
 
 namespace xz::pipeline {
@@ -37,7 +38,10 @@ Speaker::Speaker(asio::any_io_executor ex, const ConversationSettings& settings,
       encoder_(settings.downlink),
       pacer_(
           ex, settings.pacer, [this](std::string f) { send_frame(std::move(f)); },
-          [this](std::string t) { send_text(std::move(t)); }) {}
+          [this](std::string t) { send_text(std::move(t)); }) {
+  link_engine_ = &tts;
+  stream_link_ = tts.open_stream_link(ex_);
+}
 
 Speaker::~Speaker() { stop(); }
 
@@ -49,6 +53,17 @@ void Speaker::stop() {
 void Speaker::set_voice(const ConversationSettings& settings, providers::TtsEngine& tts) {
   settings_ = &settings;
   tts_ = &tts;
+  if (&tts == link_engine_) return;
+  // Another engine: the old one's vendor connection goes with its link.
+  stream_.reset();
+  stream_link_ = tts.open_stream_link(ex_);
+  link_engine_ = &tts;
+  tts_owner_.reset();
+}
+
+void Speaker::set_voice(const ConversationSettings& settings, std::shared_ptr<providers::TtsEngine> tts) {
+  set_voice(settings, *tts);
+  tts_owner_ = std::move(tts);
 }
 
 void Speaker::keep_frames(std::size_t max_bytes) { keep_limit_ = max_bytes; }
@@ -64,6 +79,18 @@ void Speaker::begin_reply(std::shared_ptr<TurnTimings> timings) {
   kept_.clear();
   kept_bytes_ = 0;
   encoder_.reset();
+  open_reply_stream();
+}
+
+void Speaker::open_reply_stream() {
+  stream_.reset();
+  subtitles_.reset();
+  stream_seconds_ = 0;
+  stream_text_started_ = false;
+  stream_failed_ = false;
+  if (!stream_link_) return;
+  stream_ = stream_link_->open_stream();
+  stream_cleaner_.reset(&settings_->replacement_words);
 }
 
 void Speaker::end_reply() { encoder_.reset(); }
@@ -164,7 +191,20 @@ asio::awaitable<void> Speaker::say(std::string segment) {
   };
   // Named arguments: g++ 12 destroys braced temporaries of a co_await call twice.
   providers::TtsRequest request{speech, "", ""};
-  co_await tts_->synthesize(std::move(request), std::move(sink));
+  std::exception_ptr failure;
+  try {
+    co_await tts_->synthesize(std::move(request), std::move(sink));
+  } catch (const boost::system::system_error& e) {
+    if (e.code() == asio::error::operation_aborted) throw;
+    failure = std::current_exception();
+  } catch (const std::exception&) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    // The device still shows what was to be said.
+    if (gen == generation_ && !subtitle_sent) queue_subtitle(subtitle);
+    std::rethrow_exception(failure);
+  }
   if (gen != generation_) co_return;
   auto tail = co_await flush_encoder();
   if (gen != generation_) co_return;
@@ -192,10 +232,86 @@ void Speaker::say_cached(const CachedSpeech& speech) {
   for (const auto& f : speech.frames) queue_frame(f);
 }
 
+void Speaker::stream_text(std::string_view text) {
+  if (!stream_) return;
+  if (!stream_text_started_) {
+    stream_text_started_ = true;
+    if (timings_ && !timings_->tts_request) timings_->tts_request = Clock::now();
+  }
+  std::string clean = stream_cleaner_.push(text);
+  if (!clean.empty()) stream_->push_text(std::move(clean));
+}
+
+void Speaker::stream_segment(const std::string& segment) {
+  if (!stream_) return;
+  std::string speech = for_speech(segment, settings_->replacement_words);
+  if (speech.find_first_not_of(" \t\r\n") == std::string::npos) return;
+  subtitles_.add(for_subtitle(segment), speech);
+  if (stream_failed_) show_remaining_subtitles();
+}
+
+void Speaker::stream_whole(const std::string& text) {
+  if (!stream_) return;
+  stream_text("\n" + text + "\n");
+  SentenceSegmenter segmenter(SentenceSegmenter::Options{});
+  for (auto& seg : segmenter.push(text)) stream_segment(seg);
+  if (auto rest = segmenter.finish()) stream_segment(*rest);
+}
+
+void Speaker::stream_end() {
+  if (!stream_) return;
+  std::string rest = stream_cleaner_.finish();
+  if (!rest.empty()) stream_->push_text(std::move(rest));
+  stream_->finish();
+}
+
+void Speaker::show_due_subtitles() {
+  for (auto& s : subtitles_.due(stream_seconds_)) queue_subtitle(s);
+}
+
+void Speaker::show_remaining_subtitles() {
+  for (auto& s : subtitles_.rest()) queue_subtitle(s);
+}
+
+asio::awaitable<void> Speaker::stream_run() {
+  if (!stream_) co_return;
+  const std::uint64_t gen = generation_;
+  providers::TtsStreamEvents events;
+  events.audio = [this, gen](providers::PcmChunk chunk) -> asio::awaitable<bool> {
+    if (gen != generation_) co_return false;
+    if (timings_ && !timings_->tts_first_audio) {
+      timings_->tts_first_audio = Clock::now();
+      if (auto ms = TurnTimings::ms(timings_->tts_request, timings_->tts_first_audio))
+        metrics_.tts_first_audio_ms.observe(*ms);
+    }
+    show_due_subtitles();
+    stream_seconds_ += static_cast<double>(chunk.samples.size()) / std::max(chunk.sample_rate, 1);
+    bool subtitle_sent = true;  // the subtitles are StreamSubtitles' business
+    co_return co_await queue_pcm(chunk, gen, std::string(), subtitle_sent);
+  };
+  events.sentence_start = [this, gen](std::string text) {
+    if (gen == generation_) subtitles_.vendor_sentence(text);
+  };
+  try {
+    co_await stream_->run(std::move(events));
+  } catch (const providers::TtsStreamError& e) {
+    if (gen != generation_) co_return;
+    stream_failed_ = true;
+    metrics_.tts_errors.inc();
+    log_.error("TTS stream failed: {}", e.what());
+  }
+  if (gen != generation_) co_return;
+  auto tail = co_await flush_encoder();
+  if (gen != generation_) co_return;
+  for (auto& f : tail) queue_frame(std::move(f));
+  show_remaining_subtitles();
+}
+
 asio::awaitable<void> Speaker::drained() { co_await pacer_.drained(); }
 
 void Speaker::clear() {
   ++generation_;
+  if (stream_) stream_->cancel();
   metrics_.downlink_queued_frames.add(-static_cast<double>(pacer_.queued_frames()));
   pacer_.clear();
   queued_subtitles_.clear();

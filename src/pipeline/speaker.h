@@ -3,6 +3,12 @@
 // -> pacer -> device, with each segment's `sentence_start` sent just before its audio.
 // Synthesis of the next segment overlaps playback of the previous one (the pacer holds
 // the frames). clear() is the barge-in: nothing queued before it ever leaves.
+//
+// A dual-stream engine (streams()) gets the reply's text as the LLM writes it instead:
+// stream_text() cleans each delta and hands it to the reply's TtsStream at once,
+// stream_segment() gives the segmenter's cuts for the subtitles (StreamSubtitles says
+// when each is due), stream_run() plays what the engine sends. The vendor connection
+// is the session's, kept between replies (TtsStreamLink).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +26,8 @@
 #include "pipeline/pacer.h"
 #include "pipeline/pcm_encoder.h"
 #include "pipeline/speech_text.h"
+#include "pipeline/speech_text_stream.h"
+#include "pipeline/stream_subtitles.h"
 #include "pipeline/turn_timings.h"
 #include "pipeline/voice_metrics.h"
 #include "providers/tts/tts.h"
@@ -37,6 +45,8 @@ class Speaker {
   // The TTS and settings of the replies from now on (a device's agent changed). Both
   // must outlive their use; the encoder and pacer are kept (the device's format is fixed).
   void set_voice(const ConversationSettings& settings, providers::TtsEngine& tts);
+  // The same, holding the engine while its stream link (the vendor connection) lives.
+  void set_voice(const ConversationSettings& settings, std::shared_ptr<providers::TtsEngine> tts);
   // Keeps a copy of each reply's Opus frames, up to max_bytes per reply (0 = none): the
   // agent's audio for chat reports. take_frames() hands them over.
   void keep_frames(std::size_t max_bytes);
@@ -52,6 +62,24 @@ class Speaker {
   // music and other long audio, paced and interruptible like speech.
   boost::asio::awaitable<void> play(std::string title,
                                     std::function<boost::asio::awaitable<providers::PcmChunk>()> next);
+  // Dual-stream engine: the reply's text goes to the engine as it streams.
+  bool streams() const { return stream_link_ != nullptr; }
+  // Text of the reply as the LLM writes it (markdown and all), cleaned and sent at once.
+  void stream_text(std::string_view text);
+  // A segment of the reply (the segmenter's cut): its subtitle, shown with its audio.
+  void stream_segment(const std::string& segment);
+  // Text that is a whole segment (a tool's answer, the error line): stream_text and
+  // stream_segment of it.
+  void stream_whole(const std::string& text);
+  // No more text in this reply.
+  void stream_end();
+  // Plays the reply's stream: until the engine has spoken all of it (after
+  // stream_end()) or the reply is cleared. A failure is logged (naming the engine and
+  // its error) and counted; the subtitles not shown yet are still shown, and
+  // stream_failed() says so. Cancellation throws operation_aborted.
+  boost::asio::awaitable<void> stream_run();
+  bool stream_failed() const { return stream_failed_; }
+
   // Until every queued frame has been sent.
   boost::asio::awaitable<void> drained();
   // The reply has been sent in full: frees its encoder (an idle session holds none).
@@ -84,9 +112,23 @@ class Speaker {
   // Waits while the pacer holds more than a few seconds (back-pressure).
   boost::asio::awaitable<void> wait_for_room(std::uint64_t gen);
 
+  void show_due_subtitles();
+  void show_remaining_subtitles();
+  void open_reply_stream();
+
   boost::asio::any_io_executor ex_;
   const ConversationSettings* settings_;  // the current reply's (replacement words, ...)
   providers::TtsEngine* tts_;
+  // Dual-stream: the session's vendor connection, made for `link_engine_`.
+  std::shared_ptr<providers::TtsEngine> tts_owner_;
+  providers::TtsEngine* link_engine_ = nullptr;
+  std::unique_ptr<providers::TtsStreamLink> stream_link_;
+  std::unique_ptr<providers::TtsStream> stream_;  // this reply's
+  SpeechTextStream stream_cleaner_;
+  StreamSubtitles subtitles_;
+  double stream_seconds_ = 0;  // audio of this reply queued so far
+  bool stream_text_started_ = false;
+  bool stream_failed_ = false;
   boost::asio::thread_pool& pool_;
   session::DeviceLink& link_;
   const std::string& session_id_;

@@ -555,6 +555,33 @@ std::string clean_markdown(std::string_view text) {
   return result;
 }
 
+std::string MarkdownLines::clean_line(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (fence_run_) {
+    if (auto f = fence_of(line); f && f->run >= fence_run_ && trim(trim(line).substr(f->run)).empty()) fence_run_ = 0;
+    return {};
+  }
+  if (auto f = fence_of(line)) {
+    fence_run_ = f->run;
+    return {};
+  }
+  if (is_table_separator(line)) {
+    in_table_ = true;
+    return {};
+  }
+  if (has_pipe(line) && (trim(line).starts_with('|') || in_table_)) {
+    in_table_ = true;
+    return collapse_spaces(remove_emoji(spoken_row(trim(line))));
+  }
+  in_table_ = false;
+  return preview(line);
+}
+
+std::string MarkdownLines::preview(std::string_view line) const {
+  if (fence_run_) return {};
+  return collapse_spaces(remove_emoji(clean_markdown(line)));
+}
+
 // ---------------------------------------------------------------- emoji
 
 std::string remove_emoji(std::string_view text) {
@@ -667,6 +694,45 @@ std::string ReplacementWords::apply(std::string_view text) const {
       i += len;
     }
   }
+  return out;
+}
+
+std::string ReplacementWords::apply_streamed(std::string& pending, bool at_end) const {
+  if (at_end || rules_.empty()) {
+    std::string out = apply(pending);
+    pending.clear();
+    return out;
+  }
+  // apply()'s walk, stopping where a rule could still match with bytes yet to come.
+  std::string out;
+  std::size_t i = 0;
+  while (i < pending.size()) {
+    const std::string_view rest = std::string_view(pending).substr(i);
+    const Rule* match = nullptr;
+    bool open = false;
+    for (auto k : by_first_[static_cast<unsigned char>(pending[i])]) {
+      const auto& from = rules_[k].from;
+      if (from.size() > rest.size()) {
+        if (std::string_view(from).starts_with(rest)) {
+          open = true;
+          break;
+        }
+      } else if (!match && rest.starts_with(from)) {
+        match = &rules_[k];  // longest full match; a longer open one was checked first
+      }
+    }
+    if (open) break;
+    if (match) {
+      out += match->to;
+      i += match->from.size();
+    } else {
+      const auto c = decode_utf8(pending, i);
+      if (!c.complete) break;  // the rest of a UTF-8 sequence is still to come
+      out.append(rest.substr(0, c.length));
+      i += c.length;
+    }
+  }
+  pending.erase(0, i);
   return out;
 }
 

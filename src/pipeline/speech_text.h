@@ -40,6 +40,26 @@ bool is_punctuation(char32_t cp);
 // $$…$$ math dropped, HTML tags stripped. Lines are kept; blank lines are dropped.
 std::string clean_markdown(std::string_view text);
 
+// clean_markdown for text that arrives line by line (a streamed reply): the state that
+// crosses lines (an open code fence, a table) is kept between calls. Differences from
+// clean_markdown over the whole text: a table header row without a leading '|' is read
+// as text (its separator line comes after it), and $$…$$ math is dropped only within
+// one line.
+class MarkdownLines {
+ public:
+  // One complete line (no '\n'): what is spoken of it, emoji removed, spaces collapsed,
+  // "" for nothing.
+  std::string clean_line(std::string_view line);
+  // The same for the start of a line not complete yet, without changing the state.
+  std::string preview(std::string_view partial_line) const;
+  bool in_code() const { return fence_run_ != 0; }
+  bool in_table() const { return in_table_; }
+
+ private:
+  std::size_t fence_run_ = 0;  // the open fence's backtick run; 0 = none
+  bool in_table_ = false;
+};
+
 // Removes emoji, pictographs, skin tones, variation selectors, keycaps, flags and
 // ZWJ sequences; keeps CJK, letters and punctuation. A space left double by a removed
 // emoji is collapsed.
@@ -62,6 +82,10 @@ class ReplacementWords {
   explicit ReplacementWords(std::span<const std::string> entries);
 
   std::string apply(std::string_view text) const;
+  // The same over text that arrives in pieces: applies to the start of *pending what no
+  // later piece can change, removes it from *pending and returns it replaced; the rest
+  // (the start of a possible match) waits. at_end: everything is applied.
+  std::string apply_streamed(std::string& pending, bool at_end) const;
   bool empty() const { return rules_.empty(); }
   std::size_t size() const { return rules_.size(); }
 

@@ -33,6 +33,10 @@
 #include "providers/tts/siliconflow_tts.h"
 #include "providers/tts/tencent_tts.h"
 #include "providers/tts/flite_tts.h"
+#include "providers/tts/alibl_stream_tts.h"
+#include "providers/tts/aliyun_stream_tts.h"
+#include "providers/tts/huoshan_double_stream_tts.h"
+#include "providers/tts/xunfei_stream_tts.h"
 #include "providers/tts/openai_tts.h"
 #include "providers/vad/silero_vad.h"
 #include "providers/vad/webrtc_vad.h"
@@ -94,7 +98,13 @@ const std::map<std::string, Factory<TtsEngine>>& tts_factories() {
       {"paddle_speech", factory<TtsEngine, PaddleSpeechTts>()},
       {"index_stream", factory<TtsEngine, IndexStreamTts>()},
                                                              {"espeak", factory<TtsEngine, EspeakTts>()},
-                                                             {"openai", factory<TtsEngine, OpenAiTts>()}};
+                                                             {"openai", factory<TtsEngine, OpenAiTts>()},
+      // Dual-stream engines (issue 15 Deliver 3).
+      {"huoshan_double_stream", factory<TtsEngine, HuoshanDoubleStreamTts>()},
+      {"aliyun_stream", factory<TtsEngine, AliyunStreamTts>()},
+      {"alibl_stream", factory<TtsEngine, AliBlStreamTts>()},
+      {"xunfei_stream", factory<TtsEngine, XunfeiStreamTts>()},
+  };
   return m;
 }
 
@@ -174,6 +184,12 @@ const core::ExtraEngineKeys& extra_engine_keys() {
       {"TTS.tencent", {"private_voice", "format"}},
       {"TTS.paddle_speech", {"private_voice"}},
       {"TTS.index_stream", {"private_voice", "sample_rate"}},
+      // Dual-stream engines: the reference's keys its config.yaml entries do not show.
+      {"TTS.huoshan_double_stream", {"endpoint", "private_voice", "mix_speaker", "cluster", "authorization",
+                                     "tts_timeout", "idle_timeout", "ca_file", "ttsVolume", "ttsRate", "ttsPitch"}},
+      {"TTS.aliyun_stream", {"endpoint", "private_voice", "format", "ttsVolume", "ttsRate", "ttsPitch"}},
+      {"TTS.alibl_stream", {"endpoint", "ws_url", "private_voice"}},
+      {"TTS.xunfei_stream", {"endpoint", "private_voice", "ttsVolume", "ttsRate", "ttsPitch"}},
   };
   return k;
 }
