@@ -42,7 +42,7 @@ set(XZ_FUZZ_SOURCES
   providers/llm/llm_config_wire.cpp providers/llm/ndjson_stream.cpp providers/llm/think_filter.cpp providers/llm/tool_call_text.cpp
   providers/llm/utf8_stream.cpp
   providers/tts/aliyun_wire.cpp providers/tts/dashscope_wire.cpp providers/tts/huoshan_wire.cpp
-  providers/tts/python_dumps.cpp providers/tts/xunfei_wire.cpp
+  providers/tts/python_dumps.cpp providers/tts/xunfei_wire.cpp protocol/percent_encoding.cpp
   tools/builtin/html_text.cpp tools/builtin/rss_feed.cpp tools/builtin/xml_document.cpp
   tools/iot_tools.cpp tools/mcp/line_splitter.cpp tools/mcp/mcp_session.cpp tools/mcp/mcp_tool_result.cpp
   tools/mcp/mcp_transport.cpp)

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <initializer_list>
 #include <mutex>
 #include <optional>
 #include <ctime>
@@ -35,6 +36,21 @@ struct Out {
   bool binary = false;
   std::string data;
 };
+
+// The value at a path of keys, else the fallback (a client's JSON may be anything).
+template <class T>
+T at_path(const json& j, std::initializer_list<const char*> path, T fallback) {
+  const json* cur = &j;
+  for (const char* k : path) {
+    if (!cur->is_object() || !cur->contains(k)) return fallback;
+    cur = &cur->at(k);
+  }
+  try {
+    return cur->get<T>();
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
 
 // What a client message asks for, whatever the vendor.
 struct Action {
@@ -146,17 +162,9 @@ class HuoshanCodec : public Codec {
     return {{true, providers::huoshan::encode_error(45000000, json{{"error", why}}.dump())}};
   }
   std::string voice(const json& p) const override {
-    if (p.is_object() && p.contains("req_params") && p["req_params"].is_object())
-      return p["req_params"].value("speaker", "");
-    return {};
+    return at_path<std::string>(p, {"req_params", "speaker"}, std::string());
   }
-  int sample_rate(const json& p) const override {
-    try {
-      return p.at("req_params").at("audio_params").at("sample_rate").get<int>();
-    } catch (const std::exception&) {
-      return 24000;
-    }
-  }
+  int sample_rate(const json& p) const override { return at_path<int>(p, {"req_params", "audio_params", "sample_rate"}, 24000); }
 
  private:
   static Out ev(std::int32_t event, const std::string& id, const std::string& payload) {
@@ -226,20 +234,9 @@ class AliyunCodec : public Codec {
   std::vector<Out> error_frame(const std::string& s, const std::string& why) const override {
     return {{false, providers::aliyun::make_event("TaskFailed", s, nullptr, 50000000, why)}};
   }
-  std::string voice(const json& p) const override {
-    try {
-      return p.at("payload").at("voice").get<std::string>();
-    } catch (const std::exception&) {
-      return {};
-    }
-  }
-  int sample_rate(const json& p) const override {
-    try {
-      return p.at("payload").at("sample_rate").get<int>();
-    } catch (const std::exception&) {
-      return 16000;  // the service's default
-    }
-  }
+  std::string voice(const json& p) const override { return at_path<std::string>(p, {"payload", "voice"}, std::string()); }
+  // 16000: the service's default.
+  int sample_rate(const json& p) const override { return at_path<int>(p, {"payload", "sample_rate"}, 16000); }
 
  private:
   static Out ev(const char* name, const std::string& s, const json& payload = nullptr) {
@@ -315,20 +312,8 @@ class AliBlCodec : public Codec {
   std::vector<Out> error_frame(const std::string& s, const std::string& why) const override {
     return {{false, providers::dashscope::make_event("task-failed", s, nullptr, "InternalError", why)}};
   }
-  std::string voice(const json& p) const override {
-    try {
-      return p.at("payload").at("parameters").at("voice").get<std::string>();
-    } catch (const std::exception&) {
-      return {};
-    }
-  }
-  int sample_rate(const json& p) const override {
-    try {
-      return p.at("payload").at("parameters").at("sample_rate").get<int>();
-    } catch (const std::exception&) {
-      return 22050;
-    }
-  }
+  std::string voice(const json& p) const override { return at_path<std::string>(p, {"payload", "parameters", "voice"}, std::string()); }
+  int sample_rate(const json& p) const override { return at_path<int>(p, {"payload", "parameters", "sample_rate"}, 22050); }
   bool text_needs_started() const override { return true; }
 
  private:
@@ -393,20 +378,8 @@ class XunfeiCodec : public Codec {
   std::vector<Out> error_frame(const std::string&, const std::string& why) const override {
     return {frame(10163, why, 2, 2, "")};
   }
-  std::string voice(const json& p) const override {
-    try {
-      return p.at("parameter").at("tts").at("vcn").get<std::string>();
-    } catch (const std::exception&) {
-      return {};
-    }
-  }
-  int sample_rate(const json& p) const override {
-    try {
-      return p.at("parameter").at("tts").at("audio").at("sample_rate").get<int>();
-    } catch (const std::exception&) {
-      return 24000;
-    }
-  }
+  std::string voice(const json& p) const override { return at_path<std::string>(p, {"parameter", "tts", "vcn"}, std::string()); }
+  int sample_rate(const json& p) const override { return at_path<int>(p, {"parameter", "tts", "audio", "sample_rate"}, 24000); }
   bool closes_after_session() const override { return true; }
   bool anonymous_sessions() const override { return true; }
 
