@@ -109,8 +109,8 @@ std::string joined(const std::vector<std::string>& v) {
 }
 
 constexpr const char* kEdgeTtsProblem =
-    "selected_module.TTS: EdgeTTS has type 'edge', which this server does not support (supported: espeak, flite, "
-    "openai)";
+    "selected_module.TTS: EdgeTTS has type 'edge', which this server does not support (supported: alibl_stream, "
+    "aliyun_stream, espeak, flite, huoshan_double_stream, openai, xunfei_stream)";
 
 }  // namespace
 
