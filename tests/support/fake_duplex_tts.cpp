@@ -59,6 +59,13 @@ struct Action {
   std::string session;
   std::string text;
   json payload;
+
+  static Action refused(std::string why) {
+    Action a;
+    a.kind = invalid;
+    a.name = std::move(why);
+    return a;
+  }
 };
 
 // One vendor's side of the protocol.
@@ -183,19 +190,13 @@ class AliyunCodec : public Codec {
     return std::nullopt;
   }
   Action parse(const net::WsMessage& m) const override {
+    if (m.binary) return Action::refused("binary message");
     Action a;
-    if (m.binary) {
-      a.kind = Action::invalid;
-      a.name = "binary message";
-      return a;
-    }
     providers::aliyun::Event e;
     try {
       e = providers::aliyun::parse_event(m.data);
     } catch (const std::exception& ex) {
-      a.kind = Action::invalid;
-      a.name = std::string("bad message: ") + ex.what();
-      return a;
+      return Action::refused(std::string("bad message: ") + ex.what());
     }
     a.name = e.name;
     a.session = e.task_id;
@@ -256,19 +257,13 @@ class AliBlCodec : public Codec {
     return std::nullopt;
   }
   Action parse(const net::WsMessage& m) const override {
+    if (m.binary) return Action::refused("binary message");
     Action a;
-    if (m.binary) {
-      a.kind = Action::invalid;
-      a.name = "binary message";
-      return a;
-    }
     providers::dashscope::Message msg;
     try {
       msg = providers::dashscope::parse_message(m.data);
     } catch (const std::exception& ex) {
-      a.kind = Action::invalid;
-      a.name = std::string("bad message: ") + ex.what();
-      return a;
+      return Action::refused(std::string("bad message: ") + ex.what());
     }
     a.name = msg.action;
     a.session = msg.task_id;
@@ -344,9 +339,7 @@ class XunfeiCodec : public Codec {
     try {
       f = providers::xunfei::parse_client_frame(m.data);
     } catch (const std::exception& ex) {
-      a.kind = Action::invalid;
-      a.name = std::string("bad frame: ") + ex.what();
-      return a;
+      return Action::refused(std::string("bad frame: ") + ex.what());
     }
     a.payload = json::parse(m.data);
     a.name = "status " + std::to_string(f.status);
