@@ -48,7 +48,7 @@ set(XZ_FUZZ_SOURCES
   providers/llm/llm_config_wire.cpp providers/llm/ndjson_stream.cpp providers/llm/think_filter.cpp providers/llm/tool_call_text.cpp
   providers/llm/utf8_stream.cpp
   providers/tts/aliyun_wire.cpp providers/tts/dashscope_wire.cpp providers/tts/huoshan_wire.cpp
-  providers/tts/python_dumps.cpp providers/tts/xunfei_wire.cpp
+  providers/tts/python_dumps.cpp providers/tts/xunfei_wire.cpp protocol/percent_encoding.cpp
   tools/builtin/html_text.cpp tools/builtin/rss_feed.cpp tools/builtin/xml_document.cpp
   tools/builtin/geocoding.cpp tools/builtin/get_indian_news_api.cpp tools/builtin/get_location.cpp
   tools/builtin/get_place_info.cpp tools/builtin/gzip_body.cpp tools/builtin/html_tree.cpp

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <initializer_list>
 #include <mutex>
 #include <optional>
 #include <ctime>
@@ -36,6 +37,21 @@ struct Out {
   std::string data;
 };
 
+// The value at a path of keys, else the fallback (a client's JSON may be anything).
+template <class T>
+T at_path(const json& j, std::initializer_list<const char*> path, T fallback) {
+  const json* cur = &j;
+  for (const char* k : path) {
+    if (!cur->is_object() || !cur->contains(k)) return fallback;
+    cur = &cur->at(k);
+  }
+  try {
+    return cur->get<T>();
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
 // What a client message asks for, whatever the vendor.
 struct Action {
   enum Kind { none, start_connection, start, say, finish, cancel, finish_connection, invalid } kind = none;
@@ -43,6 +59,13 @@ struct Action {
   std::string session;
   std::string text;
   json payload;
+
+  static Action refused(std::string why) {
+    Action a;
+    a.kind = invalid;
+    a.name = std::move(why);
+    return a;
+  }
 };
 
 // One vendor's side of the protocol.
@@ -146,17 +169,9 @@ class HuoshanCodec : public Codec {
     return {{true, providers::huoshan::encode_error(45000000, json{{"error", why}}.dump())}};
   }
   std::string voice(const json& p) const override {
-    if (p.is_object() && p.contains("req_params") && p["req_params"].is_object())
-      return p["req_params"].value("speaker", "");
-    return {};
+    return at_path<std::string>(p, {"req_params", "speaker"}, std::string());
   }
-  int sample_rate(const json& p) const override {
-    try {
-      return p.at("req_params").at("audio_params").at("sample_rate").get<int>();
-    } catch (const std::exception&) {
-      return 24000;
-    }
-  }
+  int sample_rate(const json& p) const override { return at_path<int>(p, {"req_params", "audio_params", "sample_rate"}, 24000); }
 
  private:
   static Out ev(std::int32_t event, const std::string& id, const std::string& payload) {
@@ -175,19 +190,13 @@ class AliyunCodec : public Codec {
     return std::nullopt;
   }
   Action parse(const net::WsMessage& m) const override {
+    if (m.binary) return Action::refused("binary message");
     Action a;
-    if (m.binary) {
-      a.kind = Action::invalid;
-      a.name = "binary message";
-      return a;
-    }
     providers::aliyun::Event e;
     try {
       e = providers::aliyun::parse_event(m.data);
     } catch (const std::exception& ex) {
-      a.kind = Action::invalid;
-      a.name = std::string("bad message: ") + ex.what();
-      return a;
+      return Action::refused(std::string("bad message: ") + ex.what());
     }
     a.name = e.name;
     a.session = e.task_id;
@@ -226,20 +235,9 @@ class AliyunCodec : public Codec {
   std::vector<Out> error_frame(const std::string& s, const std::string& why) const override {
     return {{false, providers::aliyun::make_event("TaskFailed", s, nullptr, 50000000, why)}};
   }
-  std::string voice(const json& p) const override {
-    try {
-      return p.at("payload").at("voice").get<std::string>();
-    } catch (const std::exception&) {
-      return {};
-    }
-  }
-  int sample_rate(const json& p) const override {
-    try {
-      return p.at("payload").at("sample_rate").get<int>();
-    } catch (const std::exception&) {
-      return 16000;  // the service's default
-    }
-  }
+  std::string voice(const json& p) const override { return at_path<std::string>(p, {"payload", "voice"}, std::string()); }
+  // 16000: the service's default.
+  int sample_rate(const json& p) const override { return at_path<int>(p, {"payload", "sample_rate"}, 16000); }
 
  private:
   static Out ev(const char* name, const std::string& s, const json& payload = nullptr) {
@@ -259,19 +257,13 @@ class AliBlCodec : public Codec {
     return std::nullopt;
   }
   Action parse(const net::WsMessage& m) const override {
+    if (m.binary) return Action::refused("binary message");
     Action a;
-    if (m.binary) {
-      a.kind = Action::invalid;
-      a.name = "binary message";
-      return a;
-    }
     providers::dashscope::Message msg;
     try {
       msg = providers::dashscope::parse_message(m.data);
     } catch (const std::exception& ex) {
-      a.kind = Action::invalid;
-      a.name = std::string("bad message: ") + ex.what();
-      return a;
+      return Action::refused(std::string("bad message: ") + ex.what());
     }
     a.name = msg.action;
     a.session = msg.task_id;
@@ -315,20 +307,8 @@ class AliBlCodec : public Codec {
   std::vector<Out> error_frame(const std::string& s, const std::string& why) const override {
     return {{false, providers::dashscope::make_event("task-failed", s, nullptr, "InternalError", why)}};
   }
-  std::string voice(const json& p) const override {
-    try {
-      return p.at("payload").at("parameters").at("voice").get<std::string>();
-    } catch (const std::exception&) {
-      return {};
-    }
-  }
-  int sample_rate(const json& p) const override {
-    try {
-      return p.at("payload").at("parameters").at("sample_rate").get<int>();
-    } catch (const std::exception&) {
-      return 22050;
-    }
-  }
+  std::string voice(const json& p) const override { return at_path<std::string>(p, {"payload", "parameters", "voice"}, std::string()); }
+  int sample_rate(const json& p) const override { return at_path<int>(p, {"payload", "parameters", "sample_rate"}, 22050); }
   bool text_needs_started() const override { return true; }
 
  private:
@@ -359,9 +339,7 @@ class XunfeiCodec : public Codec {
     try {
       f = providers::xunfei::parse_client_frame(m.data);
     } catch (const std::exception& ex) {
-      a.kind = Action::invalid;
-      a.name = std::string("bad frame: ") + ex.what();
-      return a;
+      return Action::refused(std::string("bad frame: ") + ex.what());
     }
     a.payload = json::parse(m.data);
     a.name = "status " + std::to_string(f.status);
@@ -393,20 +371,8 @@ class XunfeiCodec : public Codec {
   std::vector<Out> error_frame(const std::string&, const std::string& why) const override {
     return {frame(10163, why, 2, 2, "")};
   }
-  std::string voice(const json& p) const override {
-    try {
-      return p.at("parameter").at("tts").at("vcn").get<std::string>();
-    } catch (const std::exception&) {
-      return {};
-    }
-  }
-  int sample_rate(const json& p) const override {
-    try {
-      return p.at("parameter").at("tts").at("audio").at("sample_rate").get<int>();
-    } catch (const std::exception&) {
-      return 24000;
-    }
-  }
+  std::string voice(const json& p) const override { return at_path<std::string>(p, {"parameter", "tts", "vcn"}, std::string()); }
+  int sample_rate(const json& p) const override { return at_path<int>(p, {"parameter", "tts", "audio", "sample_rate"}, 24000); }
   bool closes_after_session() const override { return true; }
   bool anonymous_sessions() const override { return true; }
 

@@ -48,12 +48,7 @@ class AliBlProtocol : public DuplexProtocol {
   std::vector<DuplexEvent> parse(const net::WsMessage& m) override {
     DuplexEvent ev;
     using K = DuplexEvent::Kind;
-    if (m.binary) {
-      ev.kind = K::audio;
-      ev.audio = m.data;
-      ev.sample_rate = s_->params.sample_rate;
-      return {ev};
-    }
+    if (m.binary) return {pcm_event(m.data, s_->params.sample_rate)};
     auto msg = dashscope::parse_message(m.data);
     ev.session = msg.task_id;
     if (msg.event == "task-started") {
@@ -72,12 +67,6 @@ class AliBlProtocol : public DuplexProtocol {
   std::shared_ptr<const AliBlStreamTts::Settings> s_;
 };
 
-double bounded(const EngineConfig& cfg, const char* key, double lo, double hi, double fallback) {
-  auto v = opt_number(cfg, key);
-  if (!v) return fallback;
-  if (*v < lo || *v > hi) throw EngineConfigError(fmt::format("{}: must be between {} and {}", key, lo, hi));
-  return *v;
-}
 
 }  // namespace
 
@@ -89,9 +78,9 @@ AliBlStreamTts::AliBlStreamTts(const EngineConfig& cfg, ProviderContext& /*ctx*/
   s->params.voice = opt_string(cfg, "private_voice").value_or(opt_string(cfg, "voice").value_or("longxiaochun_v2"));
   if (auto f = opt_string(cfg, "format"); f && *f != "pcm")
     throw EngineConfigError(fmt::format("format: '{}' is not supported (pcm)", *f));
-  s->params.volume = static_cast<int>(bounded(cfg, "volume", 0, 100, 50));
-  s->params.rate = bounded(cfg, "rate", 0.5, 2.0, 1.0);
-  s->params.pitch = bounded(cfg, "pitch", 0.5, 2.0, 1.0);
+  s->params.volume = static_cast<int>(bounded_number(cfg, "volume", 0, 100, 50));
+  s->params.rate = bounded_number(cfg, "rate", 0.5, 2.0, 1.0);
+  s->params.pitch = bounded_number(cfg, "pitch", 0.5, 2.0, 1.0);
   s->options = duplex_options(cfg, kEngine, s->url, 60.0);
   s->options.text_after_started = true;  // DashScope refuses continue-task before task-started
   settings_ = std::move(s);

@@ -101,12 +101,7 @@ class AliyunProtocol : public DuplexProtocol {
   std::vector<DuplexEvent> parse(const net::WsMessage& m) override {
     DuplexEvent ev;
     using K = DuplexEvent::Kind;
-    if (m.binary) {
-      ev.kind = K::audio;
-      ev.audio = m.data;
-      ev.sample_rate = s_->params.sample_rate;
-      return {ev};
-    }
+    if (m.binary) return {pcm_event(m.data, s_->params.sample_rate)};
     auto e = aliyun::parse_event(m.data);
     ev.session = e.task_id;
     if (e.name == "SynthesisStarted") {
@@ -127,12 +122,6 @@ class AliyunProtocol : public DuplexProtocol {
   std::shared_ptr<AliyunStreamTts::Settings> s_;
 };
 
-int bounded(const EngineConfig& cfg, const char* key, int lo, int hi, int fallback) {
-  auto v = opt_number(cfg, key);
-  if (!v) return fallback;
-  if (*v < lo || *v > hi) throw EngineConfigError(fmt::format("{}: must be between {} and {}", key, lo, hi));
-  return static_cast<int>(*v);
-}
 
 }  // namespace
 
@@ -159,9 +148,9 @@ AliyunStreamTts::AliyunStreamTts(const EngineConfig& cfg, ProviderContext& /*ctx
   while (!s->params.voice.empty() && s->params.voice.back() == ' ') s->params.voice.pop_back();
   if (auto f = opt_string(cfg, "format"); f && *f != "pcm")
     throw EngineConfigError(fmt::format("format: '{}' is not supported (pcm)", *f));
-  s->params.volume = bounded(cfg, "volume", 0, 100, 50);
-  s->params.speech_rate = bounded(cfg, "speech_rate", -500, 500, 0);
-  s->params.pitch_rate = bounded(cfg, "pitch_rate", -500, 500, 0);
+  s->params.volume = static_cast<int>(bounded_number(cfg, "volume", 0, 100, 50));
+  s->params.speech_rate = static_cast<int>(bounded_number(cfg, "speech_rate", -500, 500, 0));
+  s->params.pitch_rate = static_cast<int>(bounded_number(cfg, "pitch_rate", -500, 500, 0));
   s->options = duplex_options(cfg, kEngine, s->url, 10.0);
   net::HttpClientOptions ho;
   ho.ca_file = opt_string(cfg, "ca_file").value_or("");

@@ -10,6 +10,7 @@
 
 #include "protocol/encoding.h"
 #include "protocol/json_text.h"
+#include "protocol/percent_encoding.h"
 #include "providers/tts/python_dumps.h"
 
 namespace xz::providers::aliyun {
@@ -71,21 +72,7 @@ ojson header(const std::string& task_id, const std::string& message_id, std::str
 
 }  // namespace
 
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
+std::string percent_encode(std::string_view s) { return protocol::percent_encode(s); }
 
 std::string canonical_query(const TokenRequest& r) { return canonical(params_of(r)); }
 

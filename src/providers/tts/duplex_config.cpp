@@ -59,6 +59,21 @@ DuplexOptions duplex_options(const EngineConfig& cfg, std::string engine, const 
   return o;
 }
 
+double bounded_number(const EngineConfig& cfg, const char* key, double lo, double hi, double fallback) {
+  auto v = llm_config::opt_number(cfg, key);
+  if (!v) return fallback;
+  if (*v < lo || *v > hi) throw EngineConfigError(fmt::format("{}: must be between {} and {}", key, lo, hi));
+  return *v;
+}
+
+DuplexEvent pcm_event(std::string bytes, int sample_rate) {
+  DuplexEvent ev;
+  ev.kind = DuplexEvent::Kind::audio;
+  ev.audio = std::move(bytes);
+  ev.sample_rate = sample_rate;
+  return ev;
+}
+
 std::string required_string(const EngineConfig& cfg, const char* key) {
   auto v = opt_string(cfg, key);
   if (!v) throw EngineConfigError(fmt::format("{}: missing", key));

@@ -22,6 +22,13 @@ std::string duplex_endpoint(const EngineConfig& cfg, std::initializer_list<const
 DuplexOptions duplex_options(const EngineConfig& cfg, std::string engine, const std::string& url,
                              double default_idle_seconds);
 
+// A number under key within [lo, hi] ("volume: must be between 0 and 100"); fallback
+// when unset.
+double bounded_number(const EngineConfig& cfg, const char* key, double lo, double hi, double fallback);
+
+// A vendor's raw s16le PCM as a reply event (binary audio frames).
+DuplexEvent pcm_event(std::string bytes, int sample_rate);
+
 // A required string key ("appid: missing").
 std::string required_string(const EngineConfig& cfg, const char* key);
 

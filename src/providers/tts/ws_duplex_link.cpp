@@ -20,9 +20,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Audio a reply has received but not yet handed to the speaker: ~40 s at 24 kHz. Past
-// it the reader stops reading (TCP back-pressure on the vendor).
-constexpr std::size_t kMaxQueuedAudioBytes = 2u << 20;
+// Past WsDuplexLink::kMaxQueuedAudioBytes undelivered, the reader stops reading (TCP
+// back-pressure on the vendor).
+constexpr std::size_t kMaxQueuedAudioBytes = WsDuplexLink::kMaxQueuedAudioBytes;
 // Text waiting for the vendor session to open (or for its `started`); more is dropped.
 constexpr std::size_t kMaxPendingTextBytes = 256u * 1024;
 
@@ -465,5 +465,7 @@ WsDuplexLink::~WsDuplexLink() {
 std::unique_ptr<TtsStream> WsDuplexLink::open_stream() { return std::make_unique<WsDuplexStream>(core_); }
 
 std::size_t WsDuplexLink::connections_opened() const { return core_->opened; }
+
+std::size_t WsDuplexLink::queued_audio_bytes() const { return core_->current ? core_->current->queued_audio : 0; }
 
 }  // namespace xz::providers

@@ -96,6 +96,10 @@ class WsDuplexLink : public TtsStreamLink {
 
   // Vendor connections this link has opened (tests: reuse).
   std::size_t connections_opened() const;
+  // Audio the open reply has received but not yet handed over (tests: the bound).
+  std::size_t queued_audio_bytes() const;
+  // The most a reply holds undelivered before the reader stops reading (~44 s at 24 kHz).
+  static constexpr std::size_t kMaxQueuedAudioBytes = 2u << 20;
 
   struct Core;
 

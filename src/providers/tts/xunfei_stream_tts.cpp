@@ -82,12 +82,6 @@ class XunfeiProtocol : public DuplexProtocol {
   int seq_ = 0;
 };
 
-int bounded(const EngineConfig& cfg, const char* key, int lo, int hi, int fallback) {
-  auto v = opt_number(cfg, key);
-  if (!v) return fallback;
-  if (*v < lo || *v > hi) throw EngineConfigError(fmt::format("{}: must be between {} and {}", key, lo, hi));
-  return static_cast<int>(*v);
-}
 
 }  // namespace
 
@@ -99,15 +93,15 @@ XunfeiStreamTts::XunfeiStreamTts(const EngineConfig& cfg, ProviderContext& /*ctx
   s->api_secret = required_string(cfg, "api_secret");
   s->params.voice =
       opt_string(cfg, "private_voice").value_or(opt_string(cfg, "voice").value_or("x5_lingxiaoxuan_flow"));
-  s->params.speed = bounded(cfg, "speed", 0, 100, 50);
-  s->params.volume = bounded(cfg, "volume", 0, 100, 50);
-  s->params.pitch = bounded(cfg, "pitch", 0, 100, 50);
+  s->params.speed = static_cast<int>(bounded_number(cfg, "speed", 0, 100, 50));
+  s->params.volume = static_cast<int>(bounded_number(cfg, "volume", 0, 100, 50));
+  s->params.pitch = static_cast<int>(bounded_number(cfg, "pitch", 0, 100, 50));
   if (auto f = opt_string(cfg, "format"); f && *f != "raw")
     throw EngineConfigError(fmt::format("format: '{}' is not supported (raw)", *f));
   s->params.oral_level = opt_string(cfg, "oral_level").value_or("mid");
-  s->params.spark_assist = bounded(cfg, "spark_assist", 0, 1, 1);
-  s->params.stop_split = bounded(cfg, "stop_split", 0, 1, 0);
-  s->params.remain = bounded(cfg, "remain", 0, 1, 0);
+  s->params.spark_assist = static_cast<int>(bounded_number(cfg, "spark_assist", 0, 1, 1));
+  s->params.stop_split = static_cast<int>(bounded_number(cfg, "stop_split", 0, 1, 0));
+  s->params.remain = static_cast<int>(bounded_number(cfg, "remain", 0, 1, 0));
   s->options = duplex_options(cfg, kEngine, s->url, 0.0);
   s->options.reuse_idle = std::chrono::milliseconds(0);  // a connection per reply, as the service wants
   settings_ = std::move(s);

@@ -7,6 +7,7 @@
 
 #include "protocol/encoding.h"
 #include "protocol/json_text.h"
+#include "protocol/percent_encoding.h"
 #include "providers/tts/python_dumps.h"
 
 namespace xz::providers::xunfei {
@@ -52,23 +53,7 @@ std::string str_at(const json& j, std::initializer_list<const char*> path) {
 
 }  // namespace
 
-std::string form_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
+std::string form_encode(std::string_view s) { return protocol::percent_encode(s, true); }
 
 std::string http_date(long long unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);

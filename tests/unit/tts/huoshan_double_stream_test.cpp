@@ -1,6 +1,7 @@
 // huoshan_double_stream against its local fake, which speaks the vendor's binary
 // protocol: a reply streamed in fragments, the connection reused, barge-in, faults.
 #include "providers/tts/huoshan_double_stream_tts.h"
+#include "providers/tts/ws_duplex_link.h"
 
 #include <regex>
 
@@ -227,4 +228,49 @@ TEST_F(HuoshanDoubleStream, ConfigurationErrorsNameTheKey) {
   HuoshanDoubleStreamTts by_endpoint(endpoint, ctx);
   auto link = by_endpoint.open_stream_link(rt.loop(0).get_executor());
   EXPECT_FALSE(run_on(rt, stream_reply(*link, {"Hi."})).error);
+}
+
+TEST_F(HuoshanDoubleStream, AConnectionIdleLongerThanTheBoundIsClosed) {
+  FakeDuplexTts fake(FakeDuplexVendor::huoshan);
+  auto cfg = reference_entry(fake);
+  cfg["idle_timeout"] = 0.3;
+  HuoshanDoubleStreamTts tts(cfg, ctx);
+  auto link = tts.open_stream_link(rt.loop(0).get_executor());
+  ASSERT_FALSE(run_on(rt, stream_reply(*link, {"One."})).error);
+  ASSERT_FALSE(run_on(rt, stream_reply(*link, {"Two."})).error);
+  EXPECT_EQ(fake.connections(), 1) << "reused within the bound";
+  EXPECT_TRUE(fake.wait_for("FinishConnection", 1, 3s)) << "closed politely once idle";
+  ASSERT_FALSE(run_on(rt, stream_reply(*link, {"Three."})).error);
+  EXPECT_EQ(fake.connections(), 2);
+}
+
+TEST_F(HuoshanDoubleStream, AReplysUndeliveredAudioIsBounded) {
+  // The vendor sends a minute of audio at once while the speaker is busy: the reader
+  // stops reading past the bound instead of holding it all.
+  FakeDuplexOptions o;
+  o.ms_per_char = 12000;  // "Hello." = 60 s = 2.9 MB
+  FakeDuplexTts fake(FakeDuplexVendor::huoshan, o);
+  HuoshanDoubleStreamTts tts(reference_entry(fake), ctx);
+  auto link = tts.open_stream_link(rt.loop(0).get_executor());
+  auto* ws = dynamic_cast<xz::providers::WsDuplexLink*>(link.get());
+  ASSERT_NE(ws, nullptr);
+  std::size_t most_queued = 0, samples = 0;
+  run_on(rt, [&]() -> xz::core::Task<void> {
+    auto stream = link->open_stream();
+    xz::providers::TtsStreamEvents ev;
+    ev.audio = [&](xz::providers::PcmChunk c) -> boost::asio::awaitable<bool> {
+      if (samples == 0) {
+        co_await xz::core::sleep_for(1s);  // everything the vendor sends arrives meanwhile
+        most_queued = ws->queued_audio_bytes();
+      }
+      samples += c.samples.size();
+      co_return true;
+    };
+    stream->push_text("Hello.");
+    stream->finish();
+    co_await stream->run(std::move(ev));
+  }());
+  EXPECT_GT(most_queued, xz::providers::WsDuplexLink::kMaxQueuedAudioBytes / 2) << "the vendor did send fast";
+  EXPECT_LE(most_queued, xz::providers::WsDuplexLink::kMaxQueuedAudioBytes + 4800);
+  EXPECT_EQ(samples, 60u * 24000) << "and nothing is lost";
 }
