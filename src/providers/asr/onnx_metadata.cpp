@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <fstream>
-#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string_view>

@@ -101,7 +101,9 @@ void check_metadata(const SherpaModel& m) {
     std::string_view rest = it->second;
     while (!rest.empty()) {
       const auto comma = rest.find(',');
-      const auto item = rest.substr(0, comma);
+      auto item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
       float f = 0;
       auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), f);
       if (ec != std::errc() || p != item.data() + item.size()) {

@@ -176,6 +176,9 @@ TEST(SherpaOnnxAsr, AnEmptyUtteranceCostsNoModelRun) {
   SherpaOnnxAsr asr(entry(), ctx);
   EXPECT_EQ(run_on(rt, transcribe(asr, {})).text, "");
   EXPECT_EQ(asr.stats().model_runs, 0u);
+  // Shorter than one feature frame (25 ms): decoded, heard as nothing.
+  EXPECT_EQ(run_on(rt, transcribe(asr, xz::test::tone(0.005, 300))).text, "");
+  EXPECT_EQ(asr.stats().model_runs, 1u);
 }
 
 TEST(SherpaOnnxAsr, UtterancesWaitingTogetherAreDecodedInOneModelRun) {
