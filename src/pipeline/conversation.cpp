@@ -215,7 +215,8 @@ Listener& Conversation::listener() {
                            case ListenerDrop::overload: svc_.metrics.uplink_dropped_overload.inc(); break;
                            case ListenerDrop::listen_message: svc_.metrics.listen_messages_dropped.inc(); break;
                          }
-                       }});
+                       },
+                       {}});
   }
   return *listener_;
 }

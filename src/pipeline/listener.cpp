@@ -155,7 +155,10 @@ asio::awaitable<void> Listener::on_pcm(Pcm frame) {
   const std::size_t n = pcm.size();
   if (mode_ == Mode::manual) {
     if (!manual_open_) co_return;  // the firmware's mic is off outside listen start..stop
-    if (!asr_ && !asr_failed_) asr_ = co_await asr_engine_.open();
+    if (!asr_ && !asr_failed_) {
+      asr_ = co_await asr_engine_.open();
+      if (events_.partial) asr_->on_partial(events_.partial);
+    }
     if (settings_.keep_opus) utterance_opus_.push_back(std::move(frame.opus));
     if (asr_) co_await asr_->push(std::move(pcm));
     speech_samples_ += n;
@@ -181,6 +184,7 @@ asio::awaitable<void> Listener::on_pcm(Pcm frame) {
     asr_failed_ = false;
     if (events_.speech_started) events_.speech_started();
     asr_ = co_await asr_engine_.open();
+    if (events_.partial) asr_->on_partial(events_.partial);
     utterance_opus_.clear();
     for (auto& f : pre_roll_) {
       if (settings_.keep_opus) utterance_opus_.push_back(std::move(f.opus));

@@ -61,6 +61,8 @@ struct ListenerEvents {
   std::function<void(Utterance)> utterance;          // a recognised, long-enough utterance
   std::function<void(std::string reason)> failed;    // ASR errors (logged; the session goes on)
   std::function<void(ListenerDrop)> dropped;
+  // A streaming ASR's partial transcript of the utterance in progress. Optional.
+  std::function<void(const std::string& text)> partial;
 };
 
 class Listener {
