@@ -146,6 +146,7 @@ struct Server::Parts {
   tools::mcp::SharedToolLists device_tool_lists;
   std::unique_ptr<history::ChatHistory> history;
   std::unique_ptr<pipeline::VoiceMetrics> voice_metrics;
+  std::shared_ptr<pipeline::IpLocator> ip_locator;         // device address -> city, for prompts and tools
   std::unique_ptr<pipeline::PromptContext> prompt_context;  // null: no prompt_template
   std::unique_ptr<pipeline::VoiceServices> voice;
   std::shared_ptr<net::ConnectionLimiter> connection_limiter;  // both listeners' caps
@@ -313,8 +314,9 @@ void Server::start() {
   p_->voice_metrics = std::make_unique<pipeline::VoiceMetrics>(p_->metrics);
   // Server-wide: the template and the lookups' caches; an agent's own context providers
   // come with its profile.
+  p_->ip_locator = std::make_shared<pipeline::IpLocator>(built.prompt_context.location, p_->tool_http);
   p_->prompt_context = pipeline::make_prompt_context(cfg, std::move(built.prompt_context),
-                                                     std::move(built.prompt_template), p_->tool_http);
+                                                     std::move(built.prompt_template), p_->tool_http, p_->ip_locator);
   std::string history_warning;
   p_->history = std::make_unique<history::ChatHistory>(history::HistorySettings::from_config(cfg, &history_warning),
                                                        *p_->store, p_->runtime.pool(), &p_->metrics);
@@ -340,7 +342,7 @@ void Server::start() {
   p_->voice = std::make_unique<pipeline::VoiceServices>(pipeline::VoiceServices{
       p_->runtime.pool(), *p_->voice_metrics, p_->server_mcp->server_count() > 0 ? p_->server_mcp.get() : nullptr,
       std::move(capabilities), p_->history.get(), &p_->device_tool_lists, p_->prompt_context.get(),
-      profile_source});
+      profile_source, p_->ip_locator.get()});
   spdlog::info("tools: {} built-in function(s), intent mode {}",
                default_profile->builtin_tools ? default_profile->builtin_tools->size() : 0,
                default_profile->settings->intent);

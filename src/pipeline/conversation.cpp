@@ -855,6 +855,15 @@ asio::awaitable<protocol::McpCallOutcome> Conversation::call_device_tool(std::st
   co_return co_await device_mcp_.call(std::move(name), std::move(arguments));
 }
 
+asio::awaitable<std::string> Conversation::client_city() {
+  // Prompt lookups already asked for it; the locator's cache answers at once then.
+  if (!svc_.ip_locator) co_return std::string();
+  std::string error;
+  std::string city = co_await svc_.ip_locator->locate(prompt_subject_.client_ip, &error);
+  if (!error.empty()) log_.warn("no city for {}: {}", prompt_subject_.client_ip, error);
+  co_return city;
+}
+
 asio::awaitable<tools::ToolResult> Conversation::run_device_tool(std::string name, nlohmann::json arguments) {
   co_return co_await device_mcp_.run_tool(std::move(name), std::move(arguments));
 }

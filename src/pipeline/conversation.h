@@ -65,6 +65,8 @@ struct VoiceServices {
   // Where a conversation gets a newer profile after the configuration changed; null:
   // profiles never change.
   ProfileSource* profiles = nullptr;
+  // The city of a device's address, for tools (get_weather, get_place_info); null: unknown.
+  IpLocator* ip_locator = nullptr;
 };
 
 class Conversation : public session::Conversation, public tools::SessionActions {
@@ -97,6 +99,8 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   boost::asio::awaitable<void> play_audio(
       std::string title, std::function<boost::asio::awaitable<providers::PcmChunk>()> next) override;
   boost::asio::awaitable<tools::ToolResult> run_device_tool(std::string name, nlohmann::json arguments) override;
+  std::string client_ip() const override { return prompt_subject_.client_ip; }
+  boost::asio::awaitable<std::string> client_city() override;
 
   tools::ToolRegistry& tools() { return registry_; }
 

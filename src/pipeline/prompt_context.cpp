@@ -153,7 +153,8 @@ TemplateValues prompt_values(const PromptFacts& facts, const PromptInputs& in) {
 
 std::unique_ptr<PromptContext> make_prompt_context(const core::Config& cfg, PromptContextSettings settings,
                                                    std::shared_ptr<const PromptTemplate> tmpl,
-                                                   std::shared_ptr<net::HttpClient> http) {
+                                                   std::shared_ptr<net::HttpClient> http,
+                                                   std::shared_ptr<IpLocator> locator) {
   if (!tmpl) return nullptr;
   std::vector<std::string> problems;
   auto weather_settings = tools::builtin::WeatherSettings::from(tools::builtin::PluginConfig(cfg, "get_weather", problems));
@@ -164,16 +165,18 @@ std::unique_ptr<PromptContext> make_prompt_context(const core::Config& cfg, Prom
   } else {
     spdlog::warn("prompt_template: no weather in the prompt: {}", problems.front());
   }
-  return std::make_unique<PromptContext>(std::move(settings), std::move(tmpl), std::move(http), std::move(weather));
+  return std::make_unique<PromptContext>(std::move(settings), std::move(tmpl), std::move(http), std::move(weather),
+                                         std::move(locator));
 }
 
 PromptContext::PromptContext(PromptContextSettings settings, std::shared_ptr<const PromptTemplate> tmpl,
-                             std::shared_ptr<net::HttpClient> http, std::shared_ptr<tools::builtin::GetWeather> weather)
+                             std::shared_ptr<net::HttpClient> http, std::shared_ptr<tools::builtin::GetWeather> weather,
+                             std::shared_ptr<IpLocator> locator)
     : settings_(std::move(settings)),
       template_(std::move(tmpl)),
       http_(std::move(http)),
       weather_(std::move(weather)),
-      locator_(settings_.location, http_),
+      locator_(locator ? std::move(locator) : std::make_shared<IpLocator>(settings_.location, http_)),
       devices_(settings_.device_cache_entries) {}
 
 PromptContext::~PromptContext() = default;
@@ -184,7 +187,7 @@ PromptFacts PromptContext::known_facts(const PromptSubject& subject) {
     if (auto hit = devices_.get(subject.device_id, std::chrono::steady_clock::now())) return *hit;
   }
   PromptFacts f;
-  f.local_address = locator_.cached(subject.client_ip).value_or("");
+  f.local_address = locator_->cached(subject.client_ip).value_or("");
   if (weather_ && !f.local_address.empty())
     f.weather_info = weather_->cached_report(f.local_address, weather_->settings().default_lang).value_or("");
   return f;
@@ -193,7 +196,7 @@ PromptFacts PromptContext::known_facts(const PromptSubject& subject) {
 asio::awaitable<std::pair<std::string, std::string>> PromptContext::place_and_weather(std::string ip,
                                                                                       core::SessionLog log) {
   std::string error;
-  std::string city = co_await locator_.locate(ip, &error);
+  std::string city = co_await locator_->locate(ip, &error);
   if (!error.empty()) log.warn("prompt: no city for {}: {}", ip, error);
   std::string weather;
   if (weather_ && !city.empty()) {

@@ -55,9 +55,11 @@ class PromptContext;
 
 // The prompt context start-up builds: nullptr when `tmpl` is null. Its weather is
 // get_weather's code with plugins.get_weather's settings, cached weather_cache_hours.
+// `locator` is the server's address lookup, shared with the tools; null: one of its own.
 std::unique_ptr<PromptContext> make_prompt_context(const core::Config& cfg, PromptContextSettings settings,
                                                    std::shared_ptr<const PromptTemplate> tmpl,
-                                                   std::shared_ptr<net::HttpClient> http);
+                                                   std::shared_ptr<net::HttpClient> http,
+                                                   std::shared_ptr<IpLocator> locator = nullptr);
 
 // What the lookups found for one device's connection.
 struct PromptFacts {
@@ -87,9 +89,11 @@ struct PromptInputs {
 
 class PromptContext {
  public:
-  // `weather` may be null (no weather in the prompt).
+  // `weather` may be null (no weather in the prompt); `locator` null: one of its own
+  // with settings.location.
   PromptContext(PromptContextSettings settings, std::shared_ptr<const PromptTemplate> tmpl,
-                std::shared_ptr<net::HttpClient> http, std::shared_ptr<tools::builtin::GetWeather> weather);
+                std::shared_ptr<net::HttpClient> http, std::shared_ptr<tools::builtin::GetWeather> weather,
+                std::shared_ptr<IpLocator> locator = nullptr);
   ~PromptContext();
 
   const PromptContextSettings& settings() const { return settings_; }
@@ -111,7 +115,7 @@ class PromptContext {
   std::shared_ptr<const PromptTemplate> template_;
   std::shared_ptr<net::HttpClient> http_;
   std::shared_ptr<tools::builtin::GetWeather> weather_;
-  IpLocator locator_;
+  std::shared_ptr<IpLocator> locator_;
   std::mutex mutex_;
   core::BoundedCache<std::string, PromptFacts> devices_;
 };

@@ -471,7 +471,8 @@ struct FakeHttpApis::Impl {
       return gzipped(HttpResponse::json(401, qweather_error(401, "Unauthorized", "Invalid authentication credentials.")));
     const std::string& want = req.query["location"];
     for (const auto& c : qweather_cities) {
-      if (c.name.rfind(want, 0) != 0 && c.slug != want) continue;
+      // QWeather matches fuzzily: "杭州" and "杭州市" both find 杭州.
+      if (c.name.rfind(want, 0) != 0 && want.rfind(c.name, 0) != 0 && c.slug != want) continue;
       json city = {{"name", c.name},     {"id", c.id},         {"lat", "23.12517"},   {"lon", "113.28064"},
                    {"adm2", c.name},     {"adm1", c.adm1},     {"country", "中国"},   {"tz", "Asia/Shanghai"},
                    {"utcOffset", "+08:00"}, {"isDst", "0"},    {"type", "city"},      {"rank", "11"},
