@@ -208,7 +208,7 @@ Listener& Conversation::listener() {
     listener_ = std::make_unique<Listener>(
         ex_, listener_settings(svc_, *profile_), *profile_->vad, *profile_->asr, log_,
         ListenerEvents{[this] { on_speech_started(); }, [this](Utterance u) { on_utterance(std::move(u)); },
-                       [this](std::string) { svc_.metrics.asr_errors.inc(); },
+                       [this](std::string reason) { on_asr_failed(reason); },
                        [this](ListenerDrop what) {
                          switch (what) {
                            case ListenerDrop::over_speed: svc_.metrics.uplink_dropped_over_speed.inc(); break;
@@ -415,6 +415,7 @@ void Conversation::on_utterance(Utterance u) {
   TurnRequest req;
   req.kind = TurnKind::user;
   req.text = std::move(u.text);
+  if (!u.emotion.empty()) req.llm_text = user_message_with_emotion(req.text, u.language, u.emotion);
   req.user_audio = std::move(u.opus);
   req.timings->end_of_speech = u.end_of_speech;
   req.timings->asr_final = u.asr_final;
@@ -618,7 +619,7 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
     }
   }
   dialogue_.set_system_prompt(co_await system_prompt(t));
-  if (t.req.kind != TurnKind::goodbye) dialogue_.add_user(t.req.text);
+  if (t.req.kind != TurnKind::goodbye) dialogue_.add_user(t.req.llm_text.empty() ? t.req.text : t.req.llm_text);
   const bool offer_tools = t.req.kind != TurnKind::goodbye && !registry_.empty();
   const bool use_tools = offer_tools && s.intent == "function_call";
   // Engines without native function calling get the <tool_call> text protocol.
@@ -837,6 +838,19 @@ asio::awaitable<void> Conversation::speak_text(Turn& t) {
   if (auto rest = segmenter.finish()) segments.push_back(std::move(*rest));
   for (auto& seg : segments) co_await speaker().say(std::move(seg));
   t.reply = t.req.text;
+}
+
+void Conversation::on_asr_failed(const std::string& reason) {
+  svc_.metrics.asr_errors.inc();
+  // The user is waiting for an answer; a reply already playing is left alone.
+  const std::string& apology = settings().asr_error_reply;
+  if (stopping_ || turn_ || apology.find_first_not_of(" \t\r\n") == std::string::npos) return;
+  log_.info("telling the user recognition failed ({})", reason);
+  TurnRequest req;
+  req.kind = TurnKind::push;
+  req.text = apology;
+  req.show_stt = false;
+  start_turn(std::move(req));
 }
 
 bool Conversation::speak(std::string text) {

@@ -109,6 +109,9 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   struct TurnRequest {
     TurnKind kind = TurnKind::user;
     std::string text;  // what the user said (or the goodbye instruction)
+    // What the LLM is told the user said when it is more than the words: the reference's
+    // {"content", "language", "emotion"} JSON for engines that hear an emotion. "" = text.
+    std::string llm_text;
     std::vector<std::string> user_audio;  // its uplink Opus packets (chat history audio only)
     bool show_stt = true;
     bool close_after = false;
@@ -134,6 +137,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   // The device asks for a new turn: false (logged, counted) past max_turns_per_minute.
   bool admit_turn(std::string_view what);
   void on_utterance(Utterance u);
+  void on_asr_failed(const std::string& reason);
   void on_speech_started();
   void on_detect(const std::string& text);
   void start_turn(TurnRequest req);

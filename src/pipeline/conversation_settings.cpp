@@ -31,6 +31,7 @@ ConversationSettings ConversationSettings::from_config(const core::Config& cfg) 
   s.language = cfg.str("language", "English");
   s.utc_offset_minutes = static_cast<int>(cfg.get<double>("server.timezone_offset", 8.0) * 60);
   s.system_error_response = cfg.str("system_error_response", "Sorry, something went wrong.");
+  s.asr_error_reply = cfg.str("asr_error_reply", "Sorry, I could not hear that. Please say it again.");
   s.end_prompt_enabled = cfg.get<bool>("end_prompt.enable", true);
   s.end_prompt = cfg.str("end_prompt.prompt");
   for (const auto& c : cfg.get<std::vector<std::string>>("exit_commands", {}))

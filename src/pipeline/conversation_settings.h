@@ -19,6 +19,7 @@ struct ConversationSettings {
   std::string language = "English";
   int utc_offset_minutes = 480;
   std::string system_error_response;
+  std::string asr_error_reply;  // said when recognition fails; "" = nothing
   bool end_prompt_enabled = true;
   std::string end_prompt;
   std::vector<std::string> exit_commands;

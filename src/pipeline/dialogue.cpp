@@ -1,6 +1,20 @@
 #include "pipeline/dialogue.h"
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "providers/asr/sense_voice_tags.h"
+
 namespace xz::pipeline {
+
+std::string user_message_with_emotion(std::string_view text, std::string_view language, std::string_view emotion) {
+  auto quoted = [](std::string_view v) {
+    return nlohmann::json(std::string(v)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  return fmt::format(R"({{"content": {}, "language": {}, "emotion": {}}})", quoted(text),
+                     quoted(language.empty() ? std::string_view("zh") : language),
+                     quoted(providers::sense_voice_emotion_emoji(emotion)));
+}
 
 std::size_t Dialogue::size_of(const providers::ChatMessage& m) {
   std::size_t n = m.content.size();

@@ -5,11 +5,18 @@
 // are never split); the system prompt is always kept. The reference keeps everything.
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "providers/llm/llm.h"
 
 namespace xz::pipeline {
+
+// The user message the reference builds when its ASR hears an emotion (SenseVoice):
+// {"content": "你好", "language": "zh", "emotion": "😶"} as json.dumps(ensure_ascii=False)
+// writes it, the emotion as the reference's emoji and the language "zh" when unknown.
+// The LLM then answers in the mood of the voice, as there.
+std::string user_message_with_emotion(std::string_view text, std::string_view language, std::string_view emotion);
 
 class Dialogue {
  public:

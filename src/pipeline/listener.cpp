@@ -227,7 +227,8 @@ asio::awaitable<void> Listener::finish_utterance(Clock::time_point end_of_speech
   }
   auto result = co_await stream->finish();
   stream.reset();  // returns a pooled decoder at once
-  Utterance u{std::move(result.text), end_of_speech, Clock::now(), speech, std::move(opus)};
+  Utterance u{std::move(result.text), end_of_speech,           Clock::now(), speech, std::move(opus),
+              std::move(result.language), std::move(result.emotion)};
   log_.info("heard \"{}\" ({} ms of speech, ASR final {} ms after end of speech)", u.text, speech.count(),
             std::chrono::duration_cast<std::chrono::milliseconds>(u.asr_final - u.end_of_speech).count());
   if (u.text.find_first_not_of(" \t\r\n") == std::string::npos) co_return;

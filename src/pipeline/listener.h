@@ -50,6 +50,9 @@ struct Utterance {
   Clock::time_point asr_final;
   std::chrono::milliseconds speech{0};
   std::vector<std::string> opus;  // its uplink packets, pre-roll included (keep_opus only)
+  // What the engine heard besides the words, when it says (SenseVoice): "zh", "HAPPY".
+  std::string language;
+  std::string emotion;
 };
 
 // What the listener dropped: an uplink frame past max_uplink_speed, one it could not

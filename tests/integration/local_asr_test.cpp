@@ -81,6 +81,15 @@ TEST(LocalAsr, EspeakChineseReachesSherpaOnnxAs16kHzPcmOfTheRightLength) {
   EXPECT_EQ(metric(server, "xiaozhi_asr_local_utterances_total"), 1);
   EXPECT_EQ(metric(server, "xiaozhi_asr_local_samples_total"), static_cast<double>(sent));
   EXPECT_TRUE(stt.starts_with("你好世界")) << stt;
+  // The emotion the model heard goes to the LLM as the reference sends it; the device's
+  // stt above shows the words alone.
+  ASSERT_EQ(fake.requests().size(), 1u);
+  const json messages = fake.requests()[0].json["messages"];
+  ASSERT_FALSE(messages.empty());
+  const json user = json::parse(messages.back().value("content", "{}"));
+  EXPECT_EQ(user.value("content", ""), stt);
+  EXPECT_EQ(user.value("language", ""), "zh");
+  EXPECT_EQ(user.value("emotion", ""), "🙂") << "HAPPY, as the tiny model hears the tones";
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }

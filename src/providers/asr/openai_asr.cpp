@@ -129,11 +129,20 @@ class OpenAiAsrStream : public AsrStream {
     req.total_timeout = s_->timeout;
     req.connect_timeout = std::min(req.connect_timeout, s_->timeout);
     req.max_response_bytes = 1 << 20;
-    auto resp = co_await http_->request(std::move(req));
-    if (!resp.ok()) throw std::runtime_error(fmt::format("ASR {} HTTP {}: {}", s_->model, resp.status, api_error(resp.body)));
+    net::HttpClientResponse resp;
+    try {
+      resp = co_await http_->request(std::move(req));
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == boost::asio::error::operation_aborted) throw;
+      throw std::runtime_error(fmt::format("openai ASR ({}): {}", s_->url, e.what()));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("openai ASR ({}): {}", s_->url, e.what()));
+    }
+    if (!resp.ok())
+      throw std::runtime_error(fmt::format("openai ASR {} HTTP {}: {}", s_->model, resp.status, api_error(resp.body)));
     auto j = protocol::parse_json_text(resp.body);
     if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) {
-      throw std::runtime_error("ASR: answer without a text field: " + resp.body.substr(0, 200));
+      throw std::runtime_error("openai ASR: answer without a text field: " + resp.body.substr(0, 200));
     }
     AsrResult r;
     r.text = j["text"].get<std::string>();

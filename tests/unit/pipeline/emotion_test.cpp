@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/dialogue.h"
 #include "pipeline/emotion.h"
 
 using namespace xz::pipeline;
@@ -50,3 +51,16 @@ TEST(Emotion, PromptListNamesEveryEmotion) {
   }
   EXPECT_EQ(list.rfind("😶 neutral, 🙂 happy", 0), 0u);
 }
+
+// What the LLM is told when SenseVoice heard an emotion: the reference's json.dumps
+// (ensure_ascii=False) of {"content", "language", "emotion"} with the emotion's emoji.
+TEST(UserMessageWithEmotion, IsTheReferencesJsonText) {
+  EXPECT_EQ(user_message_with_emotion("你好", "zh", "HAPPY"),
+            R"({"content": "你好", "language": "zh", "emotion": "🙂"})");
+  EXPECT_EQ(user_message_with_emotion("say \"hi\"", "", "NEUTRAL"),
+            R"({"content": "say \"hi\"", "language": "zh", "emotion": "😶"})");
+  EXPECT_EQ(user_message_with_emotion("ok", "en", "BORED"), R"({"content": "ok", "language": "en", "emotion": "BORED"})");
+  // Broken UTF-8 from an engine costs a replacement character, not the turn.
+  EXPECT_EQ(user_message_with_emotion("a\xff", "en", "SAD"), "{\"content\": \"a\xef\xbf\xbd\", \"language\": \"en\", \"emotion\": \"😔\"}");
+}
+
