@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "core/fnv1a.h"
 #include "core/text.h"
 
 namespace xz::http {
@@ -52,10 +53,10 @@ std::vector<std::string> websocket_urls_for(const std::string& configured, const
 const std::string& websocket_url_for_device(const OtaSettings& s, std::string_view device_id) {
   static const std::string kNone;
   if (s.websocket_urls.empty()) return kNone;
-  // FNV-1a: stable across builds and restarts, unlike std::hash.
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : device_id) h = (h ^ static_cast<unsigned char>(std::tolower(c))) * 1099511628211ull;
-  return s.websocket_urls[h % s.websocket_urls.size()];
+  // Stable across builds and restarts, unlike std::hash; MAC case does not matter.
+  std::string id(device_id);
+  for (auto& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s.websocket_urls[core::fnv1a(id) % s.websocket_urls.size()];
 }
 
 std::string url_base(const std::string& url) {

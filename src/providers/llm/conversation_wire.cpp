@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/fnv1a.h"
 #include "core/text.h"
 #include "protocol/json_text.h"
 #include "providers/llm/tool_call_text.h"
@@ -13,17 +14,10 @@ namespace xz::providers {
 
 namespace {
 
-// FNV-1a, 64 bit; a 0 byte separates fields.
+// A 0 byte separates fields.
 struct Digest {
-  std::uint64_t h = 14695981039346656037ull;
-  void add(std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-    h ^= 0;
-    h *= 1099511628211ull;
-  }
+  std::uint64_t h = core::kFnv1aOffset;
+  void add(std::string_view s) { h = core::fnv1a(std::string_view("\0", 1), core::fnv1a(s, h)); }
 };
 
 std::string canonical_arguments(const std::string& args) {

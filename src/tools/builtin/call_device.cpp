@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "protocol/percent_encoding.h"
 #include "tools/builtin/tool_args.h"
 #include "tools/builtin/web_api.h"
 
@@ -58,7 +59,7 @@ boost::asio::awaitable<ToolResult> CallDevice::call(nlohmann::json arguments, Se
   net::HttpClientRequest req;
   req.method = "GET";
   req.url = fmt::format("{}/device/address-book/call?callerMac={}&nickname={}", settings_.manager_url,
-                        url_encode(session.device_id()), url_encode(nickname));
+                        protocol::percent_encode(session.device_id()), protocol::percent_encode(nickname));
   req.headers = {{"Authorization", "Bearer " + settings_.secret}, {"Accept", "application/json"}};
   req.connect_timeout = std::min(settings_.timeout, std::chrono::milliseconds(3000));
   req.total_timeout = settings_.timeout;

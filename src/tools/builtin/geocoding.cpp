@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "protocol/percent_encoding.h"
 #include "tools/builtin/web_api.h"
 
 namespace xz::tools::builtin {
@@ -37,7 +38,7 @@ boost::asio::awaitable<std::optional<GeoPlace>> geocode_place(net::HttpClient& h
                                                                std::chrono::milliseconds timeout) {
   net::HttpClientRequest req;
   req.method = "GET";
-  req.url = fmt::format("{}?name={}&count=1&language={}&format=json", url, url_encode(name), url_encode(lang));
+  req.url = fmt::format("{}?name={}&count=1&language={}&format=json", url, protocol::percent_encode(name), protocol::percent_encode(lang));
   req.connect_timeout = req.total_timeout = timeout;
   req.max_response_bytes = 1 << 20;
   nlohmann::json body = co_await fetch_json(http, std::move(req), "the geocoding API");

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "protocol/percent_encoding.h"
 #include "tools/builtin/tool_args.h"
 #include "tools/builtin/web_api.h"
 
@@ -91,7 +92,7 @@ GetIndianNewsApi::GetIndianNewsApi(IndianNewsApiSettings settings, std::shared_p
 }
 
 boost::asio::awaitable<std::vector<NewsApiArticle>> GetIndianNewsApi::from_newsapi(std::string category) {
-  std::string url = fmt::format("{}?country={}&pageSize=20", settings_.api_url, url_encode(settings_.country));
+  std::string url = fmt::format("{}?country={}&pageSize=20", settings_.api_url, protocol::percent_encode(settings_.country));
   if (std::find(kCategories.begin(), kCategories.end(), category) != kCategories.end())
     url += "&category=" + category;
   net::HttpClientRequest req;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "protocol/percent_encoding.h"
 #include "tools/builtin/tool_args.h"
 #include "tools/builtin/web_api.h"
 
@@ -163,7 +164,7 @@ boost::asio::awaitable<ToolResult> GetNewsFromNewsnow::headline(const NewsnowSou
                                                                 SessionActions& session) {
   net::HttpClientRequest req;
   req.method = "GET";
-  req.url = settings_.url + url_encode(source.id);
+  req.url = settings_.url + protocol::percent_encode(source.id);
   req.headers = {{"User-Agent", "Mozilla/5.0"}, {"Accept", "application/json"}};
   req.connect_timeout = req.total_timeout = settings_.timeout;
   req.max_response_bytes = 2 << 20;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "protocol/percent_encoding.h"
 #include "tools/builtin/tool_args.h"
 #include "tools/builtin/web_api.h"
 
@@ -112,8 +113,8 @@ GetPlaceInfo::GetPlaceInfo(PlaceInfoSettings settings, std::shared_ptr<net::Http
 
 boost::asio::awaitable<nlohmann::json> GetPlaceInfo::amap(std::string path,
                                                           std::vector<std::pair<std::string, std::string>> query) {
-  std::string url = settings_.api_url + path + "?key=" + url_encode(settings_.api_key);
-  for (const auto& [k, v] : query) url += "&" + k + "=" + url_encode(v);
+  std::string url = settings_.api_url + path + "?key=" + protocol::percent_encode(settings_.api_key);
+  for (const auto& [k, v] : query) url += "&" + k + "=" + protocol::percent_encode(v);
   net::HttpClientRequest req;
   req.method = "GET";
   req.url = std::move(url);

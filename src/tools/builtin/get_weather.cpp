@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "protocol/percent_encoding.h"
 #include "tools/builtin/geocoding.h"
 #include "tools/builtin/qweather.h"
 #include "tools/builtin/web_api.h"
@@ -256,8 +257,8 @@ boost::asio::awaitable<std::optional<std::string>> GetWeather::qweather_report_f
           : "https://" + settings_.api_host;
   net::HttpClientRequest req;
   req.method = "GET";
-  req.url = fmt::format("{}/geo/v2/city/lookup?key={}&location={}&lang=zh", base, url_encode(settings_.api_key),
-                        url_encode(location));
+  req.url = fmt::format("{}/geo/v2/city/lookup?key={}&location={}&lang=zh", base, protocol::percent_encode(settings_.api_key),
+                        protocol::percent_encode(location));
   req.headers = {{"Accept-Encoding", "gzip"}};
   req.connect_timeout = req.total_timeout = settings_.timeout;
   req.max_response_bytes = 1 << 20;

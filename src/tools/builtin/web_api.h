@@ -58,8 +58,6 @@ bool utf8_charset(std::string_view charset);
 // take their key in the query).
 std::string redact_url(std::string_view url);
 
-// RFC 3986 percent-encoding of a query value (unreserved characters kept).
-std::string url_encode(std::string_view text);
 
 // Cuts text to at most max_bytes without splitting a UTF-8 character; "..." marks a cut.
 std::string utf8_truncate(std::string_view text, std::size_t max_bytes);

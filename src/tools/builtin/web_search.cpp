@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/log.h"
+#include "protocol/percent_encoding.h"
 #include "tools/builtin/web_api.h"
 
 namespace xz::tools::builtin {
@@ -103,7 +104,7 @@ boost::asio::awaitable<std::vector<WebSearch::Hit>> WebSearch::search(std::strin
   } else {
     service = "SearxNG";
     req.method = "GET";
-    req.url = fmt::format("{}/search?q={}&format=json", settings_.url, url_encode(query));
+    req.url = fmt::format("{}/search?q={}&format=json", settings_.url, protocol::percent_encode(query));
     req.headers = {{"Accept", "application/json"}};
   }
   nlohmann::json body = co_await fetch_json(*http_, std::move(req), service);
