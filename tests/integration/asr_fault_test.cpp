@@ -4,7 +4,6 @@
 // flite speech; the LLM is the OpenAI fake.
 #include <gtest/gtest.h>
 
-#include "core/metrics_text.h"
 #include "sim/sim_device.h"
 #include "support/child_process.h"
 #include "support/fake_openai.h"
@@ -22,10 +21,6 @@ using xz::test::TestServer;
 namespace {
 constexpr const char* kApology = "Sorry I did not catch that.";
 
-double metric(const TestServer& s, const std::string& series) {
-  const auto text = xz::test::http_request(s.http_port(), "GET", "/metrics").body;
-  return xz::core::metric_sample(text, series).value_or(-1);
-}
 }  // namespace
 
 TEST(AsrFault, AFailedRecognitionIsASpokenApologyAndTheSessionGoesOn) {
@@ -67,5 +62,5 @@ TEST(AsrFault, AFailedRecognitionIsASpokenApologyAndTheSessionGoesOn) {
   EXPECT_FALSE(seen.stt) << "nothing was heard, so no stt";
   EXPECT_EQ(seen.next, std::vector<std::string>{"Still here."}) << "the session goes on";
   EXPECT_EQ(llm.requests().size(), 1u) << "the failed utterance costs no LLM call";
-  EXPECT_EQ(metric(server, "xiaozhi_provider_errors_total{provider=\"asr\"}"), 1);
+  EXPECT_EQ(server.metric("xiaozhi_provider_errors_total{provider=\"asr\"}"), 1);
 }

@@ -16,7 +16,6 @@
 #include "audio/wav.h"
 #include "build_paths.h"
 #include "core/config.h"
-#include "core/metrics_text.h"
 #include "sim/sim_device.h"
 #include "support/child_process.h"
 #include "support/fake_duplex_tts.h"
@@ -65,11 +64,6 @@ ConnectOptions opts(const TestServer& s) {
   ConnectOptions o;
   o.url = s.ws_url();
   return o;
-}
-
-int metric(TestServer& s, const std::string& series) {
-  auto text = xz::test::http_request(s.http_port(), "GET", "/metrics").body;
-  return static_cast<int>(xz::core::metric_sample(text, series).value_or(-1));
 }
 
 }  // namespace
@@ -189,7 +183,7 @@ TEST(DuplexTts, VendorFaultsEndTheReplyWithItsTextShownAndTheSessionLives) {
                                   << tts.audio_frames_sent();
     EXPECT_EQ(turns[1].sentences, std::vector<std::string>{"All good again."});
     EXPECT_GT(turns[1].frames, 0);
-    EXPECT_EQ(metric(server, "xiaozhi_provider_errors_total{provider=\"tts\"}"), 1);
+    EXPECT_EQ(server.metric("xiaozhi_provider_errors_total{provider=\"tts\"}"), 1);
   }
 }
 
@@ -297,7 +291,7 @@ TEST_P(DuplexTtsEngines, EachEngineSpeaksAReplyFromTheReferencesEntry) {
   EXPECT_NEAR(turn.samples / 24000.0, 13 * 0.08, 0.25);
   EXPECT_EQ(turn.undecodable_frames, 0);
   EXPECT_EQ(tts.sessions_finished(), 1u);
-  EXPECT_EQ(metric(server, "xiaozhi_provider_errors_total{provider=\"tts\"}"), 0);
+  EXPECT_EQ(server.metric("xiaozhi_provider_errors_total{provider=\"tts\"}"), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(

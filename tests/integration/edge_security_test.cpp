@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include "core/fd_limit.h"
-#include "core/metrics_text.h"
 #include "net/websocket.h"
 #include "protocol/device_token.h"
 #include "sim/sim_device.h"
@@ -69,11 +68,6 @@ std::string upgrade_request(const std::string& host, const std::string& extra_he
 int live_sessions(TestServer& s) {
   auto r = xz::test::http_request(s.http_port(), "GET", "/health");
   return json::parse(r.body).value("live_sessions", -1);
-}
-
-double metric(TestServer& s, const std::string& series) {
-  auto text = xz::test::http_request(s.http_port(), "GET", "/metrics").body;
-  return xz::core::metric_sample(text, series).value_or(-1);
 }
 
 // Connects with ws_connect and the given headers, says hello; whether a hello came back.
@@ -416,7 +410,7 @@ TEST(EdgeCaps, PerAddressCapCoversBothPortsAndReopensBelowIt) {
   ASSERT_TRUE(accepts_again(server.ws_port()));
   held.clear();
   ASSERT_TRUE(accepts_again(server.http_port()));
-  EXPECT_GE(metric(server, "xiaozhi_connections_refused_total{cap=\"per_ip\"}"), 2);
+  EXPECT_GE(server.metric("xiaozhi_connections_refused_total{cap=\"per_ip\"}"), 2);
 }
 
 TEST(EdgeCaps, GlobalCapRefusesOverItAndReopensBelowIt) {

@@ -19,7 +19,6 @@
 #include <gtest/gtest.h>
 
 #include "audio/opus_encoder.h"
-#include "core/metrics_text.h"
 #include "net/ws_frame.h"
 #include "sim/sim_device.h"
 #include "support/child_process.h"
@@ -57,11 +56,6 @@ FakeReply says(std::string text) {
   FakeReply r;
   r.tokens = {std::move(text)};
   return r;
-}
-
-double metric(TestServer& s, const std::string& series) {
-  auto text = xz::test::http_request(s.http_port(), "GET", "/metrics").body;
-  return xz::core::metric_sample(text, series).value_or(-1);
 }
 
 // Resident memory of this process (the server runs in it).
@@ -267,7 +261,7 @@ TEST(HostileDevice, UplinkAudioIsAcceptedUpToTwiceRealTime) {
     co_return std::chrono::steady_clock::now() - t0;
   }());
   const double seconds = std::chrono::duration<double>(elapsed).count();
-  const double dropped = metric(server, "xiaozhi_uplink_frames_dropped_total{reason=\"over_speed\"}");
+  const double dropped = server.metric("xiaozhi_uplink_frames_dropped_total{reason=\"over_speed\"}");
   // Accepted at most: 2x (the elapsed time + the 2 s window), in 60 ms frames.
   const double most_accepted = 2.0 * (seconds + 2.0) / 0.060 + 1;
   EXPECT_GE(dropped, kFrames - most_accepted) << "in " << seconds << " s";
@@ -299,8 +293,8 @@ TEST(HostileDevice, NewTurnsAreRateLimited) {
     EXPECT_TRUE(co_await dev.wait_for(std::move(third), 10s));
     EXPECT_TRUE(co_await dev.wait_type("tts", "stop", 20s));
   }());
-  EXPECT_EQ(metric(server, "xiaozhi_turns_total"), 3);
-  EXPECT_EQ(metric(server, "xiaozhi_turns_refused_total"), 8);
+  EXPECT_EQ(server.metric("xiaozhi_turns_total"), 3);
+  EXPECT_EQ(server.metric("xiaozhi_turns_refused_total"), 8);
 }
 
 // listen messages in a burst (one write, handled without the listener running in
@@ -322,7 +316,7 @@ TEST(HostileDevice, AListenMessageBurstIsBounded) {
     auto m = json::parse(dev.read_text(), nullptr, false);
     if (m.is_object() && m.value("type", "") == "tts" && m.value("state", "") == "stop") break;
   }
-  const double dropped = metric(server, "xiaozhi_listen_messages_dropped_total");
+  const double dropped = server.metric("xiaozhi_listen_messages_dropped_total");
   EXPECT_GE(dropped, 100) << "listen messages piled up in the listener's queue";
   EXPECT_LE(dropped, 1001 - 16) << "the burst and the detect's reset, less what waited";
 }

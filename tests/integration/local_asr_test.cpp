@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include "core/metrics_text.h"
 #include "sim/sim_device.h"
 #include "support/child_process.h"
 #include "support/fake_openai.h"
@@ -25,15 +24,6 @@ using xz::sim::SimDevice;
 using xz::test::ClientLoop;
 using xz::test::FakeOpenAi;
 using xz::test::TestServer;
-
-namespace {
-
-double metric(const TestServer& s, const std::string& series) {
-  const auto text = xz::test::http_request(s.http_port(), "GET", "/metrics").body;
-  return xz::core::metric_sample(text, series).value_or(-1);
-}
-
-}  // namespace
 
 // Issue 16, Deliver 6: Chinese speech reaches the engine as 16 kHz PCM of the right length.
 // In manual mode every frame between listen start and stop is the utterance, so the
@@ -67,6 +57,8 @@ TEST(LocalAsr, EspeakChineseReachesSherpaOnnxAs16kHzPcmOfTheRightLength) {
     co_await dev.speak(speech, kTrailing);
     dev.listen_stop();
     auto m = co_await dev.wait_type("stt", "", 30s);
+    // The reply's end: by then the LLM has been asked.
+    EXPECT_TRUE(co_await dev.wait_type("tts", "stop", 30s));
     co_return m ? m->value("text", "") : std::string("(no stt)");
   }());
 
@@ -78,8 +70,8 @@ TEST(LocalAsr, EspeakChineseReachesSherpaOnnxAs16kHzPcmOfTheRightLength) {
   std::printf("%.2f s of tones + %.2f s of espeak cmn Chinese; %zu samples sent; stt \"%s\"\n",
               static_cast<double>(speech.size() - chinese.size()) / 16000, static_cast<double>(chinese.size()) / 16000,
               sent, stt.c_str());
-  EXPECT_EQ(metric(server, "xiaozhi_asr_local_utterances_total"), 1);
-  EXPECT_EQ(metric(server, "xiaozhi_asr_local_samples_total"), static_cast<double>(sent));
+  EXPECT_EQ(server.metric("xiaozhi_asr_local_utterances_total"), 1);
+  EXPECT_EQ(server.metric("xiaozhi_asr_local_samples_total"), static_cast<double>(sent));
   EXPECT_TRUE(stt.starts_with("你好世界")) << stt;
   // The emotion the model heard goes to the LLM as the reference sends it; the device's
   // stt above shows the words alone.

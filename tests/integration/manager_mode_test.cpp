@@ -13,7 +13,6 @@
 
 #include <gtest/gtest.h>
 
-#include "core/metrics_text.h"
 #include "protocol/encoding.h"
 #include "sim/sim_device.h"
 #include "support/fake_http_apis.h"
@@ -112,16 +111,11 @@ Task<bool> another_turn(SimDevice& dev, std::string text) {
   co_return (co_await dev.wait_type("tts", "stop", 20s)).has_value();
 }
 
-double metric(TestServer& s, const std::string& series) {
-  auto text = xz::test::http_request(s.http_port(), "GET", "/metrics").body;
-  return xz::core::metric_sample(text, series).value_or(-1);
-}
-
 // Polls the metric (an event the test can observe) until it reaches `at_least`.
 bool wait_metric(TestServer& s, const std::string& series, double at_least, std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
-    if (metric(s, series) >= at_least) return true;
+    if (s.metric(series) >= at_least) return true;
     std::this_thread::sleep_for(20ms);
   }
   return false;
@@ -213,10 +207,10 @@ TEST(ManagerMode, UpdateConfigAppliesFromTheNextTurnWithoutARestart) {
 
   // The operator edits the agent in the console, then presses "update config".
   manager.bind_device(kAlice, agent(llm, "You are Alicia, an astronomer.", "shimmer"));
-  const double updates = metric(server, "xiaozhi_profile_updates_total");
+  const double updates = server.metric("xiaozhi_profile_updates_total");
   json wrong = loop.run(server_action(server.ws_url(), "update_config", "not-the-secret"));
   EXPECT_EQ(wrong.value("status", ""), "error") << wrong.dump();
-  EXPECT_EQ(metric(server, "xiaozhi_profile_updates_total"), updates);
+  EXPECT_EQ(server.metric("xiaozhi_profile_updates_total"), updates);
   json answer = loop.run(server_action(server.ws_url(), "update_config", kSecret));
   EXPECT_EQ(answer.value("status", ""), "success") << answer.dump();
   EXPECT_EQ(answer["content"].value("action", ""), "update_config");
@@ -528,7 +522,7 @@ TEST(ManagerMode, WhenTheManagerComesBackLiveDevicesGetTheirAgentsFromTheirNextT
   ASSERT_TRUE(loop.run(typed_turn(dev, server.ws_url(), "hello there")));
   EXPECT_NE(seen_since(llm, before).prompt.find("You are Xiaozhi"), std::string::npos) << "the server's own agent";
 
-  const double updates = metric(server, "xiaozhi_profile_updates_total");
+  const double updates = server.metric("xiaozhi_profile_updates_total");
   manager.set_down(false);
   ASSERT_TRUE(wait_metric(server, "xiaozhi_profile_updates_total", updates + 1, 10s))
       << "server-base asked again in the background, then the live session resolved its agent";
@@ -601,7 +595,7 @@ TEST(ManagerMode, UpdateConfigChangesTheWakeWordReplyOfALiveDevice) {
   // The operator changes the server's wake-word reply, then presses "update config": the
   // agent's TTS is the same, its greetings are not.
   manager.set_server_base({{"wakeup_words_response", "Second greeting."}, {"wakeup_words_responses", json::array()}});
-  const double updates = metric(server, "xiaozhi_profile_updates_total");
+  const double updates = server.metric("xiaozhi_profile_updates_total");
   json answer = loop.run(server_action(server.ws_url(), "update_config", kSecret));
   EXPECT_EQ(answer.value("status", ""), "success") << answer.dump();
   ASSERT_TRUE(wait_metric(server, "xiaozhi_profile_updates_total", updates + 1, 10s));

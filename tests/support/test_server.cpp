@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "apps/config_source.h"
+#include "core/metrics_text.h"
 #include "support/child_process.h"
 
 namespace xz::test {
@@ -61,6 +62,11 @@ TestServer::~TestServer() {
   server_.reset();
   std::error_code ec;
   std::filesystem::remove_all(data_dir_, ec);
+}
+
+double TestServer::metric(const std::string& series) const {
+  const auto text = http_request(http_port(), "GET", "/metrics").body;
+  return core::metric_sample(text, series).value_or(-1);
 }
 
 std::string TestServer::ws_url() const {

@@ -34,6 +34,8 @@ class TestServer {
   std::string ws_url() const;
   std::string http_url(const std::string& path) const;
   const std::string& data_dir() const { return data_dir_; }
+  // One sample of GET /metrics ("name{label=\"v\"}"); -1 when the series is absent.
+  double metric(const std::string& series) const;
 
  private:
   std::string data_dir_;
