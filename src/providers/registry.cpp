@@ -11,6 +11,7 @@
 #include "providers/asr/openai_asr.h"
 #include "providers/asr/pocketsphinx_asr.h"
 #include "providers/asr/sherpa_onnx_asr.h"
+#include "providers/asr/xunfei_stream_asr.h"
 #include "providers/llm/alibl_llm.h"
 #include "providers/llm/coze_llm.h"
 #include "providers/llm/dify_llm.h"
@@ -65,6 +66,7 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
       {"pocketsphinx", factory<AsrEngine, PocketsphinxAsr>()},
       {"openai", factory<AsrEngine, OpenAiAsr>()},
       {"doubao_stream", factory<AsrEngine, DoubaoStreamAsr>()},
+      {"xunfei_stream", factory<AsrEngine, XunfeiStreamAsr>()},
       {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
       {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
          return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);

@@ -16,6 +16,8 @@
 #include "net/websocket.h"
 #include "protocol/json_text.h"
 #include "providers/asr/sauc_wire.h"
+#include "providers/asr/xunfei_iat_wire.h"
+#include "providers/tts/xunfei_wire.h"
 
 namespace xz::test {
 
@@ -47,8 +49,9 @@ class Codec {
   // Empty: the start's credentials are right; else the vendor's complaint.
   virtual std::string check_start(const ClientMsg& start) const = 0;
   virtual std::vector<Out> started() = 0;
-  virtual std::vector<Out> partial(const std::string& text) = 0;
-  virtual std::vector<Out> final_result(const std::string& text) = 0;
+  // `text`: the script so far; `delta`: its words added since the last result.
+  virtual std::vector<Out> partial(const std::string& text, const std::string& delta) = 0;
+  virtual std::vector<Out> final_result(const std::string& text, const std::string& delta) = 0;
   virtual std::vector<Out> error(const std::string& why) = 0;
   virtual Out malformed() const = 0;
 };
@@ -93,14 +96,14 @@ class DoubaoCodec : public Codec {
                        ++seq_, R"({"audio_info":{"duration":0},"result":{"additions":{"log_id":"fake"},"text":""}})",
                        false)}};
   }
-  std::vector<Out> partial(const std::string& text) override {
+  std::vector<Out> partial(const std::string& text, const std::string&) override {
     json j = {{"audio_info", {{"duration", 600 * seq_}}},
               {"result",
                {{"text", text},
                 {"utterances", json::array({{{"definite", false}, {"start_time", 300}, {"end_time", 900}, {"text", text}, {"words", json::array()}}})}}}};
     return {{true, providers::sauc::encode_response(++seq_, j.dump(), false)}};
   }
-  std::vector<Out> final_result(const std::string& text) override {
+  std::vector<Out> final_result(const std::string& text, const std::string&) override {
     json j = {{"audio_info", {{"duration", 1200}}},
               {"result",
                {{"additions", {{"log_id", "fake"}}},
@@ -118,10 +121,62 @@ class DoubaoCodec : public Codec {
   std::int32_t seq_ = 0;
 };
 
+class XunfeiCodec : public Codec {
+ public:
+  explicit XunfeiCodec(const FakeStreamAsrOptions& o) : o_(o) {}
+  std::vector<ClientMsg> parse(const net::WsMessage& m) override {
+    namespace x = providers::xunfei_iat;
+    if (m.binary) return {{ClientMsg::invalid, "binary message", {}, {}}};
+    x::ClientFrame f;
+    try {
+      f = x::parse_client_frame(m.data);
+    } catch (const std::exception& e) {
+      return {{ClientMsg::invalid, std::string("bad frame: ") + e.what(), {}, {}}};
+    }
+    json payload = protocol::parse_json_text(m.data);
+    const std::string name = "status " + std::to_string(f.status);
+    switch (f.status) {
+      case 0:  // the first frame opens the session and carries audio
+        return {{ClientMsg::start, name, {}, payload}, {ClientMsg::audio, "Audio", std::move(f.audio), {}}};
+      case 1:
+        return {{ClientMsg::audio, "Audio", std::move(f.audio), {}}};
+      case 2:
+        return {{ClientMsg::end, name, std::move(f.audio), {}}};
+      default:
+        return {{ClientMsg::invalid, name, {}, {}}};
+    }
+  }
+  std::string check_start(const ClientMsg& s) const override {
+    auto f = providers::xunfei_iat::parse_client_frame(s.payload.dump());
+    if (f.app_id != o_.app_id) return "app_id mismatch";
+    if (!f.has_parameter || f.domain.empty() || f.sample_rate != 16000) return "invalid parameter";
+    return {};
+  }
+  std::vector<Out> started() override { return {}; }  // the service acknowledges nothing
+  std::vector<Out> partial(const std::string&, const std::string& delta) override {
+    ++sn_;
+    return {{false, providers::xunfei_iat::server_frame(0, "success", "ase0001", 1, sn_, delta, false)}};
+  }
+  std::vector<Out> final_result(const std::string&, const std::string& delta) override {
+    ++sn_;
+    return {{false, providers::xunfei_iat::server_frame(0, "success", "ase0001", 2, sn_, delta, true)}};
+  }
+  std::vector<Out> error(const std::string& why) override {
+    return {{false, providers::xunfei_iat::server_frame(10160, why, "ase0001", 2, 0, "", true)}};
+  }
+  Out malformed() const override { return {false, "{\"header\": 42"}; }
+
+ private:
+  const FakeStreamAsrOptions& o_;
+  int sn_ = 0;
+};
+
 std::unique_ptr<Codec> make_codec(FakeAsrVendor v, const FakeStreamAsrOptions& o) {
   switch (v) {
     case FakeAsrVendor::doubao:
       return std::make_unique<DoubaoCodec>(o);
+    case FakeAsrVendor::xunfei:
+      return std::make_unique<XunfeiCodec>(o);
   }
   return nullptr;
 }
@@ -130,6 +185,8 @@ std::string path_of(FakeAsrVendor v) {
   switch (v) {
     case FakeAsrVendor::doubao:
       return "/api/v3/sauc/bigmodel_async";
+    case FakeAsrVendor::xunfei:
+      return "/v1";
   }
   return "/";
 }
@@ -212,7 +269,9 @@ struct Connection : std::enable_shared_from_this<Connection> {
       std::lock_guard lk(impl->mu);
       impl->finals[number] = Clock::now();
     }
-    send(codec->final_result(script(impl->opts.script.size())));
+    const std::string full = script(impl->opts.script.size());
+    send(codec->final_result(full, full.substr(script(words).size())));
+    words = impl->opts.script.size();
   }
 
   void after_first_audio() {
@@ -274,12 +333,14 @@ struct Connection : std::enable_shared_from_this<Connection> {
             }
             const int every = std::max(1, impl->opts.packets_per_partial);
             if (packets % every == 0 && words < impl->opts.script.size()) {
+              const std::string before = script(words);
               ++words;
               {
                 std::lock_guard lk(impl->mu);
                 ++impl->partials;
               }
-              send(codec->partial(script(words)));
+              const std::string now = script(words);
+              send(codec->partial(now, now.substr(before.size())));
             }
             break;
           }
@@ -329,6 +390,15 @@ FakeStreamAsr::FakeStreamAsr(FakeAsrVendor vendor, FakeStreamAsrOptions opts)
         refusal->headers.emplace_back("X-Api-Status-Code", "45000030");
         refusal->headers.emplace_back("X-Api-Message", "requested resource not granted");
       }
+    }
+    if (impl->vendor == FakeAsrVendor::xunfei) {
+      auto q = [&](const char* k) {
+        auto it = req.query.find(k);
+        return it == req.query.end() ? std::string() : it->second;
+      };
+      std::string why = providers::xunfei::check_signed_request(q("host"), req.path, q("authorization"), q("date"),
+                                                                impl->opts.token, impl->opts.secret);
+      if (!why.empty()) refusal = net::HttpResponse::json(401, {{"message", why}});
     }
     std::lock_guard lk(impl->mu);
     impl->upgrades.push_back(req.headers);

@@ -4,6 +4,8 @@
 //
 //   doubao   Volcengine bigmodel "sauc" v3 (spec §2A): binary frames, gzip client
 //            payloads, X-Api-* headers (a wrong one: 401 with X-Api-Status-Code/Message)
+//   xunfei   Xunfei Spark iat (§6A-6B): the URL's HMAC-SHA256 signature checked (401 with
+//            the vendor's message), JSON frames with base64 audio, append-only results
 //
 // The fake checks credentials as the vendor does, answers the start at once, records the
 // audio it receives, sends a partial result after every `packets_per_partial` audio
@@ -21,7 +23,7 @@
 
 namespace xz::test {
 
-enum class FakeAsrVendor { doubao };
+enum class FakeAsrVendor { doubao, xunfei };
 
 enum class FakeAsrFault {
   none,
@@ -37,6 +39,7 @@ struct FakeStreamAsrOptions {
   std::string app_id = "test-app";
   std::string token = "test-token";
   std::string resource_id = "volc.bigasr.sauc.duration";
+  std::string secret = "test-secret";  // Xunfei api_secret (token is its api_key)
   std::vector<std::string> script = {"你好", "世界"};
   int packets_per_partial = 3;
   std::chrono::milliseconds finalize_delay{20};
@@ -44,7 +47,7 @@ struct FakeStreamAsrOptions {
 
 struct FakeAsrReceived {
   int connection = 0;  // 1-based
-  std::string name;    // "FullClientRequest", "Audio", "LastAudio", "Close", "Invalid"
+  std::string name;    // the vendor's name ("FullClientRequest", "status 2", ...), "Audio", "Close"
   nlohmann::json payload;
   std::chrono::steady_clock::time_point at;
 };
