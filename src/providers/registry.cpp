@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "providers/asr/aliyunbl_stream_asr.h"
 #include "providers/asr/doubao_stream_asr.h"
 #include "providers/asr/fun_local_asr.h"
 #include "providers/asr/openai_asr.h"
@@ -67,6 +68,7 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
       {"openai", factory<AsrEngine, OpenAiAsr>()},
       {"doubao_stream", factory<AsrEngine, DoubaoStreamAsr>()},
       {"xunfei_stream", factory<AsrEngine, XunfeiStreamAsr>()},
+      {"aliyunbl_stream", factory<AsrEngine, AliyunBlStreamAsr>()},
       {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
       {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
          return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);
@@ -165,6 +167,7 @@ const core::ExtraEngineKeys& extra_engine_keys() {
       // Streaming engines: the reference's keys its config.yaml entries do not show.
       {"ASR.doubao_stream", {"sample_rate", "bits", "channel", "secret", "uid", "workflow", "result_type", "format",
                              "codec", "auth_method"}},
+      {"ASR.aliyunbl_stream", {"heartbeat"}},
       {"LLM.openai", {"url"}},
       {"LLM.ollama", {"url"}},
       {"LLM.dify", {"url"}},

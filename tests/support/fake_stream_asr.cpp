@@ -15,7 +15,9 @@
 #include "net/http_server.h"
 #include "net/websocket.h"
 #include "protocol/json_text.h"
+#include "providers/asr/paraformer_wire.h"
 #include "providers/asr/sauc_wire.h"
+#include "providers/tts/dashscope_wire.h"
 #include "providers/asr/xunfei_iat_wire.h"
 #include "providers/tts/xunfei_wire.h"
 
@@ -171,12 +173,63 @@ class XunfeiCodec : public Codec {
   int sn_ = 0;
 };
 
+class AliBlCodec : public Codec {
+ public:
+  explicit AliBlCodec(const FakeStreamAsrOptions&) {}
+  std::vector<ClientMsg> parse(const net::WsMessage& m) override {
+    if (m.binary) return {{ClientMsg::audio, "Audio", m.data, {}}};
+    providers::dashscope::Message msg;
+    try {
+      msg = providers::dashscope::parse_message(m.data);
+    } catch (const std::exception& e) {
+      return {{ClientMsg::invalid, std::string("bad message: ") + e.what(), {}, {}}};
+    }
+    json payload = protocol::parse_json_text(m.data);
+    if (msg.action == "run-task") {
+      task_ = msg.task_id;
+      return {{ClientMsg::start, "run-task", {}, std::move(payload)}};
+    }
+    if (msg.action == "finish-task") return {{ClientMsg::end, "finish-task", {}, std::move(payload)}};
+    return {{ClientMsg::invalid, msg.action.empty() ? "no action" : msg.action, {}, {}}};
+  }
+  std::string check_start(const ClientMsg& s) const override {
+    const auto& p = s.payload.value("payload", json::object());
+    if (task_.empty()) return "task_id missing";
+    if (p.value("task_group", "") != "audio" || p.value("task", "") != "asr" || p.value("function", "") != "recognition")
+      return "InvalidParameter: task_group/task/function";
+    if (p.value("model", "").empty()) return "InvalidParameter: model";
+    const auto params = p.value("parameters", json::object());
+    if (params.value("sample_rate", 0) != 16000 || params.value("format", "") != "pcm")
+      return "InvalidParameter: format/sample_rate";
+    return {};
+  }
+  std::vector<Out> started() override { return {ev("task-started")}; }
+  std::vector<Out> partial(const std::string& text, const std::string&) override {
+    return {ev("result-generated", providers::paraformer::result_payload(text, false, 170, 0))};
+  }
+  std::vector<Out> final_result(const std::string& text, const std::string&) override {
+    return {ev("result-generated", providers::paraformer::result_payload(text, true, 170, 1500)), ev("task-finished")};
+  }
+  std::vector<Out> error(const std::string& why) override {
+    return {{false, providers::dashscope::make_event("task-failed", task_, nullptr, "CLIENT_ERROR", why)}};
+  }
+  Out malformed() const override { return {false, "{\"header\": {\"event\": 42"}; }
+
+ private:
+  Out ev(const char* name, const json& payload = nullptr) {
+    return {false, providers::dashscope::make_event(name, task_, payload)};
+  }
+  std::string task_;
+};
+
 std::unique_ptr<Codec> make_codec(FakeAsrVendor v, const FakeStreamAsrOptions& o) {
   switch (v) {
     case FakeAsrVendor::doubao:
       return std::make_unique<DoubaoCodec>(o);
     case FakeAsrVendor::xunfei:
       return std::make_unique<XunfeiCodec>(o);
+    case FakeAsrVendor::alibl:
+      return std::make_unique<AliBlCodec>(o);
   }
   return nullptr;
 }
@@ -187,6 +240,8 @@ std::string path_of(FakeAsrVendor v) {
       return "/api/v3/sauc/bigmodel_async";
     case FakeAsrVendor::xunfei:
       return "/v1";
+    case FakeAsrVendor::alibl:
+      return "/api-ws/v1/inference";
   }
   return "/";
 }
@@ -391,6 +446,8 @@ FakeStreamAsr::FakeStreamAsr(FakeAsrVendor vendor, FakeStreamAsrOptions opts)
         refusal->headers.emplace_back("X-Api-Message", "requested resource not granted");
       }
     }
+    if (impl->vendor == FakeAsrVendor::alibl && req.header("Authorization") != "Bearer " + impl->opts.token)
+      refusal = net::HttpResponse::json(401, {{"code", "InvalidApiKey"}, {"message", "Invalid API-key provided."}});
     if (impl->vendor == FakeAsrVendor::xunfei) {
       auto q = [&](const char* k) {
         auto it = req.query.find(k);

@@ -6,6 +6,8 @@
 //            payloads, X-Api-* headers (a wrong one: 401 with X-Api-Status-Code/Message)
 //   xunfei   Xunfei Spark iat (§6A-6B): the URL's HMAC-SHA256 signature checked (401 with
 //            the vendor's message), JSON frames with base64 audio, append-only results
+//   alibl    DashScope Paraformer real-time (§5D): Authorization: Bearer, run-task checked,
+//            task-started, binary audio, result-generated, finish-task -> task-finished
 //
 // The fake checks credentials as the vendor does, answers the start at once, records the
 // audio it receives, sends a partial result after every `packets_per_partial` audio
@@ -23,7 +25,7 @@
 
 namespace xz::test {
 
-enum class FakeAsrVendor { doubao, xunfei };
+enum class FakeAsrVendor { doubao, xunfei, alibl };
 
 enum class FakeAsrFault {
   none,
