@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "providers/asr/aliyun_stream_asr.h"
 #include "providers/asr/aliyunbl_stream_asr.h"
 #include "providers/asr/doubao_stream_asr.h"
 #include "providers/asr/fun_local_asr.h"
@@ -69,6 +70,7 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
       {"doubao_stream", factory<AsrEngine, DoubaoStreamAsr>()},
       {"xunfei_stream", factory<AsrEngine, XunfeiStreamAsr>()},
       {"aliyunbl_stream", factory<AsrEngine, AliyunBlStreamAsr>()},
+      {"aliyun_stream", factory<AsrEngine, AliyunStreamAsr>()},
       {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
       {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
          return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);

@@ -1,6 +1,7 @@
 #include "support/fake_stream_asr.h"
 
 #include <condition_variable>
+#include <ctime>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -15,8 +16,10 @@
 #include "net/http_server.h"
 #include "net/websocket.h"
 #include "protocol/json_text.h"
+#include "providers/asr/nls_transcriber_wire.h"
 #include "providers/asr/paraformer_wire.h"
 #include "providers/asr/sauc_wire.h"
+#include "providers/tts/aliyun_wire.h"
 #include "providers/tts/dashscope_wire.h"
 #include "providers/asr/xunfei_iat_wire.h"
 #include "providers/tts/xunfei_wire.h"
@@ -222,6 +225,68 @@ class AliBlCodec : public Codec {
   std::string task_;
 };
 
+class NlsCodec : public Codec {
+ public:
+  explicit NlsCodec(const FakeStreamAsrOptions& o) : o_(o) {}
+  std::vector<ClientMsg> parse(const net::WsMessage& m) override {
+    if (m.binary) {
+      if (!started_) return {{ClientMsg::invalid, "audio before TranscriptionStarted", {}, {}}};
+      return {{ClientMsg::audio, "Audio", m.data, {}}};
+    }
+    providers::aliyun::Event e;
+    try {
+      e = providers::aliyun::parse_event(m.data);
+    } catch (const std::exception& ex) {
+      return {{ClientMsg::invalid, std::string("bad message: ") + ex.what(), {}, {}}};
+    }
+    json payload = protocol::parse_json_text(m.data);
+    if (e.name == "StartTranscription") {
+      task_ = e.task_id;
+      return {{ClientMsg::start, e.name, {}, std::move(payload)}};
+    }
+    if (e.name == "StopTranscription") return {{ClientMsg::end, e.name, {}, std::move(payload)}};
+    return {{ClientMsg::invalid, e.name, {}, {}}};
+  }
+  std::string check_start(const ClientMsg& s) const override {
+    const json h = s.payload.value("header", json::object());
+    if (h.value("appkey", "") != o_.app_id) return "Gateway:APPKEY_NOT_EXIST";
+    if (h.value("namespace", "") != "SpeechTranscriber" || task_.size() != 32) return "Gateway:BAD_REQUEST";
+    const json p = s.payload.value("payload", json::object());
+    if (p.value("format", "") != "pcm" || p.value("sample_rate", 0) != 16000) return "Gateway:BAD_AUDIO_FORMAT";
+    return {};
+  }
+  std::vector<Out> started() override {
+    started_ = true;
+    return {ev("TranscriptionStarted", {{"session_id", "fake"}})};
+  }
+  std::vector<Out> partial(const std::string& text, const std::string&) override {
+    std::vector<Out> out;
+    if (!begun_) out.push_back(ev("SentenceBegin", {{"index", 1}, {"time", 880}}));
+    begun_ = true;
+    out.push_back(ev("TranscriptionResultChanged", {{"index", 1}, {"time", 1800}, {"result", text}, {"confidence", 0.6},
+                                                     {"words", json::array()}, {"status", 0}}));
+    return out;
+  }
+  std::vector<Out> final_result(const std::string& text, const std::string&) override {
+    return {ev("SentenceEnd", {{"index", 1}, {"time", 2520}, {"result", text}, {"confidence", 0.872},
+                               {"words", json::array()}, {"status", 0}, {"begin_time", 880}}),
+            ev("TranscriptionCompleted")};
+  }
+  std::vector<Out> error(const std::string& why) override {
+    return {{false, providers::nls_transcriber::make_event("TaskFailed", task_, nullptr, 40000004, why)}};
+  }
+  Out malformed() const override { return {false, "{\"header\": {\"name\": 42"}; }
+
+ private:
+  Out ev(const char* name, const json& payload = nullptr) {
+    return {false, providers::nls_transcriber::make_event(name, task_, payload)};
+  }
+  const FakeStreamAsrOptions& o_;
+  std::string task_;
+  bool started_ = false;
+  bool begun_ = false;
+};
+
 std::unique_ptr<Codec> make_codec(FakeAsrVendor v, const FakeStreamAsrOptions& o) {
   switch (v) {
     case FakeAsrVendor::doubao:
@@ -230,6 +295,8 @@ std::unique_ptr<Codec> make_codec(FakeAsrVendor v, const FakeStreamAsrOptions& o
       return std::make_unique<XunfeiCodec>(o);
     case FakeAsrVendor::alibl:
       return std::make_unique<AliBlCodec>(o);
+    case FakeAsrVendor::aliyun:
+      return std::make_unique<NlsCodec>(o);
   }
   return nullptr;
 }
@@ -242,6 +309,8 @@ std::string path_of(FakeAsrVendor v) {
       return "/v1";
     case FakeAsrVendor::alibl:
       return "/api-ws/v1/inference";
+    case FakeAsrVendor::aliyun:
+      return "/ws/v1";
   }
   return "/";
 }
@@ -265,6 +334,8 @@ struct FakeStreamAsr::Impl {
   int connections = 0;
   int refused = 0;
   std::size_t partials = 0;
+  int tokens = 0;
+  int tokens_refused = 0;
 
   void record(int conn, std::string name, json payload = nullptr) {
     std::lock_guard lk(mu);
@@ -429,6 +500,25 @@ FakeStreamAsr::FakeStreamAsr(FakeAsrVendor vendor, FakeStreamAsrOptions opts)
   o.max_ws_message_bytes = 1 << 20;
   auto router = std::make_shared<net::HttpRouter>();
   std::weak_ptr<Impl> weak = impl_;
+  // Aliyun's CreateToken (GET /?Signature=...&AccessKeyId=...): the POP signature checked.
+  router->add("GET", "/", [weak](net::HttpRequest& req) -> asio::awaitable<net::HttpResponse> {
+    auto impl = weak.lock();
+    if (!impl) co_return net::HttpResponse::text(503, "gone");
+    std::vector<std::pair<std::string, std::string>> query(req.query.begin(), req.query.end());
+    auto check = providers::aliyun::check_token_request(query, impl->opts.secret);
+    std::lock_guard lk(impl->mu);
+    if (!check.ok || check.access_key_id != impl->opts.key_id) {
+      ++impl->tokens_refused;
+      co_return net::HttpResponse::json(
+          400, {{"RequestId", "fake"}, {"Message", check.ok ? "Specified access key is not found." : check.why},
+                {"Code", check.ok ? "InvalidAccessKeyId.NotFound" : "SignatureDoesNotMatch"}});
+    }
+    ++impl->tokens;
+    co_return net::HttpResponse::json(
+        200, {{"NlsRequestId", "fake"}, {"RequestId", "fake"}, {"ErrMsg", ""},
+              {"Token", {{"ExpireTime", static_cast<long long>(std::time(nullptr)) + impl->opts.token_ttl_seconds},
+                         {"Id", impl->opts.token}, {"UserId", "123"}}}});
+  });
   impl_->server = std::make_unique<net::HttpServer>(impl_->rt, o, router);
   impl_->server->set_upgrade_check([weak](const net::HttpRequest& req) -> std::optional<net::HttpResponse> {
     auto impl = weak.lock();
@@ -448,6 +538,8 @@ FakeStreamAsr::FakeStreamAsr(FakeAsrVendor vendor, FakeStreamAsrOptions opts)
     }
     if (impl->vendor == FakeAsrVendor::alibl && req.header("Authorization") != "Bearer " + impl->opts.token)
       refusal = net::HttpResponse::json(401, {{"code", "InvalidApiKey"}, {"message", "Invalid API-key provided."}});
+    if (impl->vendor == FakeAsrVendor::aliyun && req.header("X-NLS-Token") != impl->opts.token)
+      refusal = net::HttpResponse::json(403, {{"header", {{"status", 40000001}, {"status_text", "Gateway:ACCESS_DENIED"}}}});
     if (impl->vendor == FakeAsrVendor::xunfei) {
       auto q = [&](const char* k) {
         auto it = req.query.find(k);
@@ -541,6 +633,24 @@ Clock::time_point FakeStreamAsr::final_sent_at(int connection) const {
   std::lock_guard lk(impl_->mu);
   auto it = impl_->finals.find(connection);
   return it == impl_->finals.end() ? Clock::time_point{} : it->second;
+}
+
+}  // namespace xz::test
+
+namespace xz::test {
+
+std::string FakeStreamAsr::token_url() const {
+  return "http://127.0.0.1:" + std::to_string(impl_->server->port()) + "/";
+}
+
+int FakeStreamAsr::tokens_issued() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->tokens;
+}
+
+int FakeStreamAsr::token_requests_refused() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->tokens_refused;
 }
 
 }  // namespace xz::test

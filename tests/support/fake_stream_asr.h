@@ -8,6 +8,8 @@
 //            the vendor's message), JSON frames with base64 audio, append-only results
 //   alibl    DashScope Paraformer real-time (§5D): Authorization: Bearer, run-task checked,
 //            task-started, binary audio, result-generated, finish-task -> task-finished
+//   aliyun   Aliyun NLS SpeechTranscriber (§5B), X-NLS-Token (403 otherwise); GET / is
+//            CreateToken (§5A: the POP signature checked with the fake's secret)
 //
 // The fake checks credentials as the vendor does, answers the start at once, records the
 // audio it receives, sends a partial result after every `packets_per_partial` audio
@@ -25,7 +27,7 @@
 
 namespace xz::test {
 
-enum class FakeAsrVendor { doubao, xunfei, alibl };
+enum class FakeAsrVendor { doubao, xunfei, alibl, aliyun };
 
 enum class FakeAsrFault {
   none,
@@ -41,7 +43,9 @@ struct FakeStreamAsrOptions {
   std::string app_id = "test-app";
   std::string token = "test-token";
   std::string resource_id = "volc.bigasr.sauc.duration";
-  std::string secret = "test-secret";  // Xunfei api_secret (token is its api_key)
+  std::string secret = "test-secret";  // Xunfei api_secret (token: its api_key); Aliyun access_key_secret
+  std::string key_id = "test-key-id";  // Aliyun access_key_id
+  long long token_ttl_seconds = 86400;  // Aliyun: the ExpireTime CreateToken answers
   std::vector<std::string> script = {"你好", "世界"};
   int packets_per_partial = 3;
   std::chrono::milliseconds finalize_delay{20};
@@ -63,6 +67,10 @@ class FakeStreamAsr {
 
   // "ws://127.0.0.1:PORT/<vendor path>".
   std::string url() const;
+  // Aliyun CreateToken's base URL ("http://127.0.0.1:PORT/"), and its answers.
+  std::string token_url() const;
+  int tokens_issued() const;
+  int token_requests_refused() const;
 
   void fail_next_session(FakeAsrFault fault);
 

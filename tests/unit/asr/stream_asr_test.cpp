@@ -12,6 +12,7 @@
 
 #include "core/async.h"
 #include "core/runtime.h"
+#include "providers/asr/aliyun_stream_asr.h"
 #include "providers/asr/aliyunbl_stream_asr.h"
 #include "providers/asr/doubao_stream_asr.h"
 #include "providers/asr/ws_asr_session.h"
@@ -89,6 +90,22 @@ const Vendor kVendors[] = {
      },
      [](const EngineConfig& c, ProviderContext& ctx) { return std::make_unique<xz::providers::AliyunBlStreamAsr>(c, ctx); },
      "run-task", "finish-task", "finish-task", "task-failed CLIENT_ERROR: timed out waiting for packets", "HTTP 401"},
+    {"aliyun_stream", FakeAsrVendor::aliyun,
+     [](const FakeStreamAsr& f) {
+       return EngineConfig{{"type", "aliyun_stream"},
+                           {"appkey", "test-app"},
+                           {"token", "console-token-not-used"},
+                           {"access_key_id", "test-key-id"},
+                           {"access_key_secret", "test-secret"},
+                           {"host", "nls-gateway-cn-shanghai.aliyuncs.com"},
+                           {"max_sentence_silence", 800},
+                           {"output_dir", "tmp/"},
+                           {"endpoint", f.url()},
+                           {"token_url", f.token_url()}};
+     },
+     [](const EngineConfig& c, ProviderContext& ctx) { return std::make_unique<xz::providers::AliyunStreamAsr>(c, ctx); },
+     "StartTranscription", "StopTranscription", "StopTranscription",
+     "TaskFailed 40000004: timed out waiting for packets", "CreateToken HTTP 400"},
 };
 
 // 60 ms device frames of distinct samples.
@@ -206,7 +223,7 @@ TEST_P(StreamAsr, FinalTextFollowsTheVendorsFinalisationWithin5Ms) {
 
 TEST_P(StreamAsr, CredentialsRefusedAtTheHandshakeNameTheVendorsMessage) {
   FakeStreamAsr fake(GetParam().fake);
-  auto e = engine(fake, {{"access_token", "wrong"}, {"api_key", "wrong"}, {"token", "wrong"}});
+  auto e = engine(fake, {{"access_token", "wrong"}, {"api_key", "wrong"}, {"token", "wrong"}, {"access_key_secret", "wrong"}});
   try {
     run(utter(*e, 3, false));
     FAIL() << "no error";
@@ -215,7 +232,7 @@ TEST_P(StreamAsr, CredentialsRefusedAtTheHandshakeNameTheVendorsMessage) {
     EXPECT_TRUE(what.starts_with(std::string(GetParam().name) + ": ")) << what;
     EXPECT_NE(what.find(GetParam().refused_text), std::string::npos) << what;
   }
-  EXPECT_EQ(fake.refused_upgrades(), 1);
+  EXPECT_EQ(fake.refused_upgrades() + fake.token_requests_refused(), 1);
 }
 
 struct FaultCase {
@@ -295,6 +312,45 @@ TEST_P(StreamAsr, AudioWaitingForTheVendorIsBounded) {
     EXPECT_NE(std::string(err.what()).find("waited for the vendor to accept"), std::string::npos) << err.what();
   }
   EXPECT_EQ(fake.audio(1).size(), 0u);
+}
+
+// aliyun_stream: one CreateToken answer serves every session until a minute before it
+// expires; a token closer to its expiry is fetched again; the console token is used as is.
+TEST(AliyunStreamToken, IsCachedAcrossSessionsAndRefreshedBeforeItExpires) {
+  xz::core::Runtime rt{1, 1};
+  rt.start();
+  ProviderContext ctx{rt.pool()};
+  const auto transcribe = [&](AsrEngine& e) {
+    auto fut = boost::asio::co_spawn(
+        rt.loop(0),
+        [&]() -> xz::core::Task<std::string> {
+          auto s = co_await e.open();
+          for (int i = 0; i < 3; ++i) co_await s->push(frame(i));
+          co_return (co_await s->finish()).text;
+        },
+        boost::asio::use_future);
+    return fut.get();
+  };
+  for (long long ttl : {3600LL, 30LL}) {
+    FakeStreamAsrOptions o;
+    o.token_ttl_seconds = ttl;  // 30 s: inside the refresh margin at once
+    FakeStreamAsr fake(FakeAsrVendor::aliyun, o);
+    auto cfg = kVendors[3].entry(fake);
+    xz::providers::AliyunStreamAsr e(cfg, ctx);
+    EXPECT_EQ(transcribe(e), "你好世界");
+    EXPECT_EQ(transcribe(e), "你好世界");
+    EXPECT_EQ(fake.tokens_issued(), ttl == 3600 ? 1 : 2) << "ttl " << ttl;
+    EXPECT_EQ(e.token_fetches(), static_cast<std::size_t>(fake.tokens_issued()));
+  }
+  FakeStreamAsr fake(FakeAsrVendor::aliyun);
+  auto cfg = kVendors[3].entry(fake);
+  cfg.erase("access_key_id");
+  cfg.erase("access_key_secret");
+  cfg["token"] = "test-token";
+  xz::providers::AliyunStreamAsr e(cfg, ctx);
+  EXPECT_EQ(transcribe(e), "你好世界");
+  EXPECT_EQ(fake.tokens_issued(), 0);
+  rt.stop();
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, StreamAsr, ::testing::ValuesIn(kVendors),
