@@ -11,6 +11,9 @@
 #include <gtest/gtest.h>
 
 #include "core/async.h"
+#include "core/config.h"
+#include "core/default_config.h"
+#include "providers/registry.h"
 #include "core/runtime.h"
 #include "providers/asr/aliyun_stream_asr.h"
 #include "providers/asr/aliyunbl_stream_asr.h"
@@ -186,6 +189,26 @@ TEST_P(StreamAsr, TranscribesWithPartialsFromTheReferenceEntry) {
   EXPECT_EQ(fake.count(GetParam().start_message), 1u);
   EXPECT_EQ(fake.count(GetParam().end_message), 1u);
   EXPECT_TRUE(fake.wait_for("Close", 1, 5s));  // the connection is not kept
+}
+
+// config/config.yaml's entry of the engine, selected and given the reference entry's keys
+// (credentials, the fake's endpoint), is built by the registry under the reference's type.
+TEST_P(StreamAsr, TheConfigFilesEntryIsBuiltByTheRegistry) {
+  FakeStreamAsr fake(GetParam().fake);
+  const std::map<std::string, std::string> entry_of = {{"doubao_stream", "DoubaoStreamASR"},
+                                                       {"xunfei_stream", "XunfeiStreamASR"},
+                                                       {"aliyunbl_stream", "AliyunBLStreamASR"},
+                                                       {"aliyun_stream", "AliyunStreamASR"}};
+  const std::string name = entry_of.at(GetParam().name);
+  xz::core::ConfigSource src;
+  src.defaults_yaml = std::string(xz::core::default_config_yaml());
+  src.default_override_path = "";
+  src.overrides = {{"selected_module.ASR", name}};
+  const auto entry = GetParam().entry(fake);
+  for (auto it = entry.begin(); it != entry.end(); ++it) src.overrides.push_back({"ASR." + name + "." + it.key(), it.value()});
+  auto cfg = xz::core::Config::load(src);
+  auto e = xz::providers::make_asr(cfg, ctx);
+  EXPECT_EQ(run(utter(*e, 3, false)).result.text, "你好世界");
 }
 
 TEST_P(StreamAsr, FinalTextFollowsTheVendorsFinalisationWithin5Ms) {
