@@ -6,10 +6,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "providers/asr/aliyun_stream_asr.h"
+#include "providers/asr/aliyunbl_stream_asr.h"
+#include "providers/asr/doubao_stream_asr.h"
 #include "providers/asr/fun_local_asr.h"
 #include "providers/asr/openai_asr.h"
 #include "providers/asr/pocketsphinx_asr.h"
 #include "providers/asr/sherpa_onnx_asr.h"
+#include "providers/asr/xunfei_stream_asr.h"
 #include "providers/llm/alibl_llm.h"
 #include "providers/llm/coze_llm.h"
 #include "providers/llm/dify_llm.h"
@@ -63,6 +67,10 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
   static const std::map<std::string, Factory<AsrEngine>> m = {
       {"pocketsphinx", factory<AsrEngine, PocketsphinxAsr>()},
       {"openai", factory<AsrEngine, OpenAiAsr>()},
+      {"doubao_stream", factory<AsrEngine, DoubaoStreamAsr>()},
+      {"xunfei_stream", factory<AsrEngine, XunfeiStreamAsr>()},
+      {"aliyunbl_stream", factory<AsrEngine, AliyunBlStreamAsr>()},
+      {"aliyun_stream", factory<AsrEngine, AliyunStreamAsr>()},
       {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
       {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
          return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);
@@ -158,6 +166,10 @@ const core::KnownProviderTypes& known_types() {
 const core::ExtraEngineKeys& extra_engine_keys() {
   static const core::ExtraEngineKeys k = {
       {"ASR.openai", {"url"}},
+      // Streaming engines: the reference's keys its config.yaml entries do not show.
+      {"ASR.doubao_stream", {"sample_rate", "bits", "channel", "secret", "uid", "workflow", "result_type", "format",
+                             "codec", "auth_method"}},
+      {"ASR.aliyunbl_stream", {"heartbeat"}},
       {"LLM.openai", {"url"}},
       {"LLM.ollama", {"url"}},
       {"LLM.dify", {"url"}},
