@@ -9,6 +9,7 @@
 #include "providers/asr/fun_local_asr.h"
 #include "providers/asr/openai_asr.h"
 #include "providers/asr/pocketsphinx_asr.h"
+#include "providers/asr/qwen3_asr_flash.h"
 #include "providers/asr/sherpa_onnx_asr.h"
 #include "providers/llm/alibl_llm.h"
 #include "providers/llm/coze_llm.h"
@@ -63,6 +64,7 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
   static const std::map<std::string, Factory<AsrEngine>> m = {
       {"pocketsphinx", factory<AsrEngine, PocketsphinxAsr>()},
       {"openai", factory<AsrEngine, OpenAiAsr>()},
+      {"qwen3_asr_flash", factory<AsrEngine, Qwen3AsrFlash>()},
       {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
       {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
          return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);

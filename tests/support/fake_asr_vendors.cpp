@@ -1,0 +1,260 @@
+#include "support/fake_asr_vendors.h"
+
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <fmt/format.h>
+
+#include "audio/wav.h"
+#include "core/async.h"
+#include "core/runtime.h"
+#include "net/http_server.h"
+#include "net/websocket.h"
+#include "protocol/encoding.h"
+#include "protocol/json_text.h"
+#include "providers/tts/aliyun_wire.h"
+#include "providers/tts/tencent_tts.h"
+
+namespace xz::test {
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+using net::HttpRequest;
+using net::HttpResponse;
+
+namespace {
+
+constexpr const char* kQwenPath = "/compatible-mode/v1/chat/completions";
+constexpr const char* kTencentPath = "/tencent/";
+constexpr const char* kBaiduTokenPath = "/oauth/2.0/token";
+constexpr const char* kBaiduPath = "/server_api";
+constexpr const char* kAliyunTokenPath = "/aliyun-token/";
+constexpr const char* kAliyunPath = "/stream/v1/asr";
+
+[[maybe_unused]] std::vector<std::int16_t> samples_of(std::string_view bytes) {
+  std::vector<std::int16_t> out(bytes.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto lo = static_cast<unsigned char>(bytes[2 * i]);
+    const auto hi = static_cast<unsigned char>(bytes[2 * i + 1]);
+    out[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(lo | (hi << 8)));
+  }
+  return out;
+}
+
+HttpResponse json_answer(int status, const json& body) {
+  HttpResponse r = HttpResponse::json(status, body);
+  return r;
+}
+
+}  // namespace
+
+struct FakeAsrVendors::Impl {
+  core::Runtime rt{1, 1};
+  std::unique_ptr<net::HttpServer> server;
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::string transcript = "今天天气怎么样";
+  std::vector<std::string> fun_pieces;
+  FakeFunAsrProfile fun_profile = FakeFunAsrProfile::two_pass;
+  FakeAsrFault fault = FakeAsrFault::none;
+  std::chrono::milliseconds stall{3000};
+  std::int64_t token_lifetime = 30LL * 24 * 3600;
+  std::vector<FakeAsrCall> calls;
+  int tokens_issued = 0;
+
+  FakeAsrCall start_call(std::string vendor, const HttpRequest& req) {
+    FakeAsrCall c;
+    c.vendor = std::move(vendor);
+    c.method = req.method;
+    c.path = req.path;
+    c.query = req.query;
+    c.headers = req.headers;
+    c.body = req.body;
+    c.json = protocol::parse_json_text(req.body);
+    if (c.json.is_discarded()) c.json = nullptr;
+    return c;
+  }
+
+  FakeAsrFault take_fault() {
+    std::lock_guard lk(mu);
+    return std::exchange(fault, FakeAsrFault::none);
+  }
+
+  void record(FakeAsrCall c) {
+    {
+      std::lock_guard lk(mu);
+      calls.push_back(std::move(c));
+    }
+    cv.notify_all();
+  }
+
+  std::string current_transcript() {
+    std::lock_guard lk(mu);
+    return transcript;
+  }
+
+  std::string issue_token(std::string_view prefix, std::int64_t* lifetime) {
+    std::lock_guard lk(mu);
+    *lifetime = token_lifetime;
+    return fmt::format("{}-token-{}", prefix, ++tokens_issued);
+  }
+
+  // Shared by the HTTP vendors: an injected fault's answer, if there is one.
+  asio::awaitable<std::optional<HttpResponse>> misbehave(FakeAsrFault f, HttpResponse vendor_error) {
+    switch (f) {
+      case FakeAsrFault::vendor_error:
+        co_return vendor_error;
+      case FakeAsrFault::http_500:
+        co_return HttpResponse::text(500, "upstream exploded");
+      case FakeAsrFault::stall:
+      case FakeAsrFault::drop: {
+        std::chrono::milliseconds d;
+        {
+          std::lock_guard lk(mu);
+          d = stall;
+        }
+        co_await core::sleep_for(d);
+        co_return HttpResponse::text(504, "late");
+      }
+      case FakeAsrFault::none:
+        break;
+    }
+    co_return std::nullopt;
+  }
+
+  // DashScope compatible mode: Bearer key, the WAV as a data URL in the user message.
+  asio::awaitable<HttpResponse> qwen3(HttpRequest& req) {
+    FakeAsrCall c = start_call("qwen3", req);
+    const FakeAsrFault f = take_fault();
+    c.auth_ok = req.header("authorization") == std::string("Bearer ") + FakeAsrKeys::qwen3;
+    auto refuse = [&](int status, std::string code, std::string message) {
+      record(c);
+      return json_answer(status, {{"error", {{"message", message}, {"type", "invalid_request_error"}, {"param", nullptr},
+                                             {"code", code}}},
+                                  {"request_id", "fake"}});
+    };
+    if (!c.auth_ok) co_return refuse(401, "invalid_api_key", "Incorrect API key provided. ");
+    std::string data;
+    if (c.json.is_object() && c.json["messages"].is_array()) {
+      for (const auto& m : c.json["messages"]) {
+        if (m.value("role", "") != "user" || !m["content"].is_array()) continue;
+        for (const auto& part : m["content"]) {
+          if (part.value("type", "") == "input_audio" && part["input_audio"].is_object())
+            data = part["input_audio"].value("data", "");
+        }
+      }
+    }
+    if (!c.json.is_object() || !c.json["model"].is_string())
+      co_return refuse(400, "invalid_parameter_error", "model is required");
+    const std::string prefix = "data:audio/wav;base64,";
+    if (!data.starts_with(prefix)) co_return refuse(400, "invalid_parameter_error", "The audio is not a data URL");
+    auto wav_bytes = protocol::base64_decode(std::string_view(data).substr(prefix.size()));
+    std::string why;
+    auto wav = wav_bytes ? audio::parse_wav(*wav_bytes, &why) : std::nullopt;
+    if (!wav) co_return refuse(400, "invalid_parameter_error", "The audio format is not supported: " + why);
+    c.pcm = std::move(wav->samples);
+    c.sample_rate = wav->sample_rate;
+    // Built before the co_await: g++ 12 cannot keep an initializer list across one.
+    HttpResponse vendor_error = json_answer(
+        400, {{"error", {{"message", "Audio is too short"}, {"type", "invalid_request_error"}, {"code", "InvalidParameter"}}}});
+    if (auto bad = co_await misbehave(f, std::move(vendor_error))) {
+      record(c);
+      co_return *bad;
+    }
+    record(c);
+    co_return json_answer(
+        200, {{"id", "chatcmpl-fake"},
+              {"object", "chat.completion"},
+              {"model", c.json["model"]},
+              {"choices", json::array({{{"finish_reason", "stop"},
+                                        {"index", 0},
+                                        {"message", {{"annotations", json::array({{{"emotion", "neutral"},
+                                                                                   {"language", "zh"},
+                                                                                   {"type", "audio_info"}}})},
+                                                     {"content", current_transcript()},
+                                                     {"role", "assistant"}}}}})},
+              {"usage", {{"prompt_tokens", 42}, {"completion_tokens", 6}, {"total_tokens", 48}}}});
+  }
+};
+
+FakeAsrVendors::FakeAsrVendors() : impl_(std::make_unique<Impl>()) {
+  auto router = std::make_shared<net::HttpRouter>();
+  Impl* self = impl_.get();
+  net::RouteLimits big;
+  big.max_body_bytes = 16 * 1024 * 1024;
+  router->add("POST", kQwenPath, [self](HttpRequest& r) { return self->qwen3(r); }, big);
+  impl_->rt.start();
+  net::HttpServerOptions o;
+  o.name = "fake-asr";
+  o.address = "127.0.0.1";
+  o.port = 0;
+  o.max_body_bytes = 16 * 1024 * 1024;
+  o.max_ws_message_bytes = 16 * 1024 * 1024;
+  impl_->server = std::make_unique<net::HttpServer>(impl_->rt, o, router);
+  impl_->server->start();
+}
+
+FakeAsrVendors::~FakeAsrVendors() {
+  impl_->server->stop_accepting();
+  impl_->rt.stop();
+  impl_->server.reset();
+}
+
+std::uint16_t FakeAsrVendors::port() const { return impl_->server->port(); }
+
+std::string FakeAsrVendors::url(std::string_view vendor) const {
+  const std::string base = "http://127.0.0.1:" + std::to_string(port());
+  if (vendor == "qwen3") return base + "/compatible-mode/v1";
+  if (vendor == "fun_server") return "ws://127.0.0.1:" + std::to_string(port()) + "/";
+  if (vendor == "tencent") return base + kTencentPath;
+  if (vendor == "baidu") return base + kBaiduPath;
+  if (vendor == "baidu_token") return base + kBaiduTokenPath;
+  if (vendor == "aliyun") return base + kAliyunPath;
+  if (vendor == "aliyun_token") return base + kAliyunTokenPath;
+  throw std::logic_error("no such fake ASR vendor: " + std::string(vendor));
+}
+
+void FakeAsrVendors::set_transcript(std::string text) {
+  std::lock_guard lk(impl_->mu);
+  impl_->transcript = std::move(text);
+}
+void FakeAsrVendors::set_funasr_pieces(std::vector<std::string> pieces) {
+  std::lock_guard lk(impl_->mu);
+  impl_->fun_pieces = std::move(pieces);
+}
+void FakeAsrVendors::set_funasr_profile(FakeFunAsrProfile profile) {
+  std::lock_guard lk(impl_->mu);
+  impl_->fun_profile = profile;
+}
+void FakeAsrVendors::fail_next(FakeAsrFault fault, std::chrono::milliseconds stall) {
+  std::lock_guard lk(impl_->mu);
+  impl_->fault = fault;
+  impl_->stall = stall;
+}
+void FakeAsrVendors::set_token_lifetime(std::int64_t seconds) {
+  std::lock_guard lk(impl_->mu);
+  impl_->token_lifetime = seconds;
+}
+std::vector<FakeAsrCall> FakeAsrVendors::calls() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->calls;
+}
+std::vector<FakeAsrCall> FakeAsrVendors::calls(std::string_view vendor) const {
+  std::lock_guard lk(impl_->mu);
+  std::vector<FakeAsrCall> out;
+  for (const auto& c : impl_->calls)
+    if (c.vendor == vendor) out.push_back(c);
+  return out;
+}
+FakeAsrCall FakeAsrVendors::last_call(std::string_view vendor) const {
+  auto all = calls(vendor);
+  if (all.empty()) throw std::logic_error("no " + std::string(vendor) + " call yet");
+  return all.back();
+}
+
+}  // namespace xz::test
