@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "providers/asr/fun_local_asr.h"
+#include "providers/asr/fun_server_asr.h"
 #include "providers/asr/openai_asr.h"
 #include "providers/asr/pocketsphinx_asr.h"
 #include "providers/asr/qwen3_asr_flash.h"
@@ -65,6 +66,7 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
       {"pocketsphinx", factory<AsrEngine, PocketsphinxAsr>()},
       {"openai", factory<AsrEngine, OpenAiAsr>()},
       {"qwen3_asr_flash", factory<AsrEngine, Qwen3AsrFlash>()},
+      {"fun_server", factory<AsrEngine, FunServerAsr>()},
       {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
       {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
          return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);

@@ -36,7 +36,7 @@ constexpr const char* kBaiduPath = "/server_api";
 constexpr const char* kAliyunTokenPath = "/aliyun-token/";
 constexpr const char* kAliyunPath = "/stream/v1/asr";
 
-[[maybe_unused]] std::vector<std::int16_t> samples_of(std::string_view bytes) {
+std::vector<std::int16_t> samples_of(std::string_view bytes) {
   std::vector<std::int16_t> out(bytes.size() / 2);
   for (std::size_t i = 0; i < out.size(); ++i) {
     const auto lo = static_cast<unsigned char>(bytes[2 * i]);
@@ -180,6 +180,77 @@ struct FakeAsrVendors::Impl {
                                                      {"role", "assistant"}}}}})},
               {"usage", {{"prompt_tokens", 42}, {"completion_tokens", 6}, {"total_tokens", 48}}}});
   }
+
+  // The FunASR runtime server: a start message, binary audio, {"is_speaking": false}.
+  asio::awaitable<void> funasr(std::shared_ptr<net::WebSocket> ws, HttpRequest req) {
+    FakeAsrCall c = start_call("fun_server", req);
+    c.auth_ok = req.header("authorization").starts_with("Bearer; ");
+    const FakeAsrFault f = take_fault();
+    std::string audio;
+    bool chunk_ok = false;
+    for (;;) {
+      auto msg = co_await ws->read();
+      if (!msg) {
+        record(std::move(c));
+        co_return;
+      }
+      if (msg->binary) {
+        audio += msg->data;
+        continue;
+      }
+      json j = protocol::parse_json_text(msg->data);
+      c.messages.push_back(j);
+      if (c.messages.size() == 1) {
+        c.json = j;
+        // The C++ 2pass server needs 3 chunk sizes with a non-zero middle one, else it never answers.
+        const json& cs = j.is_object() && j.contains("chunk_size") ? j["chunk_size"] : json();
+        chunk_ok = cs.is_array() && cs.size() == 3 && cs[1].is_number_integer() && cs[1].get<int>() != 0;
+        continue;
+      }
+      const bool end = j.is_object() && ((j.contains("is_speaking") && j["is_speaking"] == false) ||
+                                         (j.contains("is_finished") && j["is_finished"] == true));
+      if (end) break;
+    }
+    c.pcm = samples_of(audio);
+    c.sample_rate = 16000;
+    std::vector<std::string> pieces;
+    FakeFunAsrProfile profile;
+    std::chrono::milliseconds quiet;
+    {
+      std::lock_guard lk(mu);
+      pieces = fun_pieces.empty() ? std::vector<std::string>{transcript} : fun_pieces;
+      profile = fun_profile;
+      quiet = stall;
+    }
+    const std::string wav_name = c.json.is_object() ? c.json.value("wav_name", "wav-default-id") : "wav-default-id";
+    record(c);
+    if (f == FakeAsrFault::drop) {
+      ws->abort();
+      co_return;
+    }
+    if (f == FakeAsrFault::stall || !chunk_ok) {
+      co_await core::sleep_for(quiet);
+      co_return;
+    }
+    if (f == FakeAsrFault::vendor_error) {
+      // The 2pass server's only error answer (for non-PCM audio).
+      ws->send_text(json({{"is_final", true}, {"mode", "2pass-offline"},
+                          {"text", "ERROR. Real-time transcription service ONLY SUPPORT PCM stream."},
+                          {"wav_name", wav_name}}).dump());
+    } else {
+      for (std::size_t i = 0; i < pieces.size(); ++i) {
+        const bool last = i + 1 == pieces.size();
+        json m = {{"is_final", profile == FakeFunAsrProfile::two_pass && last},
+                  {"mode", profile == FakeFunAsrProfile::two_pass ? "2pass-offline" : "offline"},
+                  {"text", pieces[i]},
+                  {"wav_name", wav_name}};
+        ws->send_text(m.dump());  // nlohmann writes keys in order, as the C++ servers do
+      }
+    }
+    // The client closes first.
+    while (co_await ws->read()) {
+    }
+  }
 };
 
 FakeAsrVendors::FakeAsrVendors() : impl_(std::make_unique<Impl>()) {
@@ -196,6 +267,10 @@ FakeAsrVendors::FakeAsrVendors() : impl_(std::make_unique<Impl>()) {
   o.max_body_bytes = 16 * 1024 * 1024;
   o.max_ws_message_bytes = 16 * 1024 * 1024;
   impl_->server = std::make_unique<net::HttpServer>(impl_->rt, o, router);
+  impl_->server->set_websocket_handler([self](std::shared_ptr<net::WebSocket> ws, HttpRequest req) {
+    ws->set_max_message_bytes(16 * 1024 * 1024);
+    asio::co_spawn(ws->executor(), self->funasr(ws, std::move(req)), asio::detached);
+  });
   impl_->server->start();
 }
 
