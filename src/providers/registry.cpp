@@ -12,6 +12,7 @@
 #include "providers/asr/pocketsphinx_asr.h"
 #include "providers/asr/qwen3_asr_flash.h"
 #include "providers/asr/sherpa_onnx_asr.h"
+#include "providers/asr/tencent_asr.h"
 #include "providers/llm/alibl_llm.h"
 #include "providers/llm/coze_llm.h"
 #include "providers/llm/dify_llm.h"
@@ -67,6 +68,7 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
       {"openai", factory<AsrEngine, OpenAiAsr>()},
       {"qwen3_asr_flash", factory<AsrEngine, Qwen3AsrFlash>()},
       {"fun_server", factory<AsrEngine, FunServerAsr>()},
+      {"tencent", factory<AsrEngine, TencentAsr>()},
       {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
       {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
          return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);

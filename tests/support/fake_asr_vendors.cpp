@@ -181,6 +181,52 @@ struct FakeAsrVendors::Impl {
               {"usage", {{"prompt_tokens", 42}, {"completion_tokens", 6}, {"total_tokens", 48}}}});
   }
 
+  // Tencent Cloud API 3.0: the TC3 signature over content-type and host, the action's
+  // headers, the audio in base64 with its length before encoding.
+  asio::awaitable<HttpResponse> tencent(HttpRequest& req) {
+    FakeAsrCall c = start_call("tencent", req);
+    const FakeAsrFault f = take_fault();
+    auto error = [](std::string code, std::string message) {
+      return json_answer(200, {{"Response", {{"Error", {{"Code", code}, {"Message", message}}}, {"RequestId", "fake-req"}}}});
+    };
+    const std::string ts = req.header("x-tc-timestamp");
+    std::time_t when = 0;
+    try {
+      when = static_cast<std::time_t>(std::stoll(ts));
+    } catch (const std::exception&) {
+      record(c);
+      co_return error("MissingParameter", "The request is missing a required parameter `X-TC-Timestamp`.");
+    }
+    const std::string expected = providers::tc3_authorization(FakeAsrKeys::tencent_id, FakeAsrKeys::tencent_key, "asr",
+                                                              req.header("host"), req.header("content-type"), req.body,
+                                                              when);
+    c.auth_ok = req.header("authorization") == expected && req.header("x-tc-action") == "SentenceRecognition" &&
+                req.header("x-tc-version") == "2019-06-14" && !req.header("x-tc-region").empty();
+    if (!c.auth_ok) {
+      record(c);
+      co_return error("AuthFailure.SignatureFailure",
+                      "The provided credentials could not be validated. Please check your signature is correct.");
+    }
+    const json& j = c.json;
+    auto audio = j.is_object() && j["Data"].is_string() ? protocol::base64_decode(j["Data"].get<std::string>())
+                                                         : std::nullopt;
+    if (!audio || !j["DataLen"].is_number_integer() || j["DataLen"].get<std::size_t>() != audio->size() ||
+        j.value("VoiceFormat", "") != "pcm" || j.value("SourceType", -1) != 1) {
+      record(c);
+      co_return error("InvalidParameterValue", "Data, DataLen, VoiceFormat or SourceType is invalid.");
+    }
+    c.pcm = samples_of(*audio);
+    c.sample_rate = j.value("EngSerViceType", "").starts_with("16k") ? 16000 : 8000;
+    HttpResponse vendor_error = error("FailedOperation.ErrorRecognize", "识别失败");
+    if (auto bad = co_await misbehave(f, std::move(vendor_error))) {
+      record(c);
+      co_return *bad;
+    }
+    record(c);
+    co_return json_answer(200, {{"Response", {{"Result", current_transcript()}, {"AudioDuration", c.pcm.size() / 16},
+                                              {"WordSize", 0}, {"WordList", nullptr}, {"RequestId", "fake-req"}}}});
+  }
+
   // The FunASR runtime server: a start message, binary audio, {"is_speaking": false}.
   asio::awaitable<void> funasr(std::shared_ptr<net::WebSocket> ws, HttpRequest req) {
     FakeAsrCall c = start_call("fun_server", req);
@@ -259,6 +305,7 @@ FakeAsrVendors::FakeAsrVendors() : impl_(std::make_unique<Impl>()) {
   net::RouteLimits big;
   big.max_body_bytes = 16 * 1024 * 1024;
   router->add("POST", kQwenPath, [self](HttpRequest& r) { return self->qwen3(r); }, big);
+  router->add("POST", kTencentPath, [self](HttpRequest& r) { return self->tencent(r); }, big);
   impl_->rt.start();
   net::HttpServerOptions o;
   o.name = "fake-asr";

@@ -109,6 +109,18 @@ std::string tencent_answer(std::string_view body) {
   return result->get<std::string>();
 }
 
+std::string tencent_error(std::string_view body) {
+  const json j = protocol::parse_json_text(body);
+  if (const json* resp = member(j, "Response"); resp && member(*resp, "Error")) {
+    try {
+      (void)tencent_answer(body);
+    } catch (const AnswerError& e) {
+      return e.what();
+    }
+  }
+  return error_message(body);
+}
+
 BaiduToken baidu_token_answer(std::string_view body) {
   const json j = object_of(body, "the token answer");
   if (const json* e = member(j, "error"); e && !e->is_null()) {

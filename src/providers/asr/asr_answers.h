@@ -36,6 +36,9 @@ FunAsrMessage funasr_message(std::string_view text);
 // Tencent Cloud API 3.0 SentenceRecognition: Response.Result, or Response.Error's
 // "Code: Message".
 std::string tencent_answer(std::string_view body);
+// The message of a non-2xx Tencent answer: Response.Error's "Code: Message" when it has
+// one, else as error_message().
+std::string tencent_error(std::string_view body);
 
 // Baidu's OAuth token answer: access_token and expires_in (seconds), or its
 // "error: error_description".
