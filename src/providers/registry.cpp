@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "providers/asr/baidu_asr.h"
 #include "providers/asr/fun_local_asr.h"
 #include "providers/asr/fun_server_asr.h"
 #include "providers/asr/openai_asr.h"
@@ -69,6 +70,7 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
       {"qwen3_asr_flash", factory<AsrEngine, Qwen3AsrFlash>()},
       {"fun_server", factory<AsrEngine, FunServerAsr>()},
       {"tencent", factory<AsrEngine, TencentAsr>()},
+      {"baidu", factory<AsrEngine, BaiduAsr>()},
       {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
       {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
          return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 
 #include <boost/asio/co_spawn.hpp>
@@ -66,6 +67,7 @@ struct FakeAsrVendors::Impl {
   std::int64_t token_lifetime = 30LL * 24 * 3600;
   std::vector<FakeAsrCall> calls;
   int tokens_issued = 0;
+  std::set<std::string> valid_tokens;
 
   FakeAsrCall start_call(std::string vendor, const HttpRequest& req) {
     FakeAsrCall c;
@@ -98,10 +100,17 @@ struct FakeAsrVendors::Impl {
     return transcript;
   }
 
+  bool token_valid(const std::string& token) {
+    std::lock_guard lk(mu);
+    return valid_tokens.count(token) > 0;
+  }
+
   std::string issue_token(std::string_view prefix, std::int64_t* lifetime) {
     std::lock_guard lk(mu);
     *lifetime = token_lifetime;
-    return fmt::format("{}-token-{}", prefix, ++tokens_issued);
+    std::string token = fmt::format("{}-token-{}", prefix, ++tokens_issued);
+    valid_tokens.insert(token);
+    return token;
   }
 
   // Shared by the HTTP vendors: an injected fault's answer, if there is one.
@@ -227,6 +236,60 @@ struct FakeAsrVendors::Impl {
                                               {"WordSize", 0}, {"WordList", nullptr}, {"RequestId", "fake-req"}}}});
   }
 
+  // Baidu OAuth: client_credentials with the API key and secret key in the query.
+  asio::awaitable<HttpResponse> baidu_token(HttpRequest& req) {
+    FakeAsrCall c = start_call("baidu_token", req);
+    const FakeAsrFault f = take_fault();
+    const bool id_ok = req.query["client_id"] == FakeAsrKeys::baidu_api_key;
+    c.auth_ok = req.query["grant_type"] == "client_credentials" && id_ok &&
+                req.query["client_secret"] == FakeAsrKeys::baidu_secret;
+    if (!c.auth_ok) {
+      record(c);
+      co_return json_answer(401, {{"error", "invalid_client"},
+                                  {"error_description", id_ok ? "Client authentication failed" : "unknown client id"}});
+    }
+    HttpResponse vendor_error = json_answer(400, {{"error", "invalid_request"}, {"error_description", "busy"}});
+    if (auto bad = co_await misbehave(f, std::move(vendor_error))) {
+      record(c);
+      co_return *bad;
+    }
+    std::int64_t lifetime = 0;
+    const std::string token = issue_token("24.baidu", &lifetime);
+    record(c);
+    co_return json_answer(200, {{"refresh_token", "25.fake"}, {"expires_in", lifetime},
+                                {"scope", "public audio_voice_assistant_get audio_tts_post"}, {"session_key", "fake"},
+                                {"access_token", token}, {"session_secret", "fake"}});
+  }
+
+  // Baidu short speech (vop server_api): JSON with the token and the base64 PCM.
+  asio::awaitable<HttpResponse> baidu(HttpRequest& req) {
+    FakeAsrCall c = start_call("baidu", req);
+    const FakeAsrFault f = take_fault();
+    const json& j = c.json;
+    auto answer = [&](long long no, std::string msg) {
+      record(c);
+      return json_answer(200, {{"err_no", no}, {"err_msg", msg}, {"sn", "fake-sn"}});
+    };
+    if (!j.is_object()) co_return answer(3300, "param error.");
+    c.auth_ok = j["token"].is_string() && token_valid(j["token"].get<std::string>());
+    if (!c.auth_ok) co_return answer(3302, "authentication failed.");
+    auto audio = j["speech"].is_string() ? protocol::base64_decode(j["speech"].get<std::string>()) : std::nullopt;
+    if (!audio || !j["len"].is_number_integer() || j["len"].get<std::size_t>() != audio->size() ||
+        j.value("format", "") != "pcm" || !j["rate"].is_number_integer() || j.value("channel", 0) != 1 ||
+        !j["cuid"].is_string() || j["cuid"].get<std::string>().empty() || !j["dev_pid"].is_number_integer())
+      co_return answer(3300, "param error.");
+    c.pcm = samples_of(*audio);
+    c.sample_rate = j["rate"].get<int>();
+    HttpResponse vendor_error = json_answer(200, {{"err_no", 3301}, {"err_msg", "speech quality error."}, {"sn", "x"}});
+    if (auto bad = co_await misbehave(f, std::move(vendor_error))) {
+      record(c);
+      co_return *bad;
+    }
+    record(c);
+    co_return json_answer(200, {{"corpus_no", "6433214037620997779"}, {"err_msg", "success."}, {"err_no", 0},
+                                {"result", json::array({current_transcript()})}, {"sn", "fake-sn"}});
+  }
+
   // The FunASR runtime server: a start message, binary audio, {"is_speaking": false}.
   asio::awaitable<void> funasr(std::shared_ptr<net::WebSocket> ws, HttpRequest req) {
     FakeAsrCall c = start_call("fun_server", req);
@@ -306,6 +369,9 @@ FakeAsrVendors::FakeAsrVendors() : impl_(std::make_unique<Impl>()) {
   big.max_body_bytes = 16 * 1024 * 1024;
   router->add("POST", kQwenPath, [self](HttpRequest& r) { return self->qwen3(r); }, big);
   router->add("POST", kTencentPath, [self](HttpRequest& r) { return self->tencent(r); }, big);
+  router->add("POST", kBaiduTokenPath, [self](HttpRequest& r) { return self->baidu_token(r); });
+  router->add("GET", kBaiduTokenPath, [self](HttpRequest& r) { return self->baidu_token(r); });
+  router->add("POST", kBaiduPath, [self](HttpRequest& r) { return self->baidu(r); }, big);
   impl_->rt.start();
   net::HttpServerOptions o;
   o.name = "fake-asr";
@@ -361,6 +427,10 @@ void FakeAsrVendors::fail_next(FakeAsrFault fault, std::chrono::milliseconds sta
 void FakeAsrVendors::set_token_lifetime(std::int64_t seconds) {
   std::lock_guard lk(impl_->mu);
   impl_->token_lifetime = seconds;
+}
+void FakeAsrVendors::revoke_tokens() {
+  std::lock_guard lk(impl_->mu);
+  impl_->valid_tokens.clear();
 }
 std::vector<FakeAsrCall> FakeAsrVendors::calls() const {
   std::lock_guard lk(impl_->mu);

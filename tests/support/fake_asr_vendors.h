@@ -81,6 +81,8 @@ class FakeAsrVendors {
   // Tokens issued from now on expire this many seconds after issue (Baidu expires_in,
   // Aliyun ExpireTime); default 30 days.
   void set_token_lifetime(std::int64_t seconds);
+  // Every token issued so far stops being accepted (Baidu answers err_no 3302, Aliyun 403).
+  void revoke_tokens();
 
   std::vector<FakeAsrCall> calls() const;
   std::vector<FakeAsrCall> calls(std::string_view vendor) const;
