@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "providers/asr/aliyun_asr.h"
 #include "providers/asr/baidu_asr.h"
 #include "providers/asr/fun_local_asr.h"
 #include "providers/asr/fun_server_asr.h"
@@ -71,6 +72,7 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
       {"fun_server", factory<AsrEngine, FunServerAsr>()},
       {"tencent", factory<AsrEngine, TencentAsr>()},
       {"baidu", factory<AsrEngine, BaiduAsr>()},
+      {"aliyun", factory<AsrEngine, AliyunAsr>()},
       {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
       {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
          return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);

@@ -290,6 +290,61 @@ struct FakeAsrVendors::Impl {
                                 {"result", json::array({current_transcript()})}, {"sn", "fake-sn"}});
   }
 
+  // Aliyun CreateToken: the POP signature of the query, checked with the fake's secret.
+  asio::awaitable<HttpResponse> aliyun_token(HttpRequest& req) {
+    FakeAsrCall c = start_call("aliyun_token", req);
+    const FakeAsrFault f = take_fault();
+    std::vector<std::pair<std::string, std::string>> query(req.query.begin(), req.query.end());
+    const auto check = providers::aliyun::check_token_request(query, FakeAsrKeys::aliyun_key_secret);
+    c.auth_ok = check.ok && check.access_key_id == FakeAsrKeys::aliyun_key_id;
+    if (!c.auth_ok) {
+      record(c);
+      co_return json_answer(400, {{"RequestId", "fake"}, {"Message", check.ok ? "Specified access key is not found." : check.why},
+                                  {"Code", check.ok ? "InvalidAccessKeyId.NotFound" : "SignatureDoesNotMatch"}});
+    }
+    HttpResponse vendor_error = json_answer(400, {{"RequestId", "fake"}, {"Message", "Request was denied due to flow control."},
+                                                  {"Code", "Throttling"}});
+    if (auto bad = co_await misbehave(f, std::move(vendor_error))) {
+      record(c);
+      co_return *bad;
+    }
+    std::int64_t lifetime = 0;
+    const std::string token = issue_token("nls", &lifetime);
+    record(c);
+    co_return json_answer(200, {{"NlsRequestId", "fake"}, {"RequestId", "fake"}, {"ErrMsg", ""},
+                                {"Token", {{"ExpireTime", static_cast<std::int64_t>(std::time(nullptr)) + lifetime},
+                                           {"Id", token}, {"UserId", "123"}}}});
+  }
+
+  // Aliyun one-sentence recognition: raw PCM with the token, the appkey in the query.
+  asio::awaitable<HttpResponse> aliyun(HttpRequest& req) {
+    FakeAsrCall c = start_call("aliyun", req);
+    const FakeAsrFault f = take_fault();
+    auto answer = [&](int http, long long status, std::string message) {
+      record(c);
+      return json_answer(http, {{"task_id", "fake-task"}, {"result", ""}, {"status", status}, {"message", message}});
+    };
+    const std::string token = req.header("x-nls-token");
+    c.auth_ok = token_valid(token) || token == "static-nls-token";
+    if (!c.auth_ok) co_return answer(403, 40000001, "Gateway:ACCESS_DENIED:The token '" + token + "' is invalid!");
+    if (req.query["appkey"] != FakeAsrKeys::aliyun_appkey)
+      co_return answer(400, 40020105, "Meta:APPKEY_NOT_EXIST:Appkey not exist!");
+    if (req.query["format"] != "pcm" || req.query["sample_rate"] != "16000" ||
+        req.header("content-type") != "application/octet-stream")
+      co_return answer(400, 40000000, "Gateway:CLIENT_ERROR:unsupported format or sample rate");
+    c.pcm = samples_of(req.body);
+    c.sample_rate = 16000;
+    HttpResponse vendor_error = json_answer(
+        400, {{"task_id", "fake-task"}, {"result", ""}, {"status", 40000004}, {"message", "Gateway:IDLE_TIMEOUT:Websocket session is idle for too long time"}});
+    if (auto bad = co_await misbehave(f, std::move(vendor_error))) {
+      record(c);
+      co_return *bad;
+    }
+    record(c);
+    co_return json_answer(200, {{"task_id", "fake-task"}, {"result", current_transcript()}, {"status", 20000000},
+                                {"message", "SUCCESS"}});
+  }
+
   // The FunASR runtime server: a start message, binary audio, {"is_speaking": false}.
   asio::awaitable<void> funasr(std::shared_ptr<net::WebSocket> ws, HttpRequest req) {
     FakeAsrCall c = start_call("fun_server", req);
@@ -372,6 +427,8 @@ FakeAsrVendors::FakeAsrVendors() : impl_(std::make_unique<Impl>()) {
   router->add("POST", kBaiduTokenPath, [self](HttpRequest& r) { return self->baidu_token(r); });
   router->add("GET", kBaiduTokenPath, [self](HttpRequest& r) { return self->baidu_token(r); });
   router->add("POST", kBaiduPath, [self](HttpRequest& r) { return self->baidu(r); }, big);
+  router->add("GET", kAliyunTokenPath, [self](HttpRequest& r) { return self->aliyun_token(r); });
+  router->add("POST", kAliyunPath, [self](HttpRequest& r) { return self->aliyun(r); }, big);
   impl_->rt.start();
   net::HttpServerOptions o;
   o.name = "fake-asr";
