@@ -8,6 +8,7 @@
 
 #include "providers/asr/aliyun_asr.h"
 #include "providers/asr/baidu_asr.h"
+#include "providers/asr/doubao_asr.h"
 #include "providers/asr/fun_local_asr.h"
 #include "providers/asr/fun_server_asr.h"
 #include "providers/asr/openai_asr.h"
@@ -73,6 +74,7 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
       {"tencent", factory<AsrEngine, TencentAsr>()},
       {"baidu", factory<AsrEngine, BaiduAsr>()},
       {"aliyun", factory<AsrEngine, AliyunAsr>()},
+      {"doubao", factory<AsrEngine, DoubaoAsr>()},
       {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
       {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
          return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);

@@ -18,6 +18,7 @@
 #include "net/websocket.h"
 #include "protocol/encoding.h"
 #include "protocol/json_text.h"
+#include "providers/asr/doubao_v2_wire.h"
 #include "providers/tts/aliyun_wire.h"
 #include "providers/tts/tencent_tts.h"
 
@@ -36,6 +37,7 @@ constexpr const char* kBaiduTokenPath = "/oauth/2.0/token";
 constexpr const char* kBaiduPath = "/server_api";
 constexpr const char* kAliyunTokenPath = "/aliyun-token/";
 constexpr const char* kAliyunPath = "/stream/v1/asr";
+constexpr const char* kDoubaoPath = "/api/v2/asr";
 
 std::vector<std::int16_t> samples_of(std::string_view bytes) {
   std::vector<std::int16_t> out(bytes.size() / 2);
@@ -345,6 +347,88 @@ struct FakeAsrVendors::Impl {
                                 {"message", "SUCCESS"}});
   }
 
+  // Volcengine v2 ASR: the gzip JSON request and its answer, gzip audio segments until the
+  // one flagged last, then one answer.
+  asio::awaitable<void> doubao(std::shared_ptr<net::WebSocket> ws, HttpRequest req) {
+    namespace v2 = providers::doubao_v2;
+    FakeAsrCall c = start_call("doubao", req);
+    c.auth_ok = true;  // the upgrade check refused a wrong token
+    const FakeAsrFault f = take_fault();
+    auto next_frame = [&]() -> asio::awaitable<std::optional<v2::Frame>> {
+      auto msg = co_await ws->read();
+      if (!msg || !msg->binary) co_return std::nullopt;
+      try {
+        co_return v2::parse_frame(msg->data, 64 << 20);
+      } catch (const v2::WireError&) {
+        co_return std::nullopt;
+      }
+    };
+    auto first = co_await next_frame();
+    if (!first || first->type != v2::kFullRequest) {
+      record(std::move(c));
+      ws->send_binary(v2::encode_error(1001, R"({"code":1001,"message":"invalid request"})"));
+      co_return;
+    }
+    c.json = protocol::parse_json_text(first->payload);
+    c.messages.push_back(c.json);
+    const json& j = c.json;
+    const bool ok = j.is_object() && j["app"].is_object() && j["app"].value("token", "") == FakeAsrKeys::doubao_token &&
+                    j["app"].value("appid", "") == FakeAsrKeys::doubao_appid && j["audio"].is_object() &&
+                    j["audio"].value("rate", 0) == 16000 && j["audio"].value("format", "") == "raw";
+    const std::string reqid = j.is_object() && j["request"].is_object() ? j["request"].value("reqid", "") : "";
+    if (!ok) {
+      record(std::move(c));
+      ws->send_binary(v2::encode_response(json({{"reqid", reqid}, {"code", 1002}, {"message", "no permission"}}).dump()));
+      co_return;
+    }
+    ws->send_binary(v2::encode_response(json({{"reqid", reqid}, {"code", 1000}, {"message", "Success"}, {"sequence", 1}}).dump()));
+    if (f == FakeAsrFault::drop) {
+      record(std::move(c));
+      ws->abort();
+      co_return;
+    }
+    std::string audio;
+    for (;;) {
+      auto fr = co_await next_frame();
+      if (!fr || fr->type != v2::kAudioOnly) {
+        record(std::move(c));
+        co_return;
+      }
+      audio += fr->payload;
+      const bool last = (fr->flags & 0x2) != 0;
+      c.messages.push_back({{"bytes", fr->payload.size()}, {"last", last}});
+      if (last) break;
+    }
+    c.pcm = samples_of(audio);
+    c.sample_rate = 16000;
+    std::chrono::milliseconds quiet;
+    std::string text;
+    {
+      std::lock_guard lk(mu);
+      quiet = stall;
+      text = transcript;
+    }
+    record(c);
+    if (f == FakeAsrFault::stall) {
+      co_await core::sleep_for(quiet);
+      co_return;
+    }
+    json answer;
+    if (f == FakeAsrFault::vendor_error) {
+      answer = {{"reqid", reqid}, {"code", 1022}, {"message", "recognition error"}};
+    } else if (text.empty()) {
+      answer = {{"reqid", reqid}, {"code", 1013}, {"message", "no valid speech"}};
+    } else {
+      answer = {{"reqid", reqid}, {"code", 1000}, {"message", "Success"}, {"sequence", -1},
+                {"result", json::array({{{"text", text}, {"confidence", 0}}})},
+                {"addition", {{"duration", std::to_string(c.pcm.size() / 16)}}}};
+    }
+    ws->send_binary(f == FakeAsrFault::http_500 ? v2::encode_error(1099, R"({"code":1099,"message":"internal error"})")
+                                                : v2::encode_response(answer.dump()));
+    while (co_await ws->read()) {
+    }
+  }
+
   // The FunASR runtime server: a start message, binary audio, {"is_speaking": false}.
   asio::awaitable<void> funasr(std::shared_ptr<net::WebSocket> ws, HttpRequest req) {
     FakeAsrCall c = start_call("fun_server", req);
@@ -437,9 +521,17 @@ FakeAsrVendors::FakeAsrVendors() : impl_(std::make_unique<Impl>()) {
   o.max_body_bytes = 16 * 1024 * 1024;
   o.max_ws_message_bytes = 16 * 1024 * 1024;
   impl_->server = std::make_unique<net::HttpServer>(impl_->rt, o, router);
+  impl_->server->set_upgrade_check([](const HttpRequest& req) -> std::optional<HttpResponse> {
+    if (req.path == kDoubaoPath && req.header("authorization") != std::string("Bearer; ") + FakeAsrKeys::doubao_token)
+      return json_answer(401, {{"code", 1002}, {"message", "invalid token"}});
+    return std::nullopt;
+  });
   impl_->server->set_websocket_handler([self](std::shared_ptr<net::WebSocket> ws, HttpRequest req) {
     ws->set_max_message_bytes(16 * 1024 * 1024);
-    asio::co_spawn(ws->executor(), self->funasr(ws, std::move(req)), asio::detached);
+    if (req.path == kDoubaoPath)
+      asio::co_spawn(ws->executor(), self->doubao(ws, std::move(req)), asio::detached);
+    else
+      asio::co_spawn(ws->executor(), self->funasr(ws, std::move(req)), asio::detached);
   });
   impl_->server->start();
 }
@@ -461,6 +553,7 @@ std::string FakeAsrVendors::url(std::string_view vendor) const {
   if (vendor == "baidu_token") return base + kBaiduTokenPath;
   if (vendor == "aliyun") return base + kAliyunPath;
   if (vendor == "aliyun_token") return base + kAliyunTokenPath;
+  if (vendor == "doubao") return "ws://127.0.0.1:" + std::to_string(port()) + kDoubaoPath;
   throw std::logic_error("no such fake ASR vendor: " + std::string(vendor));
 }
 

@@ -4,7 +4,8 @@
 // vendor's wire format: DashScope's compatible-mode chat completions (qwen3-asr-flash),
 // the FunASR runtime server's WebSocket, Tencent Cloud's SentenceRecognition (TC3
 // signature verified), Baidu's OAuth token and vop server_api, Aliyun NLS CreateToken
-// (POP signature verified) and one-sentence recognition. Each checks the credentials,
+// (POP signature verified) and one-sentence recognition, Volcengine's v2 ASR WebSocket
+// (binary gzip frames, Bearer; token). Each checks the credentials,
 // decodes the audio it was sent (kept for the test) and answers the transcript set, or
 // misbehaves as told.
 #include <chrono>
@@ -20,7 +21,7 @@
 namespace xz::test {
 
 struct FakeAsrCall {
-  std::string vendor;  // "qwen3", "fun_server", "tencent", "baidu_token", "baidu", "aliyun_token", "aliyun"
+  std::string vendor;  // "qwen3", "fun_server", "tencent", "baidu_token", "baidu", "aliyun_token", "aliyun", "doubao"
   std::string method, path;
   std::map<std::string, std::string> query;    // decoded
   std::map<std::string, std::string> headers;  // lower-case names
@@ -55,6 +56,8 @@ struct FakeAsrKeys {
   static constexpr const char* aliyun_key_id = "LTAIfakeasrkey";
   static constexpr const char* aliyun_key_secret = "aliyun-asr-secret";
   static constexpr const char* aliyun_appkey = "fake-appkey";
+  static constexpr const char* doubao_appid = "3958123";
+  static constexpr const char* doubao_token = "doubao-asr-token";
 };
 
 class FakeAsrVendors {
@@ -66,7 +69,8 @@ class FakeAsrVendors {
 
   // A vendor's endpoint here, as the engine's endpoint key takes it: "qwen3" (the
   // compatible-mode base URL), "fun_server" (ws://), "tencent", "baidu", "baidu_token",
-  // "aliyun", "aliyun_token".
+  // "aliyun", "aliyun_token", "doubao" (ws://). Doubao: an empty transcript answers 1013
+  // (no speech); its messages are the request JSON, then {"bytes", "last"} per audio frame.
   std::string url(std::string_view vendor) const;
   std::uint16_t port() const;
 
