@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/async.h"
+#include "core/config.h"
 #include "net/tls_client.h"
 #include "providers/asr/doubao_v2_wire.h"
 #include "providers/asr/one_shot_asr.h"
@@ -36,8 +37,11 @@ class DoubaoRecognizer : public OneShotRecognizer {
     if (!appid) throw EngineConfigError("appid: missing");
     appid_ = appid->is_string() ? appid->get<std::string>() : appid->dump();  // f"{appid}"
     cluster_ = llm_config::opt_string(cfg, "cluster").value_or("volcengine_input_common");
+    // Optional: the reference's "（选填）..." placeholders mean none, not a table of that name.
     boosting_ = llm_config::opt_string(cfg, "boosting_table_name").value_or("");
     correct_ = llm_config::opt_string(cfg, "correct_table_name").value_or("");
+    if (core::is_placeholder(boosting_)) boosting_.clear();
+    if (core::is_placeholder(correct_)) correct_.clear();
     url_ = tts_config::endpoint(cfg, {"endpoint"}, "wss://openspeech.bytedance.com/api/v2/asr", {"wss", "ws"});
     answer_timeout_ = seconds_key(cfg, "timeout", 10);
     connect_timeout_ = seconds_key(cfg, "connect_timeout", 10);

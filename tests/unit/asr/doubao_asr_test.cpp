@@ -87,6 +87,8 @@ TEST_F(DoubaoAsrTest, TranscribesFromTheReferencesEntry) {
   EXPECT_EQ(req["audio"], json({{"format", "raw"}, {"rate", 16000}, {"language", "zh-CN"}, {"bits", 16},
                                 {"channel", 1}, {"codec", "raw"}}));
   EXPECT_EQ(req["request"]["reqid"].get<std::string>().size(), 36u);
+  EXPECT_EQ(req["request"]["boosting_table_name"], "") << "the reference's placeholder is not a table name";
+  EXPECT_EQ(req["request"]["correct_table_name"], "");
   EXPECT_EQ(call.messages[1]["last"], true);
   EXPECT_EQ(call.pcm, speech) << "the audio the vendor got differs from what was pushed";
 }
