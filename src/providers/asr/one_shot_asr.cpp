@@ -96,8 +96,8 @@ net::HttpClientRequest AsrHttp::request(std::string method, std::string url) con
   return r;
 }
 
-boost::asio::awaitable<net::HttpClientResponse> AsrHttp::send(
-    net::HttpClientRequest req, std::function<std::string(std::string_view)> describe_error) const {
+boost::asio::awaitable<net::HttpClientResponse> AsrHttp::send(net::HttpClientRequest req,
+                                                              DescribeError describe_error) const {
   auto resp = co_await http_->request(std::move(req));
   if (!resp.ok()) throw std::runtime_error(fmt::format("HTTP {}: {}", resp.status, describe_error(resp.body)));
   co_return resp;

@@ -55,8 +55,10 @@ class AsrHttp {
   // The 2xx answer. Throws std::runtime_error "<engine>: HTTP <status>: <vendor message>"
   // (describe_error reads the vendor's error body) and "<engine>: <what>" for network
   // failures and timeouts; boost::system::system_error(operation_aborted) when cancelled.
-  boost::asio::awaitable<net::HttpClientResponse> send(net::HttpClientRequest req,
-                                                       std::function<std::string(std::string_view)> describe_error) const;
+  // A plain function, not a std::function: g++ 12 may destroy an owning temporary of a
+  // co_await expression twice.
+  using DescribeError = std::string (*)(std::string_view body);
+  boost::asio::awaitable<net::HttpClientResponse> send(net::HttpClientRequest req, DescribeError describe_error) const;
 
   const std::string& engine() const { return engine_; }
   boost::asio::thread_pool& pool() const { return *pool_; }
