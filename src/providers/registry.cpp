@@ -6,13 +6,19 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "providers/asr/aliyun_asr.h"
 #include "providers/asr/aliyun_stream_asr.h"
 #include "providers/asr/aliyunbl_stream_asr.h"
+#include "providers/asr/baidu_asr.h"
+#include "providers/asr/doubao_asr.h"
 #include "providers/asr/doubao_stream_asr.h"
 #include "providers/asr/fun_local_asr.h"
+#include "providers/asr/fun_server_asr.h"
 #include "providers/asr/openai_asr.h"
 #include "providers/asr/pocketsphinx_asr.h"
+#include "providers/asr/qwen3_asr_flash.h"
 #include "providers/asr/sherpa_onnx_asr.h"
+#include "providers/asr/tencent_asr.h"
 #include "providers/asr/xunfei_stream_asr.h"
 #include "providers/llm/alibl_llm.h"
 #include "providers/llm/coze_llm.h"
@@ -71,6 +77,12 @@ const std::map<std::string, Factory<AsrEngine>>& asr_factories() {
       {"xunfei_stream", factory<AsrEngine, XunfeiStreamAsr>()},
       {"aliyunbl_stream", factory<AsrEngine, AliyunBlStreamAsr>()},
       {"aliyun_stream", factory<AsrEngine, AliyunStreamAsr>()},
+      {"qwen3_asr_flash", factory<AsrEngine, Qwen3AsrFlash>()},
+      {"fun_server", factory<AsrEngine, FunServerAsr>()},
+      {"tencent", factory<AsrEngine, TencentAsr>()},
+      {"baidu", factory<AsrEngine, BaiduAsr>()},
+      {"aliyun", factory<AsrEngine, AliyunAsr>()},
+      {"doubao", factory<AsrEngine, DoubaoAsr>()},
       {"sherpa_onnx_local", factory<AsrEngine, SherpaOnnxAsr>()},
       {"fun_local", [](const EngineConfig& c, ProviderContext& ctx) -> std::unique_ptr<AsrEngine> {
          return std::make_unique<SherpaOnnxAsr>(read_fun_local_options(c), ctx);
