@@ -30,6 +30,7 @@
 #include "providers/tts/index_stream_tts.h"
 #include "providers/tts/minimax_tts.h"
 #include "providers/tts/paddle_speech_tts.h"
+#include "providers/tts/sherpa_onnx_tts.h"
 #include "providers/tts/siliconflow_tts.h"
 #include "providers/tts/tencent_tts.h"
 #include "providers/tts/flite_tts.h"
@@ -104,6 +105,8 @@ const std::map<std::string, Factory<TtsEngine>>& tts_factories() {
       {"aliyun_stream", factory<TtsEngine, AliyunStreamTts>()},
       {"alibl_stream", factory<TtsEngine, AliBlStreamTts>()},
       {"xunfei_stream", factory<TtsEngine, XunfeiStreamTts>()},
+      // Local neural voices (issue 15 Deliver 6; ours, the reference has none).
+      {"sherpa_onnx_local", factory<TtsEngine, SherpaOnnxTts>()},
   };
   return m;
 }
