@@ -58,7 +58,7 @@ set(XZ_FUZZ_SOURCES
   tools/mcp/mcp_transport.cpp
   providers/tts/edge_wire.cpp providers/tts/engine_error.cpp providers/tts/json_audio_body.cpp
   providers/tts/minimax_stream.cpp providers/tts/tts_vendor_json.cpp
-  providers/asr/onnx_metadata.cpp providers/asr/sense_voice_tags.cpp providers/tts/sherpa_tts_checks.cpp)
+  providers/asr/onnx_metadata.cpp providers/asr/sense_voice_tags.cpp providers/tts/sherpa_tts_checks.cpp providers/tts/aliyun_answer_body.cpp)
 list(TRANSFORM XZ_FUZZ_SOURCES PREPEND "${CMAKE_SOURCE_DIR}/src/")
 
 add_library(xz_fuzz_parsers STATIC ${XZ_FUZZ_SOURCES})

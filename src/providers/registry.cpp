@@ -36,6 +36,7 @@
 #include "providers/tts/flite_tts.h"
 #include "providers/tts/alibl_stream_tts.h"
 #include "providers/tts/aliyun_stream_tts.h"
+#include "providers/tts/aliyun_tts.h"
 #include "providers/tts/huoshan_double_stream_tts.h"
 #include "providers/tts/xunfei_stream_tts.h"
 #include "providers/tts/openai_tts.h"
@@ -96,6 +97,7 @@ const std::map<std::string, Factory<TtsEngine>>& tts_factories() {
       {"doubao", factory<TtsEngine, DoubaoTts>()},
       {"cozecn", factory<TtsEngine, CozeCnTts>()},
       {"tencent", factory<TtsEngine, TencentTts>()},
+      {"aliyun", factory<TtsEngine, AliyunTts>()},
       {"paddle_speech", factory<TtsEngine, PaddleSpeechTts>()},
       {"index_stream", factory<TtsEngine, IndexStreamTts>()},
                                                              {"espeak", factory<TtsEngine, EspeakTts>()},
@@ -187,6 +189,7 @@ const core::ExtraEngineKeys& extra_engine_keys() {
       {"TTS.tencent", {"private_voice", "format"}},
       {"TTS.paddle_speech", {"private_voice"}},
       {"TTS.index_stream", {"private_voice", "sample_rate"}},
+      {"TTS.aliyun", {"private_voice"}},
       // Dual-stream engines: the reference's keys its config.yaml entries do not show.
       {"TTS.huoshan_double_stream", {"endpoint", "private_voice", "mix_speaker", "cluster", "authorization",
                                      "tts_timeout", "idle_timeout", "ca_file", "ttsVolume", "ttsRate", "ttsPitch"}},
