@@ -189,7 +189,7 @@ const core::ExtraEngineKeys& extra_engine_keys() {
       {"TTS.siliconflow", {"private_voice"}},
       {"TTS.custom", {"sample_rate"}},
       {"TTS.fishspeech", {"ref_audio", "ref_text"}},
-      {"TTS.gpt_sovits_v2", {"ref_audio", "ref_text", "format", "sample_rate"}},
+      {"TTS.gpt_sovits_v2", {"ref_audio", "ref_text", "format", "sample_rate", "private_voice"}},
       {"TTS.gpt_sovits_v3", {"format", "sample_rate"}},
       {"TTS.minimax_httpstream", {"private_voice", "voice_setting", "pronunciation_dict", "audio_setting",
                                   "timber_weights", "ttsVolume", "ttsRate", "ttsPitch"}},

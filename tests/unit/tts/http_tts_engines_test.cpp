@@ -591,3 +591,55 @@ TEST(AliyunTts, AJsonAnswerIsTheServicesError) {
     EXPECT_EQ(std::string(e.what()), "status 40000000: Gateway:CLIENT_ERROR:Missing parameter text!");
   }
 }
+
+// GPT-SoVITS v2's private_voice: the reference's voice table (data/gpt_sovits_data.yaml,
+// section v2) gives the reference audio, the prompt and the languages.
+TEST(GptSovitsV2Tts, PrivateVoiceTakesItsEntryOfTheVoiceTable) {
+  FakeTtsVendors fake;
+  asio::io_context io;
+  asio::thread_pool pool{1};
+  const auto dir = std::filesystem::temp_directory_path() / ("xz-sovits-voices-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "gpt_sovits_data.yaml") << "v2:\n"
+                                                 "  lily:\n"
+                                                 "    text_lang: en\n"
+                                                 "    ref_audio_path: /voices/lily.wav\n"
+                                                 "    aux_ref_audio_paths: /voices/a.wav;/voices/b.wav\n"
+                                                 "    prompt_text: Hello there.\n"
+                                                 "  bare:\n"
+                                                 "    ref_audio_path: /voices/bare.wav\n";
+  ProviderContext ctx{pool, dir.string()};
+  auto entry = [&](const char* voice) {
+    return EngineConfig{{"type", "gpt_sovits_v2"}, {"url", fake.url("gpt_sovits_v2")}, {"text_lang", "ja"},
+                        {"ref_audio_path", "/configured.wav"}, {"prompt_text", "configured"},
+                        {"prompt_lang", "ja"}, {"private_voice", voice}};
+  };
+  auto speak_with = [&](const char* voice) {
+    xz::providers::GptSovitsV2Tts tts(entry(voice), ctx);
+    Received got;
+    xz::test::run_synthesis(io, tts, TtsRequest{"Hi.", "", ""}, xz::test::recording_sink(got));
+    return fake.last_call().json;
+  };
+  auto b = speak_with("lily");
+  EXPECT_EQ(b["text_lang"], "en");
+  EXPECT_EQ(b["ref_audio_path"], "/voices/lily.wav");
+  EXPECT_EQ(b["aux_ref_audio_paths"], (json{"/voices/a.wav", "/voices/b.wav"}));
+  EXPECT_EQ(b["prompt_text"], "Hello there.");
+  EXPECT_EQ(b["prompt_lang"], "zh") << "a language the entry lacks is zh, as the reference";
+  b = speak_with("bare");
+  EXPECT_EQ(b["ref_audio_path"], "/voices/bare.wav");
+  EXPECT_TRUE(b["prompt_text"].is_null());
+  // A voice the table lacks keeps the configured values.
+  b = speak_with("nobody");
+  EXPECT_EQ(b["ref_audio_path"], "/configured.wav");
+  EXPECT_EQ(b["text_lang"], "ja");
+  // A table that is not YAML is one error naming the file.
+  std::ofstream(dir / "gpt_sovits_data.yaml") << "v2: [unclosed\n";
+  try {
+    xz::providers::GptSovitsV2Tts tts(entry("lily"), ctx);
+    ADD_FAILURE() << "a broken voice table was accepted";
+  } catch (const EngineConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("gpt_sovits_data.yaml"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
