@@ -190,7 +190,7 @@ const core::ExtraEngineKeys& extra_engine_keys() {
       {"TTS.custom", {"sample_rate"}},
       {"TTS.fishspeech", {"ref_audio", "ref_text"}},
       {"TTS.gpt_sovits_v2", {"ref_audio", "ref_text", "format", "sample_rate", "private_voice"}},
-      {"TTS.gpt_sovits_v3", {"format", "sample_rate"}},
+      {"TTS.gpt_sovits_v3", {"format", "sample_rate", "private_voice"}},
       {"TTS.minimax_httpstream", {"private_voice", "voice_setting", "pronunciation_dict", "audio_setting",
                                   "timber_weights", "ttsVolume", "ttsRate", "ttsPitch"}},
       {"TTS.doubao", {"private_voice", "sample_rate"}},

@@ -633,6 +633,25 @@ TEST(GptSovitsV2Tts, PrivateVoiceTakesItsEntryOfTheVoiceTable) {
   b = speak_with("nobody");
   EXPECT_EQ(b["ref_audio_path"], "/configured.wav");
   EXPECT_EQ(b["text_lang"], "ja");
+  // v3: its own section, under v3's parameter names (the query of a GET).
+  std::ofstream(dir / "gpt_sovits_data.yaml", std::ios::app) << "v3:\n"
+                                                                 "  lily:\n"
+                                                                 "    ref_audio_path: /voices/lily3.wav\n"
+                                                                 "    inp_refs: /voices/c.wav\n"
+                                                                 "    prompt_text: Hi.\n"
+                                                                 "    prompt_lang: en\n";
+  {
+    xz::providers::GptSovitsV3Tts v3(EngineConfig{{"type", "gpt_sovits_v3"}, {"url", fake.url("gpt_sovits_v3")},
+                                                  {"refer_wav_path", "/configured.wav"}, {"private_voice", "lily"}},
+                                     ctx);
+    Received got;
+    xz::test::run_synthesis(io, v3, TtsRequest{"Hi.", "", ""}, xz::test::recording_sink(got));
+    const auto q = fake.last_call().query;
+    EXPECT_EQ(q.at("refer_wav_path"), "/voices/lily3.wav");
+    EXPECT_EQ(q.at("inp_refs"), "/voices/c.wav");
+    EXPECT_EQ(q.at("prompt_language"), "en");
+    EXPECT_EQ(q.at("text_language"), "zh");
+  }
   // A table that is not YAML is one error naming the file.
   std::ofstream(dir / "gpt_sovits_data.yaml") << "v2: [unclosed\n";
   try {
