@@ -60,7 +60,7 @@ set(XZ_FUZZ_SOURCES
   providers/tts/minimax_stream.cpp providers/tts/tts_vendor_json.cpp
   providers/asr/onnx_metadata.cpp providers/asr/sense_voice_tags.cpp providers/asr/sauc_wire.cpp
   providers/asr/xunfei_iat_wire.cpp providers/asr/paraformer_wire.cpp providers/asr/asr_answers.cpp
-  providers/asr/doubao_v2_wire.cpp)
+  providers/asr/doubao_v2_wire.cpp providers/tts/sherpa_tts_checks.cpp providers/tts/aliyun_answer_body.cpp)
 list(TRANSFORM XZ_FUZZ_SOURCES PREPEND "${CMAKE_SOURCE_DIR}/src/")
 
 add_library(xz_fuzz_parsers STATIC ${XZ_FUZZ_SOURCES})

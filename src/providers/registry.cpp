@@ -40,14 +40,17 @@
 #include "providers/tts/index_stream_tts.h"
 #include "providers/tts/minimax_tts.h"
 #include "providers/tts/paddle_speech_tts.h"
+#include "providers/tts/sherpa_onnx_tts.h"
 #include "providers/tts/siliconflow_tts.h"
 #include "providers/tts/tencent_tts.h"
 #include "providers/tts/flite_tts.h"
 #include "providers/tts/alibl_stream_tts.h"
 #include "providers/tts/aliyun_stream_tts.h"
+#include "providers/tts/aliyun_tts.h"
 #include "providers/tts/huoshan_double_stream_tts.h"
 #include "providers/tts/xunfei_stream_tts.h"
 #include "providers/tts/openai_tts.h"
+#include "providers/tts/tts_config.h"
 #include "providers/vad/silero_vad.h"
 #include "providers/vad/webrtc_vad.h"
 #include "providers/vllm/openai_vllm.h"
@@ -115,6 +118,7 @@ const std::map<std::string, Factory<TtsEngine>>& tts_factories() {
       {"doubao", factory<TtsEngine, DoubaoTts>()},
       {"cozecn", factory<TtsEngine, CozeCnTts>()},
       {"tencent", factory<TtsEngine, TencentTts>()},
+      {"aliyun", factory<TtsEngine, AliyunTts>()},
       {"paddle_speech", factory<TtsEngine, PaddleSpeechTts>()},
       {"index_stream", factory<TtsEngine, IndexStreamTts>()},
                                                              {"espeak", factory<TtsEngine, EspeakTts>()},
@@ -124,6 +128,8 @@ const std::map<std::string, Factory<TtsEngine>>& tts_factories() {
       {"aliyun_stream", factory<TtsEngine, AliyunStreamTts>()},
       {"alibl_stream", factory<TtsEngine, AliBlStreamTts>()},
       {"xunfei_stream", factory<TtsEngine, XunfeiStreamTts>()},
+      // Local neural voices (issue 15 Deliver 6; ours, the reference has none).
+      {"sherpa_onnx_local", factory<TtsEngine, SherpaOnnxTts>()},
   };
   return m;
 }
@@ -141,6 +147,14 @@ std::unique_ptr<Base> make_entry(const std::map<std::string, Factory<Base>>& fac
     throw EngineConfigError(kind + "." + entry + ": type '" + type +
                             "' is not supported by this server (supported: " + fmt::format("{}", fmt::join(supported, ", ")) +
                             ")");
+  }
+  // The manager's voice settings (ttsVolume, ttsRate, ttsPitch) become the engine's own keys.
+  if (kind == "TTS") {
+    try {
+      ec = tts_config::with_manager_voice_settings(type, std::move(ec));
+    } catch (const EngineConfigError& e) {
+      throw EngineConfigError(kind + "." + entry + "." + e.what());
+    }
   }
   try {
     return f->second(ec, ctx);
@@ -193,26 +207,27 @@ const core::ExtraEngineKeys& extra_engine_keys() {
       {"VLLM.openai", {"url"}},
       // response_format: this server's earlier name for `format`; private_voice: the
       // manager's per-agent voice.
-      {"TTS.openai", {"url", "base_url", "response_format", "private_voice"}},
+      {"TTS.openai", {"url", "base_url", "response_format", "private_voice", "ttsVolume", "ttsRate", "ttsPitch"}},
       // Issue 15: the manager's per-agent voice, and the reference's aliases.
-      {"TTS.edge", {"private_voice", "endpoint", "format"}},
+      {"TTS.edge", {"private_voice", "endpoint", "format", "ttsVolume", "ttsRate", "ttsPitch"}},
       {"TTS.siliconflow", {"private_voice"}},
       {"TTS.custom", {"sample_rate"}},
       {"TTS.fishspeech", {"ref_audio", "ref_text"}},
-      {"TTS.gpt_sovits_v2", {"ref_audio", "ref_text", "format", "sample_rate"}},
-      {"TTS.gpt_sovits_v3", {"format", "sample_rate"}},
+      {"TTS.gpt_sovits_v2", {"ref_audio", "ref_text", "format", "sample_rate", "private_voice"}},
+      {"TTS.gpt_sovits_v3", {"format", "sample_rate", "private_voice"}},
       {"TTS.minimax_httpstream", {"private_voice", "voice_setting", "pronunciation_dict", "audio_setting",
-                                  "timber_weights"}},
+                                  "timber_weights", "ttsVolume", "ttsRate", "ttsPitch"}},
       {"TTS.doubao", {"private_voice", "sample_rate"}},
       {"TTS.cozecn", {"private_voice", "model", "sample_rate"}},
       {"TTS.tencent", {"private_voice", "format"}},
       {"TTS.paddle_speech", {"private_voice"}},
       {"TTS.index_stream", {"private_voice", "sample_rate"}},
+      {"TTS.aliyun", {"private_voice", "ttsVolume", "ttsRate", "ttsPitch"}},
       // Dual-stream engines: the reference's keys its config.yaml entries do not show.
       {"TTS.huoshan_double_stream", {"endpoint", "private_voice", "mix_speaker", "cluster", "authorization",
                                      "tts_timeout", "idle_timeout", "ca_file", "ttsVolume", "ttsRate", "ttsPitch"}},
       {"TTS.aliyun_stream", {"endpoint", "private_voice", "format", "ttsVolume", "ttsRate", "ttsPitch"}},
-      {"TTS.alibl_stream", {"endpoint", "ws_url", "private_voice"}},
+      {"TTS.alibl_stream", {"endpoint", "ws_url", "private_voice", "ttsVolume", "ttsRate", "ttsPitch"}},
       {"TTS.xunfei_stream", {"endpoint", "private_voice", "ttsVolume", "ttsRate", "ttsPitch"}},
   };
   return k;

@@ -25,9 +25,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/url/parse.hpp>
+#include <fmt/format.h>
 
 #include "audio/resampler.h"
 #include "protocol/encoding.h"
+#include "providers/tts/aliyun_wire.h"
 #include "support/encoded_audio.h"
 #include "support/peer_close.h"
 #include "support/speech.h"
@@ -55,7 +57,8 @@ const std::map<std::string, std::string>& vendor_paths() {
       {"gpt_sovits_v3", "/sovits3"},                   {"minimax", "/minimax/v1/t2a_v2"},
       {"doubao", "/doubao/api/v1/tts"},                {"cozecn", "/coze/v1/audio/speech"},
       {"tencent", "/tencent/"},                        {"paddle_http", "/paddlespeech/tts"},
-      {"paddle_ws", "/paddlespeech/tts/streaming"},    {"index_stream", "/index/tts"}};
+      {"paddle_ws", "/paddlespeech/tts/streaming"},    {"index_stream", "/index/tts"},
+      {"aliyun", "/aliyun/stream/v1/tts"},             {"aliyun_token", "/aliyun-token/"}};
   return m;
 }
 
@@ -159,6 +162,10 @@ struct FakeTtsVendors::Impl {
   std::optional<Clock::time_point> first_sent, last_sent;
   std::size_t closed = 0;
   std::uint16_t port = 0;
+  // Aliyun's CreateToken tokens handed out: id -> expiry (unix seconds).
+  std::map<std::string, long long> aliyun_tokens;
+  long long aliyun_token_lifetime = 3600;
+  int aliyun_tokens_made = 0;
 
   std::unique_ptr<asio::io_context> io;
   std::unique_ptr<tcp::acceptor> acceptor;
@@ -436,6 +443,60 @@ Plan index_stream(Impl* self, const Request&, FakeVendorCall& call, FakeVendorFa
   return audio_plan(self, "application/octet-stream", pcm);
 }
 
+// Aliyun NLS: CreateToken (spec §5A; the POP signature recomputed with the fake's
+// secret) and the RESTful TTS (the reference's aliyun.py: appkey and token in the JSON
+// body; the audio file, or {"task_id","result","status","message"} on an error).
+Plan aliyun_token(Impl* self, const Request&, FakeVendorCall& call, FakeVendorFault fault) {
+  std::vector<std::pair<std::string, std::string>> query(call.query.begin(), call.query.end());
+  const auto check = xz::providers::aliyun::check_token_request(query, FakeVendorKeys::aliyun_key_secret);
+  if (!check.ok || check.access_key_id != FakeVendorKeys::aliyun_key_id)
+    return error_plan(400, json{{"RequestId", "fake"},
+                                {"Message", check.ok ? "Specified access key is not found." : check.why},
+                                {"Code", check.ok ? "InvalidAccessKeyId.NotFound" : "SignatureDoesNotMatch"}}
+                               .dump());
+  if (fault == FakeVendorFault::vendor_error)
+    return error_plan(500, R"({"RequestId":"fake","Message":"The request processing has failed due to some unknown error.","Code":"UnknownError"})");
+  std::lock_guard lk(self->mu);
+  const std::string id = fmt::format("{:032x}", ++self->aliyun_tokens_made);
+  const long long expire = static_cast<long long>(std::time(nullptr)) + self->aliyun_token_lifetime;
+  self->aliyun_tokens[id] = expire;
+  Plan p;
+  p.content_type = "application/json";
+  p.pieces = {json{{"NlsRequestId", "fake"}, {"RequestId", "fake"}, {"ErrMsg", ""},
+                   {"Token", {{"ExpireTime", expire}, {"Id", id}, {"UserId", "123"}}}}
+                  .dump()};
+  return p;
+}
+
+Plan aliyun(Impl* self, const Request&, FakeVendorCall& call, FakeVendorFault fault) {
+  const json& b = call.json;
+  const auto nls_error = [](int http, long long status, const std::string& message) {
+    return error_plan(http, json{{"task_id", "0123456789abcdef0123456789abcdef"}, {"result", ""}, {"status", status},
+                                 {"message", message}}
+                                .dump());
+  };
+  if (!b.is_object() || !b["text"].is_string())
+    return nls_error(400, 40000000, "Gateway:CLIENT_ERROR:Missing parameter text!");
+  if (b.value("appkey", "") != FakeVendorKeys::aliyun_appkey)
+    return nls_error(400, 40020105, "Meta:APPKEY_NOT_EXIST:Appkey not exist!");
+  const std::string token = b.value("token", "");
+  bool known = token == FakeVendorKeys::aliyun_token;
+  {
+    std::lock_guard lk(self->mu);
+    auto it = self->aliyun_tokens.find(token);
+    known = known || (it != self->aliyun_tokens.end() && it->second > static_cast<long long>(std::time(nullptr)));
+  }
+  if (!known) return nls_error(401, 40000001, "Gateway:ACCESS_DENIED:The token '" + token + "' is invalid!");
+  if (fault == FakeVendorFault::vendor_error)
+    return nls_error(400, 40000000, "Gateway:CLIENT_ERROR:The voice 'nobody' is not supported!");
+  const std::string format = b.value("format", "pcm");
+  const int rate = b.value("sample_rate", 16000);
+  if (format != "wav" && format != "mp3" && format != "pcm")
+    return nls_error(400, 40000000, "Gateway:CLIENT_ERROR:The format '" + format + "' is not supported!");
+  return audio_plan(self, format == "mp3" ? "audio/mpeg" : "audio/" + format,
+                    self->audio_file(b["text"], format, rate, fault == FakeVendorFault::garbage_audio));
+}
+
 // ---------------------------------------------------------------- HTTP
 
 template <class Stream>
@@ -602,7 +663,8 @@ Task<void> serve_connection(Impl* self, tcp::socket socket) {
     static const std::map<std::string, Handler> handlers = {
         {"siliconflow", siliconflow}, {"custom", custom},   {"fishspeech", fishspeech},   {"gpt_sovits_v2", gpt_sovits_v2},
         {"gpt_sovits_v3", gpt_sovits_v3}, {"minimax", minimax}, {"doubao", doubao},     {"cozecn", cozecn},
-        {"tencent", tencent},         {"paddle_http", paddle_http}, {"index_stream", index_stream}};
+        {"tencent", tencent},         {"paddle_http", paddle_http}, {"index_stream", index_stream},
+        {"aliyun", aliyun},           {"aliyun_token", aliyun_token}};
     Plan plan = error_plan(404, R"({"detail":"Not Found"})");
     for (const auto& [vendor, path] : vendor_paths()) {
       if (call.path != path || !handlers.count(vendor)) continue;
@@ -662,6 +724,16 @@ void FakeTtsVendors::set_chunking(std::size_t bytes, std::chrono::milliseconds i
   impl_->chunk_bytes = bytes;
   impl_->interval = interval;
 }
+void FakeTtsVendors::set_aliyun_token_lifetime(std::chrono::seconds lifetime) {
+  std::lock_guard lk(impl_->mu);
+  impl_->aliyun_token_lifetime = lifetime.count();
+}
+
+void FakeTtsVendors::revoke_aliyun_tokens() {
+  std::lock_guard lk(impl_->mu);
+  impl_->aliyun_tokens.clear();
+}
+
 void FakeTtsVendors::fail_next(FakeVendorFault fault) {
   std::lock_guard lk(impl_->mu);
   impl_->fault = fault;

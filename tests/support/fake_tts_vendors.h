@@ -51,6 +51,10 @@ struct FakeVendorKeys {
   static constexpr const char* doubao_token = "doubao-token";
   static constexpr const char* tencent_id = "AKIDfaketencent";
   static constexpr const char* tencent_key = "tencent-secret-key";
+  static constexpr const char* aliyun_appkey = "aliyun-appkey";
+  static constexpr const char* aliyun_token = "aliyun-console-token";  // the console's token
+  static constexpr const char* aliyun_key_id = "LTAIfakeKeyId";
+  static constexpr const char* aliyun_key_secret = "aliyun-key-secret";
 };
 
 class FakeTtsVendors {
@@ -62,7 +66,8 @@ class FakeTtsVendors {
 
   // A vendor's endpoint on this server: "siliconflow", "custom", "fishspeech",
   // "gpt_sovits_v2", "gpt_sovits_v3", "minimax", "doubao", "cozecn", "tencent",
-  // "paddle_http", "paddle_ws" (ws://), "index_stream".
+  // "paddle_http", "paddle_ws" (ws://), "index_stream", "aliyun" (NLS RESTful TTS),
+  // "aliyun_token" (its CreateToken).
   std::string url(std::string_view vendor) const;
 
   // What every answer speaks instead of flite's speech of the text (resampled to the rate
@@ -73,6 +78,10 @@ class FakeTtsVendors {
   void set_chunking(std::size_t bytes, std::chrono::milliseconds interval);
   // The next request (any vendor) misbehaves so.
   void fail_next(FakeVendorFault fault);
+  // Aliyun: the lifetime of the tokens CreateToken hands out (default 1 h), and the
+  // service forgetting every one handed out so far (its TTS then answers 401).
+  void set_aliyun_token_lifetime(std::chrono::seconds lifetime);
+  void revoke_aliyun_tokens();
 
   std::vector<FakeVendorCall> calls() const;
   FakeVendorCall last_call() const;  // throws std::logic_error when there is none

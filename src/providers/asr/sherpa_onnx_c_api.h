@@ -1,6 +1,6 @@
 #pragma once
 // Our declarations of the part of sherpa-onnx's C API we call: the offline (non-streaming)
-// recognizer. The npm package sherpa-onnx-linux-x64 ships libsherpa-onnx-c-api.so without
+// recognizer and the offline TTS (providers/tts/sherpa_synthesizer). The npm package sherpa-onnx-linux-x64 ships libsherpa-onnx-c-api.so without
 // its header, so these are written from the public sherpa-onnx/c-api/c-api.h and must
 // match the library's release exactly: **sherpa-onnx 1.13.8** (scripts/fetch_assets.sh
 // pins it; SherpaRecognizer refuses any other version at load).
@@ -248,6 +248,137 @@ typedef struct SherpaOnnxOfflineRecognizerResult {
 const SherpaOnnxOfflineRecognizerResult* SherpaOnnxGetOfflineStreamResult(const SherpaOnnxOfflineStream* stream);
 void SherpaOnnxDestroyOfflineRecognizerResult(const SherpaOnnxOfflineRecognizerResult* r);
 
+// ---------------------------------------------------------------- offline TTS
+// Every model family's struct in full and in order, though we fill only VITS (MeloTTS
+// has its layout), Matcha and Kokoro. Layout checked against the 1.13.8 library's
+// GetOfflineTtsConfig (objdump): it reads the offsets asserted below, the last at 0x1b8
+// (silence_scale), and validates silence_scale in [0.01, 10].
+typedef struct SherpaOnnxOfflineTtsVitsModelConfig {
+  const char* model;
+  const char* lexicon;
+  const char* tokens;
+  const char* data_dir;  // espeak-ng-data
+  float noise_scale;
+  float noise_scale_w;
+  float length_scale;    // < 1 faster, > 1 slower
+  const char* dict_dir;  // jieba's dict (MeloTTS, Chinese VITS with jieba=1)
+} SherpaOnnxOfflineTtsVitsModelConfig;
+
+typedef struct SherpaOnnxOfflineTtsMatchaModelConfig {
+  const char* acoustic_model;
+  const char* vocoder;
+  const char* lexicon;
+  const char* tokens;
+  const char* data_dir;
+  float noise_scale;
+  float length_scale;
+  const char* dict_dir;
+} SherpaOnnxOfflineTtsMatchaModelConfig;
+
+typedef struct SherpaOnnxOfflineTtsKokoroModelConfig {
+  const char* model;
+  const char* voices;
+  const char* tokens;
+  const char* data_dir;
+  float length_scale;
+  const char* dict_dir;
+  const char* lexicon;  // several, comma-separated
+  const char* lang;
+} SherpaOnnxOfflineTtsKokoroModelConfig;
+
+typedef struct SherpaOnnxOfflineTtsKittenModelConfig {
+  const char* model;
+  const char* voices;
+  const char* tokens;
+  const char* data_dir;
+  float length_scale;
+} SherpaOnnxOfflineTtsKittenModelConfig;
+
+typedef struct SherpaOnnxOfflineTtsZipvoiceModelConfig {
+  const char* tokens;
+  const char* encoder;
+  const char* decoder;
+  const char* vocoder;
+  const char* data_dir;
+  const char* lexicon;
+  float feat_scale;
+  float t_shift;
+  float target_rms;
+  float guidance_scale;
+} SherpaOnnxOfflineTtsZipvoiceModelConfig;
+
+typedef struct SherpaOnnxOfflineTtsPocketModelConfig {
+  const char* lm_flow;
+  const char* lm_main;
+  const char* encoder;
+  const char* decoder;
+  const char* text_conditioner;
+  const char* vocab_json;
+  const char* token_scores_json;
+  int32_t voice_embedding_cache_capacity;
+} SherpaOnnxOfflineTtsPocketModelConfig;
+
+typedef struct SherpaOnnxOfflineTtsSupertonicModelConfig {
+  const char* duration_predictor;
+  const char* text_encoder;
+  const char* vector_estimator;
+  const char* vocoder;
+  const char* tts_json;
+  const char* unicode_indexer;
+  const char* voice_style;
+} SherpaOnnxOfflineTtsSupertonicModelConfig;
+
+typedef struct SherpaOnnxOfflineTtsModelConfig {
+  SherpaOnnxOfflineTtsVitsModelConfig vits;
+  int32_t num_threads;
+  int32_t debug;
+  const char* provider;
+  SherpaOnnxOfflineTtsMatchaModelConfig matcha;
+  SherpaOnnxOfflineTtsKokoroModelConfig kokoro;
+  SherpaOnnxOfflineTtsKittenModelConfig kitten;
+  SherpaOnnxOfflineTtsZipvoiceModelConfig zipvoice;
+  SherpaOnnxOfflineTtsPocketModelConfig pocket;
+  SherpaOnnxOfflineTtsSupertonicModelConfig supertonic;
+} SherpaOnnxOfflineTtsModelConfig;
+
+typedef struct SherpaOnnxOfflineTtsConfig {
+  SherpaOnnxOfflineTtsModelConfig model;
+  const char* rule_fsts;  // comma-separated text-normalisation FSTs
+  int32_t max_num_sentences;  // sentences per model run (and per callback)
+  const char* rule_fars;
+  float silence_scale;
+} SherpaOnnxOfflineTtsConfig;
+
+// Owned by the library: free with SherpaOnnxDestroyOfflineTtsGeneratedAudio.
+typedef struct SherpaOnnxGeneratedAudio {
+  const float* samples;  // mono, in [-1, 1]
+  int32_t n;
+  int32_t sample_rate;
+} SherpaOnnxGeneratedAudio;
+
+// Called with each model run's samples (valid during the call only); 0 stops generation.
+typedef int32_t (*SherpaOnnxGeneratedAudioCallback)(const float* samples, int32_t n);
+typedef int32_t (*SherpaOnnxGeneratedAudioCallbackWithArg)(const float* samples, int32_t n, void* arg);
+
+typedef struct SherpaOnnxOfflineTts SherpaOnnxOfflineTts;
+
+// NULL when the configuration is invalid (sherpa-onnx logs why).
+const SherpaOnnxOfflineTts* SherpaOnnxCreateOfflineTts(const SherpaOnnxOfflineTtsConfig* config);
+void SherpaOnnxDestroyOfflineTts(const SherpaOnnxOfflineTts* tts);
+int32_t SherpaOnnxOfflineTtsSampleRate(const SherpaOnnxOfflineTts* tts);
+int32_t SherpaOnnxOfflineTtsNumSpeakers(const SherpaOnnxOfflineTts* tts);
+
+// The whole audio (also after a callback said stop: what was made until then).
+const SherpaOnnxGeneratedAudio* SherpaOnnxOfflineTtsGenerate(const SherpaOnnxOfflineTts* tts, const char* text,
+                                                             int32_t sid, float speed);
+const SherpaOnnxGeneratedAudio* SherpaOnnxOfflineTtsGenerateWithCallback(const SherpaOnnxOfflineTts* tts,
+                                                                         const char* text, int32_t sid, float speed,
+                                                                         SherpaOnnxGeneratedAudioCallback callback);
+const SherpaOnnxGeneratedAudio* SherpaOnnxOfflineTtsGenerateWithCallbackWithArg(
+    const SherpaOnnxOfflineTts* tts, const char* text, int32_t sid, float speed,
+    SherpaOnnxGeneratedAudioCallbackWithArg callback, void* arg);
+void SherpaOnnxDestroyOfflineTtsGeneratedAudio(const SherpaOnnxGeneratedAudio* p);
+
 }  // extern "C"
 
 namespace xz::providers::sherpa_abi {
@@ -277,5 +408,21 @@ static_assert(offsetof(SherpaOnnxOfflineRecognizerResult, json) == 40);
 static_assert(offsetof(SherpaOnnxOfflineRecognizerResult, lang) == 48);
 static_assert(offsetof(SherpaOnnxOfflineRecognizerResult, event) == 64);
 static_assert(sizeof(SherpaOnnxOfflineRecognizerResult) == 128);
+
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, model.vits.length_scale) == 0x28);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, model.num_threads) == 0x38);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, model.provider) == 0x40);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, model.matcha.acoustic_model) == 0x48);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, model.matcha.length_scale) == 0x74);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, model.kokoro.model) == 0x80);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, model.kokoro.length_scale) == 0xa0);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, model.zipvoice.lexicon) == 0x110);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, model.zipvoice.guidance_scale) == 0x124);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, model.pocket.voice_embedding_cache_capacity) == 0x160);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, rule_fsts) == 0x1a0);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, max_num_sentences) == 0x1a8);
+static_assert(offsetof(SherpaOnnxOfflineTtsConfig, silence_scale) == 0x1b8);
+static_assert(sizeof(SherpaOnnxOfflineTtsConfig) == 0x1c0);
+static_assert(sizeof(SherpaOnnxGeneratedAudio) == 16);
 
 }  // namespace xz::providers::sherpa_abi

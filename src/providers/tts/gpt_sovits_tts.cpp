@@ -1,7 +1,12 @@
 #include "providers/tts/gpt_sovits_tts.h"
 
+#include <filesystem>
+#include <fstream>
 #include <limits>
 
+#include <fmt/format.h>
+
+#include "core/config.h"
 #include "providers/tts/speech_output.h"
 #include "providers/tts/tts_config.h"
 
@@ -39,6 +44,43 @@ int pcm_rate(const EngineConfig& cfg) {
   return static_cast<int>(llm_config::opt_integer(cfg, "sample_rate", 1000).value_or(32000));
 }
 
+// A YAML file as JSON; null when it does not exist. Throws EngineConfigError naming it.
+json yaml_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return nullptr;
+  constexpr std::size_t kMaxBytes = 1 << 20;
+  std::ifstream in(path, std::ios::binary);
+  std::string text(kMaxBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxBytes) throw EngineConfigError(fmt::format("private_voice: {} is over 1 MiB", path.string()));
+  try {
+    return core::Config::parse_yaml(text, path.string());
+  } catch (const std::exception& e) {
+    throw EngineConfigError(fmt::format("private_voice: {}: {}", path.string(), e.what()));
+  }
+}
+
+// The reference's get_voice_data: the voice's entry under `section` (v2, v3) of
+// data/gpt_sovits_data.yaml (the user's voices), or, when that file has no such section,
+// of gpt_sovits.yaml beside the server (the shipped ones); null when neither has it.
+json sovits_voice(const std::string& data_dir, const char* section, const std::string& voice) {
+  auto has = [&](const json& t) { return t.is_object() && t.contains(section) && t[section].is_object() && !t[section].empty(); };
+  json table = yaml_file(std::filesystem::path(data_dir) / "gpt_sovits_data.yaml");
+  if (!has(table)) table = yaml_file("gpt_sovits.yaml");
+  if (!has(table)) return nullptr;
+  const json& voices = table[section];
+  auto it = voices.find(voice);
+  if (it == voices.end() || !it->is_object() || it->empty()) return nullptr;
+  return *it;
+}
+
+json string_array(const json& entry, const char* key) {
+  json out = json::array();
+  for (auto& p : tts_config::string_list(entry, key)) out.push_back(p);
+  return out;
+}
+
 }  // namespace
 
 GptSovitsV2Tts::GptSovitsV2Tts(const EngineConfig& cfg, ProviderContext& ctx)
@@ -67,6 +109,18 @@ GptSovitsV2Tts::GptSovitsV2Tts(const EngineConfig& cfg, ProviderContext& ctx)
               {"seed", whole(cfg, "seed", -1)},
               {"parallel_infer", llm_config::opt_bool(cfg, "parallel_infer").value_or(true)},
               {"repetition_penalty", number(cfg, "repetition_penalty", 1.35)}};
+  // The manager's per-agent voice names an entry of the voice table: its reference audio,
+  // prompt and languages replace the entry's (missing languages are zh, as the reference).
+  if (auto voice = llm_config::opt_string(cfg, "private_voice")) {
+    const json data = sovits_voice(ctx.data_dir, "v2", *voice);
+    if (!data.is_null()) {
+      request_["text_lang"] = llm_config::opt_string(data, "text_lang").value_or("zh");
+      request_["ref_audio_path"] = raw_text(data, "ref_audio_path");
+      request_["aux_ref_audio_paths"] = string_array(data, "aux_ref_audio_paths");
+      request_["prompt_text"] = raw_text(data, "prompt_text");
+      request_["prompt_lang"] = llm_config::opt_string(data, "prompt_lang").value_or("zh");
+    }
+  }
 }
 
 boost::asio::awaitable<void> GptSovitsV2Tts::synthesize(TtsRequest req, PcmSink sink) {
@@ -99,6 +153,17 @@ GptSovitsV3Tts::GptSovitsV3Tts(const EngineConfig& cfg, ProviderContext& ctx)
              {"inp_refs", std::move(inp_refs)},
              {"sample_steps", whole(cfg, "sample_steps", 32)},
              {"if_sr", llm_config::opt_bool(cfg, "if_sr").value_or(false)}};
+  // The same voice table, section v3, under v3's own parameter names.
+  if (auto voice = llm_config::opt_string(cfg, "private_voice")) {
+    const json data = sovits_voice(ctx.data_dir, "v3", *voice);
+    if (!data.is_null()) {
+      params_["text_language"] = llm_config::opt_string(data, "text_lang").value_or("zh");
+      params_["refer_wav_path"] = raw_text(data, "ref_audio_path");
+      params_["inp_refs"] = string_array(data, "inp_refs");
+      params_["prompt_text"] = raw_text(data, "prompt_text");
+      params_["prompt_language"] = llm_config::opt_string(data, "prompt_lang").value_or("zh");
+    }
+  }
 }
 
 boost::asio::awaitable<void> GptSovitsV3Tts::synthesize(TtsRequest req, PcmSink sink) {

@@ -14,6 +14,10 @@
 // (1.0), temperature (1.0), cut_punc (""), speed (1.0), inp_refs ([]), sample_steps
 // (32), if_sr (false), format (wav).
 // Both, ours: timeout (seconds, 60), ca_file, sample_rate (of pcm answers, 32000).
+// private_voice (the manager's per-agent voice) names an entry of the reference's voice
+// table, `v2:` / `v3:` in <data_dir>/gpt_sovits_data.yaml (else in ./gpt_sovits.yaml):
+// text_lang, ref_audio_path, aux_ref_audio_paths (v2) or inp_refs (v3), prompt_text,
+// prompt_lang, sent under each version's own names.
 #include <string>
 
 #include <nlohmann/json.hpp>

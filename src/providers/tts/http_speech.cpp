@@ -95,11 +95,13 @@ boost::asio::awaitable<void> HttpTtsClient::speak(HttpSpeech call, PcmSink& sink
 }
 
 boost::asio::awaitable<void> HttpTtsClient::exchange(HttpSpeech call, PcmSink& sink) {
+  int* status = call.status;
   SpeechOutput out(std::move(call.body), sink, *pool_);
   net::HttpBodyHandler on_body = [&out](std::string_view bytes) -> boost::asio::awaitable<bool> {
     co_return co_await out.push(bytes);
   };
   auto resp = co_await http_->stream(std::move(call.request), std::move(on_body));
+  if (status) *status = resp.status;
   if (!resp.ok()) throw std::runtime_error(fmt::format("HTTP {}: {}", resp.status, vendor_error_message(resp.body)));
   if (out.stopped()) co_return;
   co_await out.finish();

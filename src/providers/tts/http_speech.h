@@ -21,6 +21,8 @@ struct HttpSpeech {
   net::HttpClientRequest request;
   // The 2xx body's bytes -> PCM: an audio decoder, or a vendor's envelope around one.
   std::unique_ptr<audio::AudioStreamDecoder> body;
+  // When set: the answer's HTTP status (0 when none came), for engines that retry on one.
+  int* status = nullptr;
 };
 
 class HttpTtsClient {

@@ -1,5 +1,9 @@
 #include "providers/tts/tts_config.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -67,6 +71,76 @@ audio::AudioFormat audio_format(const EngineConfig& cfg, const char* key, std::s
   const std::string name = llm_config::opt_string(cfg, key).value_or(std::string(fallback));
   if (auto f = audio::audio_format_from_name(name)) return *f;
   throw EngineConfigError(fmt::format("{}: '{}' is not an audio format (mp3, opus, aac, flac, wav or pcm)", key, name));
+}
+
+double percentage_to_range(double percentage, double min, double max, double base) {
+  const double v = percentage < 0 ? base + (base - min) * (percentage / 100) : base + (max - base) * (percentage / 100);
+  return std::max(min, std::min(max, v));
+}
+
+std::span<const ManagerVoiceSetting> manager_voice_settings(std::string_view type) {
+  using K = ManagerVoiceSetting::Kind;
+  // The reference's TTS_PARAM_CONFIG of each engine (and huoshan's own mapping).
+  static const ManagerVoiceSetting edge[] = {{"ttsVolume", "/volume", 0, 100, 50, K::integer},
+                                             {"ttsRate", "/rate", -100, 100, 0, K::integer},
+                                             {"ttsPitch", "/pitch", -100, 100, 0, K::integer}};
+  static const ManagerVoiceSetting aliyun[] = {{"ttsVolume", "/volume", 0, 100, 50, K::integer},
+                                               {"ttsRate", "/speech_rate", -500, 500, 0, K::integer},
+                                               {"ttsPitch", "/pitch_rate", -500, 500, 0, K::integer}};
+  static const ManagerVoiceSetting huoshan[] = {
+      {"ttsVolume", "/audio_params/loudness_rate", -50, 100, 0, K::integer},
+      {"ttsRate", "/audio_params/speech_rate", -50, 100, 0, K::integer},
+      {"ttsPitch", "/additions/post_process/pitch", -12, 12, 0, K::integer}};
+  static const ManagerVoiceSetting alibl[] = {{"ttsVolume", "/volume", 0, 100, 50, K::integer},
+                                              {"ttsRate", "/rate", 0.5, 2.0, 1.0, K::tenths},
+                                              {"ttsPitch", "/pitch", 0.5, 2.0, 1.0, K::tenths}};
+  // Xunfei's speed/volume/pitch are 0-100 around 50, as its entry's defaults.
+  static const ManagerVoiceSetting xunfei[] = {{"ttsVolume", "/volume", 0, 100, 50, K::integer},
+                                               {"ttsRate", "/speed", 0, 100, 50, K::integer},
+                                               {"ttsPitch", "/pitch", 0, 100, 50, K::integer}};
+  static const ManagerVoiceSetting openai[] = {{"ttsRate", "/speed", 0.25, 4.0, 1.0, K::real}};
+  static const ManagerVoiceSetting minimax[] = {{"ttsVolume", "/voice_setting/vol", 0.1, 10, 1, K::real},
+                                                {"ttsRate", "/voice_setting/speed", 0.5, 2, 1, K::real},
+                                                {"ttsPitch", "/voice_setting/pitch", -12, 12, 0, K::integer}};
+  static const std::map<std::string_view, std::span<const ManagerVoiceSetting>> by_type = {
+      {"edge", edge},       {"aliyun", aliyun},     {"aliyun_stream", aliyun},
+      {"huoshan_double_stream", huoshan},           {"alibl_stream", alibl},
+      {"xunfei_stream", xunfei}, {"openai", openai}, {"minimax_httpstream", minimax}};
+  auto it = by_type.find(type);
+  return it == by_type.end() ? std::span<const ManagerVoiceSetting>() : it->second;
+}
+
+EngineConfig with_manager_voice_settings(std::string_view type, EngineConfig cfg) {
+  if (!cfg.is_object()) return cfg;
+  for (const auto& m : manager_voice_settings(type)) {
+    const nlohmann::json* v = llm_config::find(cfg, m.manager_key);
+    if (!v || v->is_null()) continue;
+    double pct = 0;
+    if (v->is_number()) {
+      pct = v->get<double>();
+    } else if (v->is_string()) {  // "20" from a form
+      const auto& t = v->get_ref<const std::string&>();
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), pct);
+      if (ec != std::errc() || p != t.data() + t.size() || t.empty())
+        throw EngineConfigError(fmt::format("{}: '{}' is not a percentage", m.manager_key, t));
+    } else {
+      throw EngineConfigError(fmt::format("{}: not a percentage", m.manager_key));
+    }
+    if (!std::isfinite(pct)) throw EngineConfigError(fmt::format("{}: not a percentage", m.manager_key));
+    const double mapped = percentage_to_range(pct, m.min, m.max, m.base);
+    nlohmann::json value;
+    switch (m.kind) {
+      case ManagerVoiceSetting::Kind::integer: value = static_cast<long long>(std::trunc(mapped)); break;
+      case ManagerVoiceSetting::Kind::tenths: value = std::round(mapped * 10) / 10; break;
+      case ManagerVoiceSetting::Kind::real: value = mapped; break;
+    }
+    const nlohmann::json::json_pointer at(m.engine_key);
+    // A nested key goes into the user's own mapping (merged over the defaults by the engine).
+    if (!cfg.contains(at.parent_pointer()) || !cfg[at.parent_pointer()].is_object())
+      cfg[at.parent_pointer()] = nlohmann::json::object();
+    cfg[at] = std::move(value);
+  }
+  return cfg;
 }
 
 }  // namespace xz::providers::tts_config

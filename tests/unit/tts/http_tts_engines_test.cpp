@@ -13,6 +13,8 @@
 #include <boost/asio/thread_pool.hpp>
 #include <gtest/gtest.h>
 
+#include "providers/tts/aliyun_answer_body.h"
+#include "providers/tts/aliyun_tts.h"
 #include "providers/tts/cozecn_tts.h"
 #include "providers/tts/custom_tts.h"
 #include "providers/tts/doubao_tts.h"
@@ -254,6 +256,35 @@ std::vector<EngineCase> engine_cases() {
          EXPECT_EQ(c.json["save_path"], "./streaming_tts.wav");
        },
        false},
+      // The reference's AliyunTTS entry, once with the console's token and once with the key
+      // pair (a CreateToken token; the first fault then hits CreateToken).
+      {"aliyun", "aliyun: ",
+       [](const FakeTtsVendors& f) {
+         return EngineConfig{{"type", "aliyun"},          {"output_dir", "tmp/"},
+                             {"appkey", FakeVendorKeys::aliyun_appkey}, {"token", FakeVendorKeys::aliyun_token},
+                             {"voice", "xiaoyun"},        {"access_key_id", nullptr},
+                             {"access_key_secret", nullptr}, {"endpoint", f.url("aliyun")}};
+       },
+       maker<xz::providers::AliyunTts>(),
+       [](const FakeVendorCall& c) {
+         EXPECT_EQ(c.json["token"], FakeVendorKeys::aliyun_token);
+         EXPECT_EQ(c.json["format"], "wav");
+         EXPECT_EQ(c.json["sample_rate"], 16000);
+       }},
+      {"aliyun_key_pair", "aliyun: ",
+       [](const FakeTtsVendors& f) {
+         return EngineConfig{{"type", "aliyun"},          {"output_dir", "tmp/"},
+                             {"appkey", FakeVendorKeys::aliyun_appkey}, {"token", "an old console token"},
+                             {"voice", "xiaoyun"},        {"access_key_id", FakeVendorKeys::aliyun_key_id},
+                             {"access_key_secret", FakeVendorKeys::aliyun_key_secret},
+                             {"endpoint", f.url("aliyun")}, {"token_url", f.url("aliyun_token")},
+                             {"format", "mp3"}};
+       },
+       maker<xz::providers::AliyunTts>(),
+       [](const FakeVendorCall& c) {
+         EXPECT_EQ(c.json["token"].get<std::string>().size(), 32u) << "a CreateToken token";
+         EXPECT_EQ(c.json["format"], "mp3");
+       }},
       {"index_stream", "IndexTTS: ",
        [](const FakeTtsVendors& f) {
          return EngineConfig{{"type", "index_stream"}, {"api_url", f.url("index_stream")}, {"audio_format", "pcm"},
@@ -420,4 +451,214 @@ TEST(HttpTtsEngineConfig, ConfigErrorsNameTheKey) {
   EXPECT_EQ(error_of(cases[8], "voice", "Xiaoxiao"), "voice: 'Xiaoxiao' is not a VoiceType number");
   EXPECT_EQ(error_of(cases[9], "protocol", "grpc"), "protocol: 'grpc' is not websocket or http");
   EXPECT_EQ(error_of(cases[9], "url", "http://x/tts"), "url: not a ws:// or wss:// URL: 'http://x/tts'");
+}
+
+// ---------------------------------------------------------------- aliyun's token and wire
+namespace {
+
+EngineConfig aliyun_pair_entry(const FakeTtsVendors& f) {
+  return EngineConfig{{"type", "aliyun"},
+                      {"appkey", FakeVendorKeys::aliyun_appkey},
+                      {"access_key_id", FakeVendorKeys::aliyun_key_id},
+                      {"access_key_secret", FakeVendorKeys::aliyun_key_secret},
+                      {"endpoint", f.url("aliyun")},
+                      {"token_url", f.url("aliyun_token")}};
+}
+
+std::size_t calls_to(const FakeTtsVendors& f, const std::string& vendor) {
+  std::size_t n = 0;
+  for (const auto& c : f.calls()) n += c.vendor == vendor;
+  return n;
+}
+
+std::string speak_once(asio::io_context& io, TtsEngine& tts, const std::string& text, Received& got) {
+  try {
+    xz::test::run_synthesis(io, tts, TtsRequest{text, "", ""}, xz::test::recording_sink(got));
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return {};
+}
+
+}  // namespace
+
+// The request is the reference's request_json as json.dumps writes it, byte for byte.
+TEST(AliyunTts, TheRequestIsTheReferencesJson) {
+  FakeTtsVendors fake;
+  asio::io_context io;
+  asio::thread_pool pool{1};
+  ProviderContext ctx{pool};
+  auto cfg = aliyun_pair_entry(fake);
+  cfg.erase("access_key_id");
+  cfg.erase("access_key_secret");
+  cfg["token"] = FakeVendorKeys::aliyun_token;
+  cfg["volume"] = 80;
+  cfg["speech_rate"] = -100;
+  cfg["pitch_rate"] = 20;
+  cfg["private_voice"] = "aixia";
+  xz::providers::AliyunTts tts(cfg, ctx);
+  Received got;
+  ASSERT_EQ(speak_once(io, tts, "你好", got), "");
+  ASSERT_TRUE(fake.wait_for_calls(1, 2s));
+  EXPECT_EQ(fake.last_call().body,
+            R"({"appkey": "aliyun-appkey", "token": "aliyun-console-token", "text": "\u4f60\u597d", "format": "wav", )"
+            R"("sample_rate": 16000, "voice": "aixia", "volume": 80, "speech_rate": -100, "pitch_rate": 20})");
+  EXPECT_EQ(fake.last_call().headers.at("content-type"), "application/json");
+  EXPECT_GT(got.seconds(), 0.1);
+}
+
+// CreateToken once; its token serves every request until a minute before it expires.
+TEST(AliyunTts, TheCreateTokenTokenIsCachedUntilItsLastMinute) {
+  FakeTtsVendors fake;
+  asio::io_context io;
+  asio::thread_pool pool{1};
+  ProviderContext ctx{pool};
+  xz::providers::AliyunTts tts(aliyun_pair_entry(fake), ctx);
+  for (int i = 0; i < 3; ++i) {
+    Received got;
+    ASSERT_EQ(speak_once(io, tts, "Cached.", got), "");
+  }
+  EXPECT_EQ(calls_to(fake, "aliyun_token"), 1u);
+  EXPECT_EQ(tts.tokens().created(), 1u);
+  // Tokens living 30 s are within their last minute at once: each request asks again.
+  fake.set_aliyun_token_lifetime(30s);
+  xz::providers::AliyunTts short_lived(aliyun_pair_entry(fake), ctx);
+  for (int i = 0; i < 2; ++i) {
+    Received got;
+    ASSERT_EQ(speak_once(io, short_lived, "Renewed.", got), "");
+  }
+  EXPECT_EQ(short_lived.tokens().created(), 2u);
+}
+
+// A 401 for a CreateToken token: a new token and the request once more (the reference
+// does so); with the console's token there is nothing to renew: the vendor's words.
+TEST(AliyunTts, ARefusedTokenIsRenewedOnceAndTheSentenceSpoken) {
+  FakeTtsVendors fake;
+  asio::io_context io;
+  asio::thread_pool pool{1};
+  ProviderContext ctx{pool};
+  xz::providers::AliyunTts tts(aliyun_pair_entry(fake), ctx);
+  Received first;
+  ASSERT_EQ(speak_once(io, tts, "First.", first), "");
+  fake.revoke_aliyun_tokens();
+  Received again;
+  ASSERT_EQ(speak_once(io, tts, "Again.", again), "");
+  EXPECT_GT(again.seconds(), 0.1);
+  EXPECT_EQ(tts.tokens().created(), 2u);
+  EXPECT_EQ(calls_to(fake, "aliyun"), 3u) << "the refused request, then its repeat";
+
+  auto cfg = aliyun_pair_entry(fake);
+  cfg.erase("access_key_id");
+  cfg.erase("access_key_secret");
+  cfg["token"] = "expired-console-token";
+  xz::providers::AliyunTts fixed(cfg, ctx);
+  Received got;
+  const std::string error = speak_once(io, fixed, "Refused.", got);
+  EXPECT_EQ(error.rfind("aliyun: HTTP 401: Gateway:ACCESS_DENIED", 0), 0u) << error;
+  EXPECT_EQ(calls_to(fake, "aliyun"), 4u) << "no repeat without a key pair";
+}
+
+// A CreateToken refused (a wrong secret) is one error with Aliyun's words.
+TEST(AliyunTts, AWrongSecretIsTheSignatureErrorOfCreateToken) {
+  FakeTtsVendors fake;
+  asio::io_context io;
+  asio::thread_pool pool{1};
+  ProviderContext ctx{pool};
+  auto cfg = aliyun_pair_entry(fake);
+  cfg["access_key_secret"] = "not-the-secret";
+  xz::providers::AliyunTts tts(cfg, ctx);
+  Received got;
+  const std::string error = speak_once(io, tts, "Refused.", got);
+  EXPECT_EQ(error.rfind("aliyun: CreateToken HTTP 400: ", 0), 0u) << error;
+  EXPECT_EQ(calls_to(fake, "aliyun"), 0u);
+  EXPECT_THROW(xz::providers::AliyunTts(EngineConfig{{"appkey", "a"}}, ctx), EngineConfigError);
+  EXPECT_THROW(xz::providers::AliyunTts(EngineConfig{{"appkey", "a"}, {"token", "t"}, {"format", "ogg"}}, ctx),
+               EngineConfigError);
+}
+
+// An error answered as JSON with a 2xx status (the answer's Content-Type is not audio)
+// is the service's words, not "malformed audio".
+TEST(AliyunTts, AJsonAnswerIsTheServicesError) {
+  auto body = xz::providers::aliyun_answer_body(xz::audio::AudioFormat::wav, 16000);
+  const std::string answer =
+      R"({"task_id":"0123","result":"","status":40000000,"message":"Gateway:CLIENT_ERROR:Missing parameter text!"})";
+  (void)body->push(xz::audio::as_bytes(answer.substr(0, 10)));
+  (void)body->push(xz::audio::as_bytes(answer.substr(10)));
+  try {
+    (void)body->finish();
+    FAIL() << "an error answer decoded as audio";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), "status 40000000: Gateway:CLIENT_ERROR:Missing parameter text!");
+  }
+}
+
+// GPT-SoVITS v2's private_voice: the reference's voice table (data/gpt_sovits_data.yaml,
+// section v2) gives the reference audio, the prompt and the languages.
+TEST(GptSovitsV2Tts, PrivateVoiceTakesItsEntryOfTheVoiceTable) {
+  FakeTtsVendors fake;
+  asio::io_context io;
+  asio::thread_pool pool{1};
+  const auto dir = std::filesystem::temp_directory_path() / ("xz-sovits-voices-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "gpt_sovits_data.yaml") << "v2:\n"
+                                                 "  lily:\n"
+                                                 "    text_lang: en\n"
+                                                 "    ref_audio_path: /voices/lily.wav\n"
+                                                 "    aux_ref_audio_paths: /voices/a.wav;/voices/b.wav\n"
+                                                 "    prompt_text: Hello there.\n"
+                                                 "  bare:\n"
+                                                 "    ref_audio_path: /voices/bare.wav\n";
+  ProviderContext ctx{pool, dir.string()};
+  auto entry = [&](const char* voice) {
+    return EngineConfig{{"type", "gpt_sovits_v2"}, {"url", fake.url("gpt_sovits_v2")}, {"text_lang", "ja"},
+                        {"ref_audio_path", "/configured.wav"}, {"prompt_text", "configured"},
+                        {"prompt_lang", "ja"}, {"private_voice", voice}};
+  };
+  auto speak_with = [&](const char* voice) {
+    xz::providers::GptSovitsV2Tts tts(entry(voice), ctx);
+    Received got;
+    xz::test::run_synthesis(io, tts, TtsRequest{"Hi.", "", ""}, xz::test::recording_sink(got));
+    return fake.last_call().json;
+  };
+  auto b = speak_with("lily");
+  EXPECT_EQ(b["text_lang"], "en");
+  EXPECT_EQ(b["ref_audio_path"], "/voices/lily.wav");
+  EXPECT_EQ(b["aux_ref_audio_paths"], (json{"/voices/a.wav", "/voices/b.wav"}));
+  EXPECT_EQ(b["prompt_text"], "Hello there.");
+  EXPECT_EQ(b["prompt_lang"], "zh") << "a language the entry lacks is zh, as the reference";
+  b = speak_with("bare");
+  EXPECT_EQ(b["ref_audio_path"], "/voices/bare.wav");
+  EXPECT_TRUE(b["prompt_text"].is_null());
+  // A voice the table lacks keeps the configured values.
+  b = speak_with("nobody");
+  EXPECT_EQ(b["ref_audio_path"], "/configured.wav");
+  EXPECT_EQ(b["text_lang"], "ja");
+  // v3: its own section, under v3's parameter names (the query of a GET).
+  std::ofstream(dir / "gpt_sovits_data.yaml", std::ios::app) << "v3:\n"
+                                                                 "  lily:\n"
+                                                                 "    ref_audio_path: /voices/lily3.wav\n"
+                                                                 "    inp_refs: /voices/c.wav\n"
+                                                                 "    prompt_text: Hi.\n"
+                                                                 "    prompt_lang: en\n";
+  {
+    xz::providers::GptSovitsV3Tts v3(EngineConfig{{"type", "gpt_sovits_v3"}, {"url", fake.url("gpt_sovits_v3")},
+                                                  {"refer_wav_path", "/configured.wav"}, {"private_voice", "lily"}},
+                                     ctx);
+    Received got;
+    xz::test::run_synthesis(io, v3, TtsRequest{"Hi.", "", ""}, xz::test::recording_sink(got));
+    const auto q = fake.last_call().query;
+    EXPECT_EQ(q.at("refer_wav_path"), "/voices/lily3.wav");
+    EXPECT_EQ(q.at("inp_refs"), "/voices/c.wav");
+    EXPECT_EQ(q.at("prompt_language"), "en");
+    EXPECT_EQ(q.at("text_language"), "zh");
+  }
+  // A table that is not YAML is one error naming the file.
+  std::ofstream(dir / "gpt_sovits_data.yaml") << "v2: [unclosed\n";
+  try {
+    xz::providers::GptSovitsV2Tts tts(entry("lily"), ctx);
+    ADD_FAILURE() << "a broken voice table was accepted";
+  } catch (const EngineConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("gpt_sovits_data.yaml"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
 }
