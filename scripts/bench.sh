@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the performance report (the method is in bench/README.md).
 #
-#   scripts/bench.sh BUILD_DIR [--quick] [--only idle,single,single-nospec,active,active-nospec,barge-in,hello-rate,sentence-long,dual-stream]
+#   scripts/bench.sh BUILD_DIR [--quick] [--only idle,single,single-nospec,pause,active,active-nospec,barge-in,hello-rate,sentence-long,dual-stream]
 #                    [--perf] [--keep] [--extra-config FILE]
 #
 # Starts the fake OpenAI providers (fixed latencies) and, for each scenario, a fresh
@@ -321,6 +321,9 @@ TURN=(--think "$THINK_MS" --provider-delay "$PROVIDER_DELAY_MS" --vad-silence "$
 run_scenario idle "$IDLE_SIMS" --mode idle --devices $((IDLE_DEVICES / IDLE_SIMS)) \
   --rate $((IDLE_RATE / IDLE_SIMS)) --hold "$IDLE_HOLD" "${OTA[@]}"
 run_scenario single 1 --mode active --devices 1 --rate 1 --turns "$SINGLE_TURNS" "${TURN[@]}" "${OTA[@]}"
+# One board saying a sentence with a 150 ms pause inside (a tentative end, not an end).
+run_scenario pause 1 --mode active --devices 1 --rate 1 --turns "$SINGLE_TURNS" \
+  --say "What is the weather|like in Paris today?" --pause 150 "${TURN[@]}" "${OTA[@]}"
 run_scenario active 1 --mode active --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_RATE" \
   --turns "$ACTIVE_TURNS" "${TURN[@]}" "${OTA[@]}"
 # The same two without speculative replies (end of speech → first audio, on and off).

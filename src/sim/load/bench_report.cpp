@@ -232,7 +232,7 @@ struct Scenario {
 // comparison (sentence-long, dual-stream).
 bool talking(const std::string& name) {
   return name == "active" || name == "barge-in" || name == "sentence-long" || name == "dual-stream" ||
-         name == "active-nospec" || name == "single" || name == "single-nospec";
+         name == "active-nospec" || name == "single" || name == "single-nospec" || name == "pause";
 }
 
 Window window_for(const std::string& name, const Json& t) {
@@ -421,6 +421,19 @@ std::vector<Target> evaluate(const std::vector<Scenario>& all) {
                    measured, fmt::format("{:.0f} session(s)", n), son->percentile(50) <= 700,
                    std::string(base) == "single" ? n >= 1 : n >= 200});
   }
+  // A sentence with a pause inside: one reply per sentence, at most one discarded
+  // speculation per pause (the pause scenario has one pause a turn).
+  if (const Scenario* pause = find(all, "pause")) {
+    const double expected = pause->m.options.value("devices", 0.0) * pause->m.options.value("turns", 0.0);
+    const double turns = pause->m.counts.value("turns_ok", 0.0);
+    std::optional<double> discarded;
+    if (auto sp = pause->figures.find("speculative"); sp != pause->figures.end()) discarded = sp->value("discarded", 0.0);
+    out.push_back({"a pause inside a sentence", "one turn per sentence, ≤ 1 discarded speculation per pause",
+                   fmt::format("{:.0f} replies to {:.0f} sentences, {} discarded", turns, expected,
+                               discarded ? fmt::format("{:.0f}", *discarded) : std::string("?")),
+                   fmt::format("{:.0f} sentence(s)", expected),
+                   turns == expected && discarded && *discarded <= expected, expected >= 1});
+  }
   if (auto* s = lat(hello, "hello"); s && !s->empty()) {
     auto rate = number(hello->figures, "arrivals_per_s");
     out.push_back({"hello answered", "≤ 2 ms p99 at 1,000 arrivals/s",
@@ -453,6 +466,9 @@ std::string scenario_markdown(const Scenario& sc) {
   md += fmt::format("{} devices, {} simulator process(es), arrivals {}/s", o.value("devices", 0.0), m.reports,
                     o.value("rate", 0.0));
   if (o.contains("turns")) md += fmt::format(", {} turns each, think {} ms", o.value("turns", 0), o.value("think_ms", 0));
+  if (o.contains("pause_ms"))
+    md += fmt::format(", saying \"{}\" with a {} ms pause at the bar", o.value("utterance", std::string()),
+                      o.value("pause_ms", 0));
   if (o.contains("abort_after_ms")) md += fmt::format(", abort {} ms after the first frame", o.value("abort_after_ms", 0));
   if (o.contains("hold_s")) md += fmt::format(", held {} s", o.value("hold_s", 0.0));
   if (o.contains("hold_each_s")) md += fmt::format(", each held {} s", o.value("hold_each_s", 0.0));
@@ -528,7 +544,7 @@ BenchReport build_bench_report(const fs::path& run_dir) {
   const int cpus = meta.value("cpus", 2);
 
   std::vector<std::string> names;
-  for (const char* n : {"idle", "single", "single-nospec", "active", "active-nospec", "barge-in", "hello-rate",
+  for (const char* n : {"idle", "single", "single-nospec", "pause", "active", "active-nospec", "barge-in", "hello-rate",
                         "sentence-long", "dual-stream"})
     if (fs::is_directory(run_dir / n)) names.emplace_back(n);
   std::vector<std::string> others;

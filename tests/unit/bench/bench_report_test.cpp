@@ -148,6 +148,18 @@ TEST(BenchReport, EndOfSpeechToFirstAudioWithAndWithoutSpeculation) {
                          {{"started_ms", 0}, {"finished_ms", 20000}})
                   .dump());
   }
+  {
+    xz::sim::LoadMetrics m;
+    m.devices = m.hello_ok = 1;
+    m.turns_ok = 5;
+    m.eos_to_first_frame_ms.add(600);
+    run.write("pause/sim-1.json", sim_report(m, {{"devices", 1}, {"rate", 1}, {"turns", 5}, {"think_ms", 2000},
+                                                 {"utterance", "a|b"}, {"pause_ms", 150}},
+                                             {{"started_ms", 0}, {"finished_ms", 20000}})
+                                      .dump());
+    run.write("pause/metrics.txt", "xiaozhi_speculative_replies_confirmed_total 5\n"
+                                   "xiaozhi_speculative_replies_discarded_total 6\n");
+  }
   run.write("single/metrics.txt", "xiaozhi_speculative_replies_confirmed_total 5\n"
                                   "xiaozhi_speculative_replies_discarded_total 1\n");
   run.write("single-nospec/metrics.txt", "xiaozhi_speculative_replies_confirmed_total 0\n"
@@ -165,6 +177,9 @@ TEST(BenchReport, EndOfSpeechToFirstAudioWithAndWithoutSpeculation) {
   EXPECT_EQ(t["measured"],
             "speculation on p50 620 ms, p99 640 ms; off p50 720 ms, p99 740 ms; 16.7 % of speculations discarded");
   EXPECT_EQ(targets.count("end of speech → first audio (active)"), 0u);  // not run
+  // Six discarded for five pauses: one too many.
+  EXPECT_EQ(targets["a pause inside a sentence"]["measured"], "5 replies to 5 sentences, 6 discarded");
+  EXPECT_EQ(targets["a pause inside a sentence"]["met"], false);
   EXPECT_NE(report.markdown.find("Speculative replies: 5 confirmed, 1 discarded."), std::string::npos) << report.markdown;
 }
 
