@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the performance report (the method is in bench/README.md).
 #
-#   scripts/bench.sh BUILD_DIR [--quick] [--only idle,active,barge-in,hello-rate,sentence-long,dual-stream]
+#   scripts/bench.sh BUILD_DIR [--quick] [--only idle,single,single-nospec,pause,active,active-nospec,barge-in,hello-rate,sentence-long,dual-stream]
 #                    [--perf] [--keep] [--extra-config FILE]
 #
 # Starts the fake OpenAI providers (fixed latencies) and, for each scenario, a fresh
@@ -51,6 +51,8 @@ LLM_TOKEN_MS=50          # 20 tokens/s
 TTS_CHUNK_MS=100         # the first chunk is sent at once, the next every TTS_INTERVAL_MS
 TTS_INTERVAL_MS=25       # 4x real time
 VAD_SILENCE_MS=200       # VAD.SileroVAD.min_silence_duration_ms (the default)
+SPECULATIVE_MS=100       # VAD.SileroVAD.speculative_silence_ms (the default); the *-nospec scenarios: 0
+SINGLE_TURNS=5           # the single-device scenarios: one board, turns one after another
 PROVIDER_DELAY_MS=$LLM_FIRST_TOKEN_MS   # ASR answers at once; TTS's first audio is immediate
 THINK_MS=2000
 if ((QUICK)); then
@@ -192,6 +194,7 @@ selected_module:
 VAD:
   SileroVAD:
     min_silence_duration_ms: $VAD_SILENCE_MS
+    speculative_silence_ms: $SPECULATIVE_MS
 ASR:
   OpenaiASR:
     base_url: $FAKE/audio/transcriptions
@@ -211,6 +214,11 @@ if [[ -n $EXTRA_CONFIG ]]; then
 fi
 "$BIN/xiaozhi-server" --check-config -c "$RUN/server.yaml" >/dev/null 2>"$RUN/check-config.log" ||
   { echo "bench: the generated configuration is refused:" >&2; cat "$RUN/check-config.log" >&2; exit 1; }
+
+# The same server without speculative replies, for the *-nospec scenarios.
+sed -e "s#^    speculative_silence_ms: $SPECULATIVE_MS\$#    speculative_silence_ms: 0#" "$RUN/server.yaml" >"$RUN/server-nospec.yaml"
+grep -q '^    speculative_silence_ms: 0$' "$RUN/server-nospec.yaml" ||
+  { echo "bench: could not turn speculation off in server-nospec.yaml" >&2; exit 1; }
 
 # The comparison scenarios: the same server on the long-sentence LLM, speaking through the
 # sentence path (OpenAI TTS) or through the dual-stream vendor.
@@ -312,8 +320,18 @@ TURN=(--think "$THINK_MS" --provider-delay "$PROVIDER_DELAY_MS" --vad-silence "$
 
 run_scenario idle "$IDLE_SIMS" --mode idle --devices $((IDLE_DEVICES / IDLE_SIMS)) \
   --rate $((IDLE_RATE / IDLE_SIMS)) --hold "$IDLE_HOLD" "${OTA[@]}"
+run_scenario single 1 --mode active --devices 1 --rate 1 --turns "$SINGLE_TURNS" "${TURN[@]}" "${OTA[@]}"
+# One board saying a sentence with a 150 ms pause inside (a tentative end, not an end).
+run_scenario pause 1 --mode active --devices 1 --rate 1 --turns "$SINGLE_TURNS" \
+  --say "What is the weather|like in Paris today?" --pause 150 "${TURN[@]}" "${OTA[@]}"
 run_scenario active 1 --mode active --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_RATE" \
   --turns "$ACTIVE_TURNS" "${TURN[@]}" "${OTA[@]}"
+# The same two without speculative replies (end of speech → first audio, on and off).
+SERVER_CONFIG=$RUN/server-nospec.yaml
+run_scenario single-nospec 1 --mode active --devices 1 --rate 1 --turns "$SINGLE_TURNS" "${TURN[@]}" "${OTA[@]}"
+run_scenario active-nospec 1 --mode active --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_RATE" \
+  --turns "$ACTIVE_TURNS" "${TURN[@]}" "${OTA[@]}"
+SERVER_CONFIG=$RUN/server.yaml
 run_scenario barge-in 1 --mode barge-in --devices "$BARGE_DEVICES" --rate "$ACTIVE_RATE" \
   --turns "$BARGE_TURNS" --abort-after 1000 "${TURN[@]}" "${OTA[@]}"
 run_scenario hello-rate 1 --mode idle --devices "$HELLO_DEVICES" --rate "$HELLO_RATE" --hold-each "$HELLO_HOLD"
@@ -347,7 +365,7 @@ cat >"$RUN/meta.json" <<EOF
   "providers": {"llm_first_token_ms": $LLM_FIRST_TOKEN_MS, "llm_token_ms": $LLM_TOKEN_MS,
                 "tts_chunk_ms": $TTS_CHUNK_MS, "tts_interval_ms": $TTS_INTERVAL_MS,
                 "duplex_speak_every_chars": $DUPLEX_SPEAK_EVERY,
-                "asr_ms": 0, "vad_min_silence_ms": $VAD_SILENCE_MS, "provider_delay_ms": $PROVIDER_DELAY_MS}
+                "asr_ms": 0, "vad_min_silence_ms": $VAD_SILENCE_MS, "speculative_silence_ms": $SPECULATIVE_MS, "provider_delay_ms": $PROVIDER_DELAY_MS}
 }
 EOF
 "$BIN/xiaozhi-sim" bench-report "$RUN" --out "$OUT/$TS"

@@ -216,7 +216,9 @@ Listener& Conversation::listener() {
                            case ListenerDrop::listen_message: svc_.metrics.listen_messages_dropped.inc(); break;
                          }
                        },
-                       {}});
+                       {},
+                       [this](const providers::AsrResult& heard) { on_speculative_text(heard); },
+                       [this] { discard_speculation("the user went on speaking"); }});
   }
   return *listener_;
 }
@@ -408,10 +410,78 @@ bool Conversation::admit_turn(std::string_view what) {
   return false;
 }
 
+void Conversation::on_speculative_text(const providers::AsrResult& heard) {
+  // Only into a quiet conversation: a reply still playing is not raced, and an exit
+  // command is not worth a speculation.
+  if (stopping_ || turn_ || mode_ == protocol::ListenMode::manual || is_exit_command(heard.text)) return;
+  TurnRequest req;
+  req.kind = TurnKind::user;
+  req.text = heard.text;
+  if (!heard.emotion.empty()) req.llm_text = user_message_with_emotion(heard.text, heard.language, heard.emotion);
+  req.speculative = true;
+  start_turn(std::move(req));
+}
+
+void Conversation::send_for(Turn& t, std::string json) {
+  if (t.held)
+    t.held_texts.push_back(std::move(json));  // a few messages: stt, tts start, emotion
+  else
+    link_.send_text(std::move(json));
+}
+
+asio::awaitable<void> Conversation::wait_confirmed(Turn& t) {
+  if (t.held) co_await t.confirmed.wait();
+  if (t.cancelled || t.held) throw boost::system::system_error(asio::error::operation_aborted);
+}
+
+void Conversation::confirm_speculation(Utterance& u) {
+  auto& t = *turn_;
+  t.held = false;
+  t.req.user_audio = std::move(u.opus);
+  t.req.timings->end_of_speech = u.end_of_speech;
+  t.req.timings->asr_final = u.asr_final;
+  if (auto ms = TurnTimings::ms(u.end_of_speech, u.asr_final)) svc_.metrics.asr_final_ms.observe(*ms);
+  svc_.metrics.turns.inc();
+  svc_.metrics.speculative_replies_confirmed.inc();
+  if (!t.user_in_dialogue) {
+    dialogue_.add_user(t.req.words_for_llm());
+    t.user_in_dialogue = true;
+  }
+  log_.info("speculative reply confirmed by the end of speech");
+  // In the order they were made (stt, tts start, emotion), then the paced audio.
+  for (auto& m : t.held_texts) link_.send_text(std::move(m));
+  t.held_texts.clear();
+  hooks_.set_state("speaking");
+  speaker().release();
+  t.confirmed.set();
+}
+
+void Conversation::discard_speculation(std::string_view why) {
+  if (!turn_ || !turn_->held) return;
+  auto t = std::move(turn_);
+  turn_ = nullptr;
+  t->cancelled = true;
+  speaker().clear();  // drops the held audio; a dual-stream engine's stream is cancelled
+  svc_.metrics.speculative_replies_discarded.inc();
+  log_.info("speculative reply discarded ({})", why);
+  t->cancel.emit(asio::cancellation_type::terminal);
+}
+
 void Conversation::on_utterance(Utterance u) {
   if (stopping_) return;
   hooks_.note_activity();
-  if (!admit_turn("utterance")) return;
+  const bool speculated = turn_ && turn_->held;
+  if (!admit_turn("utterance")) {
+    if (speculated) discard_speculation("turn refused");
+    return;
+  }
+  if (speculated) {
+    if (u.speculative && u.text == turn_->req.text) {
+      confirm_speculation(u);
+      return;
+    }
+    discard_speculation("the final transcript differs");
+  }
   TurnRequest req;
   req.kind = TurnKind::user;
   req.text = std::move(u.text);
@@ -490,15 +560,22 @@ void Conversation::start_turn(TurnRequest req) {
   t->req = std::move(req);
   t->started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
+  t->held = t->req.speculative;
+  t->user_in_dialogue = !t->held;
   turn_ = t;
   last_turn_ = t;
-  svc_.metrics.turns.inc();
+  if (!t->held) svc_.metrics.turns.inc();  // a speculative one counts when confirmed
   asio::co_spawn(ex_, run_turn(t, previous),
                  asio::bind_cancellation_slot(t->cancel.slot(), [](std::exception_ptr) {}));
 }
 
 bool Conversation::cancel_turn(std::string_view why, bool send_stop) {
   if (!turn_) return false;
+  if (turn_->held) {
+    // The device saw nothing of it: gone silently, as if there had been no turn.
+    discard_speculation(why);
+    return false;
+  }
   auto t = std::move(turn_);
   turn_ = nullptr;
   t->cancelled = true;
@@ -531,10 +608,10 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
 
     speaker().set_voice(*t->profile->settings, t->profile->tts);
     speaker().keep_frames(reports_audio(svc_, *t->profile) ? kMaxReportedReplyBytes : 0);
-    speaker().begin_reply(t->req.timings);
-    if (t->req.show_stt) link_.send_text(protocol::make_stt(session_id_, strip_edge_punctuation(t->req.text)));
-    link_.send_text(protocol::make_tts_start(session_id_));
-    hooks_.set_state("speaking");
+    speaker().begin_reply(t->req.timings, t->held);
+    if (t->req.show_stt) send_for(*t, protocol::make_stt(session_id_, strip_edge_punctuation(t->req.text)));
+    send_for(*t, protocol::make_tts_start(session_id_));
+    if (!t->held) hooks_.set_state("speaking");
 
     if (t->req.kind == TurnKind::greeting) {
       auto wake = co_await t->profile->greetings->wake_reply(std::string());
@@ -553,6 +630,7 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
     } else {
       co_await answer(*t);
     }
+    co_await wait_confirmed(*t);  // a held reply with nothing (left) to say
     co_await speaker().drained();
     speaker().end_reply();
     // Let the device finish playing before it opens its mic again (it echoes otherwise).
@@ -561,7 +639,12 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
     co_await tail.async_wait(asio::use_awaitable);
     finish_turn(*t);
   } catch (const std::exception& e) {
-    if (!t->cancelled) {
+    if (!t->cancelled && t->held) {
+      // A speculative reply broke unseen: the end of speech starts a normal turn.
+      log_.warn("speculative reply failed: {}", e.what());
+      if (turn_ == t) turn_ = nullptr;
+      speaker().clear();
+    } else if (!t->cancelled) {
       // Not a cancellation: something broke. The device must not stay in speaking.
       log_.error("reply failed: {}", e.what());
       if (turn_ == t) turn_ = nullptr;
@@ -619,7 +702,8 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
     }
   }
   dialogue_.set_system_prompt(co_await system_prompt(t));
-  if (t.req.kind != TurnKind::goodbye) dialogue_.add_user(t.req.llm_text.empty() ? t.req.text : t.req.llm_text);
+  // A speculative reply's words join the dialogue when it is confirmed.
+  if (t.req.kind != TurnKind::goodbye && !t.req.speculative) dialogue_.add_user(t.req.words_for_llm());
   const bool offer_tools = t.req.kind != TurnKind::goodbye && !registry_.empty();
   const bool use_tools = offer_tools && s.intent == "function_call";
   // Engines without native function calling get the <tool_call> text protocol.
@@ -633,7 +717,8 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
     if (offer_tools && s.intent == "intent_llm" && (t.req.kind == TurnKind::user || t.req.kind == TurnKind::typed)) {
       std::optional<providers::ToolCall> call;
       const auto& history = dialogue_.history();
-      std::span<const providers::ChatMessage> before(history.data(), history.empty() ? 0 : history.size() - 1);
+      const std::size_t own = t.user_in_dialogue ? 1 : 0;  // the user's words, when already there
+      std::span<const providers::ChatMessage> before(history.data(), history.size() < own ? 0 : history.size() - own);
       std::vector<providers::ToolSchema> schemas = registry_.schemas();
       std::string said = t.req.text;
       try {
@@ -657,7 +742,8 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
     for (;; ++round) {
       providers::ChatRequest req;
       req.messages = dialogue_.messages();
-      if (t.req.kind == TurnKind::goodbye) req.messages.push_back({"user", t.req.text, {}, {}});
+      if (t.req.kind == TurnKind::goodbye || !t.user_in_dialogue)
+        req.messages.push_back({"user", t.req.words_for_llm(), {}, {}});
       const bool tools_now = use_tools && round < s.max_tool_rounds;
       if (use_tools && !tools_now) {
         req.messages.push_back({"user",
@@ -696,7 +782,7 @@ asio::awaitable<void> Conversation::answer(Turn& t) {
             svc_.metrics.llm_first_token_ms.observe(*ms);
           if (emotion_messages_) {
             auto e = detect_emotion(d.text);
-            link_.send_text(protocol::make_llm_emotion(session_id_, e.name, e.emoji));
+            send_for(t, protocol::make_llm_emotion(session_id_, e.name, e.emoji));
           }
         }
         t.reply += d.text;
@@ -781,6 +867,8 @@ asio::awaitable<bool> Conversation::run_tool_round(Turn& t, std::vector<provider
                                                    SpeechQueue& speech) {
   // The model called tools: record the call, run them all at once, and decide. Calls
   // past the per-round cap are answered with an error and not run.
+  // A speculative reply runs no tool (side effects) before the end of speech confirms it.
+  co_await wait_confirmed(t);
   const auto& s = *t.profile->settings;
   const std::size_t cap = s.max_tool_calls_per_round;
   for (std::size_t i = 0; i < list.size(); ++i) {

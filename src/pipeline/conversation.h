@@ -112,13 +112,15 @@ class Conversation : public session::Conversation, public tools::SessionActions 
     // What the LLM is told the user said when it is more than the words: the reference's
     // {"content", "language", "emotion"} JSON for engines that hear an emotion. "" = text.
     std::string llm_text;
+    const std::string& words_for_llm() const { return llm_text.empty() ? text : llm_text; }
     std::vector<std::string> user_audio;  // its uplink Opus packets (chat history audio only)
     bool show_stt = true;
     bool close_after = false;
+    bool speculative = false;  // started at a pause, before the end of speech
     std::shared_ptr<TurnTimings> timings = std::make_shared<TurnTimings>();
   };
   struct Turn {
-    explicit Turn(boost::asio::any_io_executor ex) : done(ex) {}
+    explicit Turn(boost::asio::any_io_executor ex) : done(ex), confirmed(ex) {}
     std::uint64_t id = 0;
     ProfilePtr profile;  // what the whole turn runs on, even when a newer one arrives meanwhile
     TurnRequest req;
@@ -132,6 +134,13 @@ class Conversation : public session::Conversation, public tools::SessionActions 
     std::vector<history::ToolCallRecord> tool_log;  // for the chat history
     std::string said;  // everything the reply said, for the chat history
     std::int64_t started_unix_ms = 0;
+    // A speculative reply until the end of speech confirms it: what the device would see
+    // waits in held_texts (and the Speaker's pacer), the user's words are not in the
+    // dialogue yet, and tool calls wait for `confirmed`.
+    bool held = false;
+    std::vector<std::string> held_texts;
+    bool user_in_dialogue = true;
+    core::Event confirmed;
   };
 
   // The device asks for a new turn: false (logged, counted) past max_turns_per_minute.
@@ -139,6 +148,16 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   void on_utterance(Utterance u);
   void on_asr_failed(const std::string& reason);
   void on_speech_started();
+  // Speculation: a transcript at a pause starts a held reply; the end of speech confirms
+  // it (on_utterance), voice again discards it.
+  void on_speculative_text(const providers::AsrResult& heard);
+  void confirm_speculation(Utterance& u);
+  // Cancels a held reply unseen: no message, no history, no memory; counted.
+  void discard_speculation(std::string_view why);
+  // Sends a message of turn t to the device, or keeps it while t is held.
+  void send_for(Turn& t, std::string json);
+  // A tool call of a held reply waits here; throws operation_aborted when discarded.
+  boost::asio::awaitable<void> wait_confirmed(Turn& t);
   void on_detect(const std::string& text);
   void start_turn(TurnRequest req);
   // Stops the current turn at once (barge-in/abort/close); true if there was one.

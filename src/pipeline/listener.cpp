@@ -109,6 +109,9 @@ asio::awaitable<void> Listener::close() {
   // The worker finishes the item in hand (at most one engine call), then exits.
   co_await worker_done_.wait();
   drop_utterance();
+  for (auto& s : dropped_speculations_)
+    if (!s->done.is_set()) co_await s->done.wait();
+  dropped_speculations_.clear();
 }
 
 asio::awaitable<void> Listener::worker() {
@@ -179,6 +182,7 @@ asio::awaitable<void> Listener::on_pcm(Pcm frame) {
     if (e.kind == providers::VadEvent::Kind::speech_start) started = true;
     if (e.kind == providers::VadEvent::Kind::speech_end) ended = true;
   }
+  const bool speculating = static_cast<bool>(events_.speculative);
   if (started && !asr_) {
     speech_samples_ = 0;
     asr_failed_ = false;
@@ -186,8 +190,11 @@ asio::awaitable<void> Listener::on_pcm(Pcm frame) {
     asr_ = co_await asr_engine_.open();
     if (events_.partial) asr_->on_partial(events_.partial);
     utterance_opus_.clear();
+    utterance_pcm_.clear();
+    speculations_ = 0;
     for (auto& f : pre_roll_) {
       if (settings_.keep_opus) utterance_opus_.push_back(std::move(f.opus));
+      if (speculating) utterance_pcm_.insert(utterance_pcm_.end(), f.samples.begin(), f.samples.end());
       co_await asr_->push(std::move(f.samples));
     }
     pre_roll_.clear();
@@ -195,6 +202,8 @@ asio::awaitable<void> Listener::on_pcm(Pcm frame) {
   }
   if (asr_) {
     if (settings_.keep_opus) utterance_opus_.push_back(std::move(frame.opus));
+    // Bounded like the utterance itself (max_utterance, then it is cut).
+    if (speculating) utterance_pcm_.insert(utterance_pcm_.end(), pcm.begin(), pcm.end());
     co_await asr_->push(std::move(pcm));
     speech_samples_ += n;
     if (ended) {
@@ -202,7 +211,13 @@ asio::awaitable<void> Listener::on_pcm(Pcm frame) {
     } else if (speech_samples_ >= samples_for(settings_.max_utterance)) {
       log_.info("utterance longer than {} ms: recognising what we have", settings_.max_utterance.count());
       vad_->reset();
+      drop_speculation();  // it heard less than the cut utterance
       co_await finish_utterance(Clock::now());
+    } else {
+      for (const auto& e : events) {
+        if (e.kind == providers::VadEvent::Kind::pause) start_speculation();
+        if (e.kind == providers::VadEvent::Kind::resume) drop_speculation();
+      }
     }
     co_return;
   }
@@ -218,12 +233,33 @@ asio::awaitable<void> Listener::finish_utterance(Clock::time_point end_of_speech
   auto stream = std::move(asr_);
   auto opus = std::move(utterance_opus_);
   utterance_opus_.clear();
+  utterance_pcm_.clear();
   const auto speech = std::chrono::milliseconds(speech_samples_ * 1000 / kRate);
   speech_samples_ = 0;
-  if (!stream) co_return;
-  if (speech < settings_.min_utterance) {
-    log_.debug("ignoring a {} ms utterance (minimum {} ms)", speech.count(), settings_.min_utterance.count());
+  auto spec = std::move(speculation_);
+  speculation_ = nullptr;
+  if (!stream || speech < settings_.min_utterance) {
+    if (spec) {
+      speculation_ = std::move(spec);
+      drop_speculation();
+    }
+    if (stream) log_.debug("ignoring a {} ms utterance (minimum {} ms)", speech.count(), settings_.min_utterance.count());
     co_return;
+  }
+  if (spec && spec->reported) {
+    // Nothing was said since the pause: its transcript heard the whole utterance.
+    stream.reset();
+    Utterance u{spec->text,     end_of_speech, Clock::now(), speech, std::move(opus),
+                spec->language, spec->emotion, true};
+    log_.info("heard \"{}\" ({} ms of speech, speculative transcript)", u.text, speech.count());
+    if (events_.utterance) events_.utterance(std::move(u));
+    co_return;
+  }
+  if (spec) {
+    // Still transcribing (a local engine decodes the whole utterance again; on a busy
+    // machine that can take longer than the real stream's finish): never wait for it.
+    speculation_ = std::move(spec);
+    drop_speculation();
   }
   auto result = co_await stream->finish();
   stream.reset();  // returns a pooled decoder at once
@@ -235,7 +271,50 @@ asio::awaitable<void> Listener::finish_utterance(Clock::time_point end_of_speech
   if (events_.utterance) events_.utterance(std::move(u));
 }
 
+void Listener::start_speculation() {
+  if (speculation_ || speculations_ >= settings_.max_speculations_per_utterance) return;
+  if (speech_samples_ < samples_for(settings_.min_utterance)) return;
+  ++speculations_;
+  auto spec = std::make_shared<Speculation>(ex_);
+  speculation_ = spec;
+  // Not cancellable: a dropped one finishes its one ASR call unheard (close() waits).
+  asio::co_spawn(ex_, speculate(spec, utterance_pcm_), [spec](std::exception_ptr) { spec->done.set(); });
+}
+
+void Listener::drop_speculation() {
+  if (!speculation_) return;
+  auto spec = std::move(speculation_);
+  speculation_ = nullptr;
+  spec->dropped = true;
+  std::erase_if(dropped_speculations_, [](const auto& s) { return s->done.is_set(); });
+  if (!spec->done.is_set()) dropped_speculations_.push_back(spec);
+  if (spec->reported && events_.speculation_dropped) events_.speculation_dropped();
+}
+
+asio::awaitable<void> Listener::speculate(std::shared_ptr<Speculation> spec, std::vector<std::int16_t> pcm) {
+  try {
+    auto stream = co_await asr_engine_.open();
+    if (spec->dropped) co_return;
+    co_await stream->push(std::move(pcm));
+    if (spec->dropped) co_return;
+    auto result = co_await stream->finish();
+    if (spec->dropped || closing_) co_return;
+    if (result.text.find_first_not_of(" \t\r\n") == std::string::npos) co_return;
+    spec->text = std::move(result.text);
+    spec->language = std::move(result.language);
+    spec->emotion = std::move(result.emotion);
+    spec->reported = true;
+    log_.debug("speculative transcript at a pause: \"{}\"", spec->text);
+    if (events_.speculative) events_.speculative(providers::AsrResult{spec->text, spec->language, spec->emotion, {}});
+  } catch (const std::exception& e) {
+    // The real stream still hears everything: a failed speculation costs nothing more.
+    log_.debug("speculative transcript failed: {}", e.what());
+  }
+}
+
 void Listener::drop_utterance() {
+  drop_speculation();
+  utterance_pcm_.clear();
   asr_.reset();
   utterance_opus_.clear();
   pre_roll_.clear();

@@ -6,6 +6,9 @@
 // Bounded against a hostile device: uplink audio beyond max_uplink_speed x real time is
 // dropped before decoding, listen messages waiting for the worker are capped, and an
 // utterance is cut at max_utterance in push-to-talk mode as in auto mode.
+// Speculation (auto mode, a VAD reporting pauses, events.speculative set): at a pause the
+// utterance so far is transcribed by a second ASR stream while the first keeps hearing;
+// if the endpoint follows with no voice in between, that transcript is the utterance.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -42,6 +45,8 @@ struct ListenerSettings {
   double max_uplink_speed = 2.0;
   std::chrono::milliseconds uplink_speed_window{2000};
   bool keep_opus = false;  // hand the utterance's uplink packets over (chat history audio)
+  // Speculative transcripts per utterance (one per pause at most): each costs an ASR call.
+  int max_speculations_per_utterance = 3;
 };
 
 struct Utterance {
@@ -53,6 +58,9 @@ struct Utterance {
   // What the engine heard besides the words, when it says (SenseVoice): "zh", "HAPPY".
   std::string language;
   std::string emotion;
+  // The text is the speculative transcript given at the last pause (nothing was said
+  // after it); the second ASR stream was dropped.
+  bool speculative = false;
 };
 
 // What the listener dropped: an uplink frame past max_uplink_speed, one it could not
@@ -66,6 +74,11 @@ struct ListenerEvents {
   std::function<void(ListenerDrop)> dropped;
   // A streaming ASR's partial transcript of the utterance in progress. Optional.
   std::function<void(const std::string& text)> partial;
+  // Speculation: the transcript of the utterance up to a pause (a reply may start on it,
+  // unseen). Optional: without it the listener does not speculate.
+  std::function<void(const providers::AsrResult& heard)> speculative;
+  // The last `speculative` transcript is void: voice again, or the utterance dropped.
+  std::function<void()> speculation_dropped;
 };
 
 class Listener {
@@ -111,6 +124,17 @@ class Listener {
   boost::asio::awaitable<void> on_pcm(Pcm frame);
   boost::asio::awaitable<void> finish_utterance(Clock::time_point end_of_speech);
   void drop_utterance();
+  struct Speculation {
+    explicit Speculation(boost::asio::any_io_executor ex) : done(std::move(ex)) {}
+    core::Event done;
+    std::string text;
+    std::string language, emotion;  // as the engine heard them
+    bool dropped = false;
+    bool reported = false;  // events_.speculative had its text
+  };
+  void start_speculation();
+  void drop_speculation();
+  boost::asio::awaitable<void> speculate(std::shared_ptr<Speculation> spec, std::vector<std::int16_t> pcm);
 
   boost::asio::any_io_executor ex_;
   ListenerSettings settings_;
@@ -142,6 +166,10 @@ class Listener {
   std::size_t pre_roll_samples_ = 0;
   std::size_t speech_samples_ = 0;
   bool asr_failed_ = false;
+  std::vector<std::int16_t> utterance_pcm_;  // speculation only: the utterance so far
+  std::shared_ptr<Speculation> speculation_;  // of the current pause
+  std::vector<std::shared_ptr<Speculation>> dropped_speculations_;  // still running: close() waits
+  int speculations_ = 0;  // in this utterance
 };
 
 }  // namespace xz::pipeline

@@ -50,6 +50,7 @@ struct Pacer::State {
   asio::steady_timer wake;        // the sender's sleep: idle (no expiry) or until a frame is due
   asio::steady_timer drained_signal;
   bool idle = false;
+  bool held = false;
   bool stopped = false;
   std::vector<std::chrono::microseconds> lateness;
   std::size_t lateness_next = 0;
@@ -109,7 +110,7 @@ struct Pacer::State {
 
   static asio::awaitable<void> run(std::shared_ptr<State> st) {
     while (!st->stopped) {
-      if (st->queue.empty()) {
+      if (st->queue.empty() || st->held) {
         st->idle = true;
         st->wake.expires_at(Clock::time_point::max());
         co_await st->wake.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -194,8 +195,20 @@ bool Pacer::push_text(std::string message) {
   return true;
 }
 
+void Pacer::hold() { state_->held = true; }
+
+void Pacer::release() {
+  auto& st = *state_;
+  if (!st.held) return;
+  st.held = false;
+  st.wake.cancel();
+}
+
+bool Pacer::held() const { return state_->held; }
+
 void Pacer::clear() {
   auto& st = *state_;
+  st.held = false;
   st.drop_queue();
   st.wake.cancel();
   st.drained_signal.cancel();

@@ -52,6 +52,12 @@ class Pacer {
   // Barge-in: drops everything queued. Nothing queued before clear() is sent after it
   // returns. The playback clock is kept (the device still plays what it has).
   void clear();
+  // A speculative reply: frames and texts queue but nothing is sent until release(),
+  // which then paces them as usual (the prebuffer burst, then real time). clear() and
+  // stop() release too.
+  void hold();
+  void release();
+  bool held() const;
   // Completes when the queue is empty (everything sent, or cleared). Throws
   // boost::system::system_error(operation_aborted) when the wait is cancelled or the
   // pacer stops.

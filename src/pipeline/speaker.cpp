@@ -73,8 +73,12 @@ std::vector<std::string> Speaker::take_frames() {
   return std::exchange(kept_, {});
 }
 
-void Speaker::begin_reply(std::shared_ptr<TurnTimings> timings) {
+void Speaker::begin_reply(std::shared_ptr<TurnTimings> timings, bool held) {
   timings_ = std::move(timings);
+  if (held)
+    pacer_.hold();
+  else
+    pacer_.release();
   played_.clear();
   kept_.clear();
   kept_bytes_ = 0;

@@ -52,7 +52,9 @@ class Speaker {
   void keep_frames(std::size_t max_bytes);
   std::vector<std::string> take_frames();
   // A new reply starts: timings of this reply go to `timings`; played text restarts.
-  void begin_reply(std::shared_ptr<TurnTimings> timings);
+  // A held (speculative) reply sends nothing until release(); clear() drops it unsent.
+  void begin_reply(std::shared_ptr<TurnTimings> timings, bool held = false);
+  void release() { pacer_.release(); }
   // Synthesizes one segment and queues its subtitle and frames. Throws on TTS failure.
   // Segments with nothing to say (only punctuation, emoji) are skipped.
   boost::asio::awaitable<void> say(std::string segment);

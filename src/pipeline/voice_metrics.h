@@ -15,6 +15,10 @@ struct VoiceMetrics {
   core::Histogram& barge_in_stop_ms;    // abort/barge-in -> tts stop sent
   core::Counter& turns;
   core::Counter& turns_interrupted;
+  // Replies started at a pause (speculative_silence_ms): confirmed by the endpoint, or
+  // discarded unseen because the user went on.
+  core::Counter& speculative_replies_confirmed;
+  core::Counter& speculative_replies_discarded;
   core::Counter& turns_refused;                // over max_turns_per_minute
   core::Counter& uplink_dropped_over_speed;    // uplink frames beyond uplink_max_speed
   core::Counter& uplink_dropped_overload;      // uplink frames the listener could not keep up with

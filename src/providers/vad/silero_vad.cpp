@@ -30,7 +30,7 @@ bool all_silent(std::span<const std::int16_t> samples) {
 // Everything a stream decides with. Shared with its in-flight push, so destroying the
 // stream while inference runs on the pool is safe.
 struct SileroStreamState {
-  explicit SileroStreamState(const SileroVadOptions& o) : opts(o), smoother({5, 3, o.min_silence_samples}) {}
+  explicit SileroStreamState(const SileroVadOptions& o) : opts(o), smoother({5, 3, o.min_silence_samples, o.pause_silence_samples}) {}
 
   SileroVadOptions opts;
   SileroModel::State model_state;
@@ -159,6 +159,7 @@ SileroVadOptions read_options(const EngineConfig& cfg) {
         fmt::format("threshold_low: {} is above threshold {}", o.threshold_low, o.threshold));
   const double ms = vad_config_number(cfg, "min_silence_duration_ms", 200, 0, 60'000);
   o.min_silence_samples = static_cast<std::uint64_t>(ms * 16);
+  o.pause_silence_samples = speculative_silence_samples(cfg, o.min_silence_samples);
   return o;
 }
 

@@ -16,12 +16,13 @@ struct SileroVadOptions {
   double threshold = 0.5;      // p >= threshold: voiced
   double threshold_low = 0.3;  // p <= threshold_low: unvoiced; in between: unchanged
   std::uint64_t min_silence_samples = 3200;
+  std::uint64_t pause_silence_samples = 1600;  // speculative_silence_ms; 0 = off
 };
 
 class SileroVad : public VadEngine {
  public:
   // Config keys: model_path (empty = the fetched model), threshold, threshold_low,
-  // min_silence_duration_ms. Throws EngineConfigError on bad values or a bad model.
+  // min_silence_duration_ms, speculative_silence_ms. Throws EngineConfigError on bad values or a bad model.
   SileroVad(const EngineConfig& cfg, ProviderContext& ctx);
   ~SileroVad() override;
 

@@ -10,7 +10,9 @@
 namespace xz::providers {
 
 struct VadEvent {
-  enum class Kind { speech_start, speech_end };
+  // pause: a shorter silence than the endpoint's (the tentative end a speculative reply
+  // starts on); resume: voice again after a pause, before speech_end.
+  enum class Kind { speech_start, speech_end, pause, resume };
   Kind kind;
   // Position in the stream (16 kHz samples since open or reset) where it was decided.
   std::uint64_t sample;

@@ -30,4 +30,9 @@ double vad_config_number(const EngineConfig& cfg, std::string_view key, double d
   return v;
 }
 
+std::uint64_t speculative_silence_samples(const EngineConfig& cfg, std::uint64_t min_silence_samples) {
+  const auto samples = static_cast<std::uint64_t>(vad_config_number(cfg, "speculative_silence_ms", 100, 0, 60'000) * 16);
+  return samples >= min_silence_samples ? 0 : samples;
+}
+
 }  // namespace xz::providers

@@ -24,10 +24,18 @@ std::optional<VadEvent> VadSmoother::add(bool voiced, std::uint64_t frame_end) {
   // which every turn would wait for.
   if (voiced) {
     last_voice_end_ = frame_end;
-    return std::nullopt;
+    if (!paused_) return std::nullopt;
+    paused_ = false;
+    return VadEvent{VadEvent::Kind::resume, frame_end};
   }
-  if (frame_end - last_voice_end_ < opts_.min_silence_samples) return std::nullopt;
+  const std::uint64_t silence = frame_end - last_voice_end_;
+  if (silence < opts_.min_silence_samples) {
+    if (paused_ || opts_.pause_silence_samples == 0 || silence < opts_.pause_silence_samples) return std::nullopt;
+    paused_ = true;
+    return VadEvent{VadEvent::Kind::pause, frame_end};
+  }
   in_speech_ = false;
+  paused_ = false;
   history_ = 0;  // the next utterance needs min_voiced fresh frames, not this one's tail
   return VadEvent{VadEvent::Kind::speech_end, frame_end};
 }
@@ -36,6 +44,7 @@ void VadSmoother::reset() {
   history_ = 0;
   in_speech_ = false;
   last_voice_end_ = 0;
+  paused_ = false;
 }
 
 }  // namespace xz::providers

@@ -3,6 +3,8 @@
 // Speech starts as in the reference: at least `min_voiced` of the last `window` frames
 // voiced (one blip never starts a turn). It ends exactly `min_silence_samples` after the
 // end of the last voiced frame (no smoothing there: it would only delay every turn).
+// With pause_silence_samples (0 = off; off too when >= min_silence_samples) a shorter
+// silence reports one `pause` before the end, and voice after it one `resume`.
 // Time is counted in samples, so the same audio always gives the same events.
 #include <cstdint>
 #include <optional>
@@ -15,6 +17,7 @@ struct VadSmootherOptions {
   int window = 5;
   int min_voiced = 3;
   std::uint64_t min_silence_samples = 3200;  // 200 ms at 16 kHz
+  std::uint64_t pause_silence_samples = 0;   // 1600 = 100 ms
 };
 
 class VadSmoother {
@@ -32,6 +35,7 @@ class VadSmoother {
   std::uint32_t history_ = 0;  // bit i = decision of the i-th most recent frame
   bool in_speech_ = false;
   std::uint64_t last_voice_end_ = 0;
+  bool paused_ = false;  // a pause was reported in this silence
 };
 
 }  // namespace xz::providers

@@ -35,7 +35,7 @@ using VadHandle = std::unique_ptr<VadInst, VadInstFree>;
 
 class WebRtcStream : public VadStream {
  public:
-  explicit WebRtcStream(const WebRtcVadOptions& o) : opts_(o), vad_(WebRtcVad_Create()), smoother_({5, 3, o.min_silence_samples}) {
+  explicit WebRtcStream(const WebRtcVadOptions& o) : opts_(o), vad_(WebRtcVad_Create()), smoother_({5, 3, o.min_silence_samples, o.pause_silence_samples}) {
     if (!vad_) throw std::runtime_error("webrtc vad: WebRtcVad_Create failed");
     init();
     pending_.reserve(kFrame);
@@ -95,6 +95,7 @@ WebRtcVadOptions read_options(const EngineConfig& cfg) {
   o.mode = static_cast<int>(mode);
   o.min_silence_samples =
       static_cast<std::uint64_t>(vad_config_number(cfg, "min_silence_duration_ms", 200, 0, 60'000) * 16);
+  o.pause_silence_samples = speculative_silence_samples(cfg, o.min_silence_samples);
   return o;
 }
 

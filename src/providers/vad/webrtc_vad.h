@@ -13,11 +13,12 @@ namespace xz::providers {
 struct WebRtcVadOptions {
   int mode = 2;  // aggressiveness 0 (least) .. 3 (most)
   std::uint64_t min_silence_samples = 3200;
+  std::uint64_t pause_silence_samples = 1600;  // speculative_silence_ms; 0 = off
 };
 
 class WebRtcVad : public VadEngine {
  public:
-  // Config keys: mode (0-3), min_silence_duration_ms. Throws EngineConfigError.
+  // Config keys: mode (0-3), min_silence_duration_ms, speculative_silence_ms. Throws EngineConfigError.
   WebRtcVad(const EngineConfig& cfg, ProviderContext& ctx);
 
   std::unique_ptr<VadStream> open() override;

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/metrics_text.h"
 #include "sim/load/loop_health.h"
 #include "sim/load/sample_set.h"
 
@@ -230,7 +231,8 @@ struct Scenario {
 // Scenarios whose devices talk (turns, replies): active, barge-in and the dual-stream
 // comparison (sentence-long, dual-stream).
 bool talking(const std::string& name) {
-  return name == "active" || name == "barge-in" || name == "sentence-long" || name == "dual-stream";
+  return name == "active" || name == "barge-in" || name == "sentence-long" || name == "dual-stream" ||
+         name == "active-nospec" || name == "single" || name == "single-nospec" || name == "pause";
 }
 
 Window window_for(const std::string& name, const Json& t) {
@@ -277,6 +279,14 @@ void compute_figures(Scenario& sc, const fs::path& dir, double tck, int cpus) {
     std::stringstream text;
     text << scraped.rdbuf();
     f["server_loops"] = loop_health(text.str());
+    // Speculative replies: started at a pause, then confirmed by the end of speech or
+    // discarded unseen (each discarded one cost an ASR call and an LLM/TTS start).
+    auto confirmed = core::metric_sample(text.str(), "xiaozhi_speculative_replies_confirmed_total");
+    auto discarded = core::metric_sample(text.str(), "xiaozhi_speculative_replies_discarded_total");
+    if (confirmed && discarded) {
+      f["speculative"] = {{"confirmed", *confirmed}, {"discarded", *discarded}};
+      if (*confirmed + *discarded > 0) f["speculative"]["discard_rate"] = *discarded / (*confirmed + *discarded);
+    }
   }
 
   const auto& c = sc.m.counts;
@@ -394,6 +404,36 @@ std::vector<Target> evaluate(const std::vector<Scenario>& all) {
     out.push_back({"first audio, long first sentence", "dual-stream before the sentence path (VAD packet → first frame)",
                    measured, fmt::format("{:.0f} sessions", dual_sessions), met, dual_sessions >= 200});
   }
+  // Issue 17: what a user hears, from the last voiced uplink frame sent, with speculative
+  // replies (the default) and without them, for one board and for many.
+  for (const char* base : {"single", "active"}) {
+    const Scenario* on = find(all, base);
+    const Scenario* off = find(all, std::string(base) + "-nospec");
+    auto* son = lat(on, "eos_to_first_frame");
+    if (!son || son->empty()) continue;
+    std::string measured = fmt::format("speculation on p50 {:.0f} ms, p99 {:.0f} ms", son->percentile(50), son->percentile(99));
+    if (auto* soff = lat(off, "eos_to_first_frame"); soff && !soff->empty())
+      measured += fmt::format("; off p50 {:.0f} ms, p99 {:.0f} ms", soff->percentile(50), soff->percentile(99));
+    if (auto sp = on->figures.find("speculative"); sp != on->figures.end() && sp->contains("discard_rate"))
+      measured += fmt::format("; {:.1f} % of speculations discarded", (*sp)["discard_rate"].get<double>() * 100.0);
+    const double n = on->m.counts.value("hello_ok", 0.0);
+    out.push_back({fmt::format("end of speech → first audio ({})", base), "≤ 700 ms p50 with speculation (reference 960 ms)",
+                   measured, fmt::format("{:.0f} session(s)", n), son->percentile(50) <= 700,
+                   std::string(base) == "single" ? n >= 1 : n >= 200});
+  }
+  // A sentence with a pause inside: one reply per sentence, at most one discarded
+  // speculation per pause (the pause scenario has one pause a turn).
+  if (const Scenario* pause = find(all, "pause")) {
+    const double expected = pause->m.options.value("devices", 0.0) * pause->m.options.value("turns", 0.0);
+    const double turns = pause->m.counts.value("turns_ok", 0.0);
+    std::optional<double> discarded;
+    if (auto sp = pause->figures.find("speculative"); sp != pause->figures.end()) discarded = sp->value("discarded", 0.0);
+    out.push_back({"a pause inside a sentence", "one turn per sentence, ≤ 1 discarded speculation per pause",
+                   fmt::format("{:.0f} replies to {:.0f} sentences, {} discarded", turns, expected,
+                               discarded ? fmt::format("{:.0f}", *discarded) : std::string("?")),
+                   fmt::format("{:.0f} sentence(s)", expected),
+                   turns == expected && discarded && *discarded <= expected, expected >= 1});
+  }
   if (auto* s = lat(hello, "hello"); s && !s->empty()) {
     auto rate = number(hello->figures, "arrivals_per_s");
     out.push_back({"hello answered", "≤ 2 ms p99 at 1,000 arrivals/s",
@@ -426,6 +466,9 @@ std::string scenario_markdown(const Scenario& sc) {
   md += fmt::format("{} devices, {} simulator process(es), arrivals {}/s", o.value("devices", 0.0), m.reports,
                     o.value("rate", 0.0));
   if (o.contains("turns")) md += fmt::format(", {} turns each, think {} ms", o.value("turns", 0), o.value("think_ms", 0));
+  if (o.contains("pause_ms"))
+    md += fmt::format(", saying \"{}\" with a {} ms pause at the bar", o.value("utterance", std::string()),
+                      o.value("pause_ms", 0));
   if (o.contains("abort_after_ms")) md += fmt::format(", abort {} ms after the first frame", o.value("abort_after_ms", 0));
   if (o.contains("hold_s")) md += fmt::format(", held {} s", o.value("hold_s", 0.0));
   if (o.contains("hold_each_s")) md += fmt::format(", each held {} s", o.value("hold_each_s", 0.0));
@@ -458,6 +501,9 @@ std::string scenario_markdown(const Scenario& sc) {
                     s["rss_max_kib"].is_number() ? fmt::format("{:.1f}", s["rss_max_kib"].get<double>() / 1024) : "–");
   if (f.contains("rss_per_connection_kib")) md += fmt::format(" {:.1f} KiB per held connection.", f["rss_per_connection_kib"].get<double>());
   if (f.contains("rss_per_session_kib")) md += fmt::format(" {:.0f} KiB per session.", f["rss_per_session_kib"].get<double>());
+  if (auto sp = f.find("speculative"); sp != f.end())
+    md += fmt::format(" Speculative replies: {:.0f} confirmed, {:.0f} discarded.", sp->value("confirmed", 0.0),
+                      sp->value("discarded", 0.0));
   if (f.contains("cpu_per_session_pct")) md += fmt::format(" {:.2f} % of a core per session.", f["cpu_per_session_pct"].get<double>());
   if (f.contains("arrivals_per_s")) md += fmt::format(" Arrivals achieved: {:.0f}/s.", f["arrivals_per_s"].get<double>());
   md += fmt::format("\nMachine in the window: {} of {} cores busy (simulators {}, fake providers {}, other processes {}).\n",
@@ -498,7 +544,8 @@ BenchReport build_bench_report(const fs::path& run_dir) {
   const int cpus = meta.value("cpus", 2);
 
   std::vector<std::string> names;
-  for (const char* n : {"idle", "active", "barge-in", "hello-rate", "sentence-long", "dual-stream"})
+  for (const char* n : {"idle", "single", "single-nospec", "pause", "active", "active-nospec", "barge-in", "hello-rate",
+                        "sentence-long", "dual-stream"})
     if (fs::is_directory(run_dir / n)) names.emplace_back(n);
   std::vector<std::string> others;
   for (const auto& e : fs::directory_iterator(run_dir)) {
@@ -562,10 +609,11 @@ BenchReport build_bench_report(const fs::path& run_dir) {
   if (auto p = meta.find("providers"); p != meta.end() && p->is_object()) {
     md += fmt::format(
         "Providers: the local fake OpenAI API. LLM: first token after {} ms, then one word every {} ms; ASR: answers at once; "
-        "TTS: first audio at once, {} ms of audio every {} ms. Server: Silero VAD (min silence {} ms), Opus, {} event loops, "
-        "{} workers, log level warn.\n",
+        "TTS: first audio at once, {} ms of audio every {} ms. Server: Silero VAD (min silence {} ms, speculative replies "
+        "after {} ms except in the -nospec scenarios), Opus, {} event loops, {} workers, log level warn.\n",
         p->value("llm_first_token_ms", 0), p->value("llm_token_ms", 0), p->value("tts_chunk_ms", 0),
-        p->value("tts_interval_ms", 0), p->value("vad_min_silence_ms", 0), meta.value("io_threads", 0),
+        p->value("tts_interval_ms", 0), p->value("vad_min_silence_ms", 0), p->value("speculative_silence_ms", 0),
+        meta.value("io_threads", 0),
         meta.value("workers", 0));
   }
   if (auto l = meta.find("loadavg"); l != meta.end() && l->is_string())

@@ -157,6 +157,7 @@ Json options_json(const LoadOptions& o) {
     j["turns"] = o.turns;
     j["utterance"] = o.utterance;
     j["think_ms"] = o.think.count();
+    if (o.pause.count() > 0) j["pause_ms"] = o.pause.count();
     j["reply_timeout_ms"] = o.reply_timeout.count();
     j["provider_delay_ms"] = o.provider_delay_ms;
     if (o.mode == LoadMode::barge_in) j["abort_after_ms"] = o.abort_after.count();
@@ -180,7 +181,23 @@ Json LoadGenerator::run() {
   if (opts_.mode != LoadMode::idle) {
     providers::ProviderContext ctx{rt.pool(), "data"};
     providers::FliteTts tts(providers::EngineConfig::object(), ctx);
-    auto speech = asio::co_spawn(rt.loop(0), speak_with_flite(tts, opts_.utterance), asio::use_future).get();
+    std::vector<std::int16_t> speech;
+    if (opts_.pause.count() > 0) {
+      // Each part without its synthesizer padding, so the pause is the one asked for.
+      std::size_t from = 0;
+      for (;;) {
+        const auto bar = opts_.utterance.find('|', from);
+        auto part = asio::co_spawn(rt.loop(0), speak_with_flite(tts, opts_.utterance.substr(from, bar - from)),
+                                   asio::use_future).get();
+        if (!speech.empty()) speech.resize(speech.size() + static_cast<std::size_t>(opts_.pause.count()) * 16, 0);
+        auto voiced = trim_silence(part);
+        speech.insert(speech.end(), voiced.begin(), voiced.end());
+        if (bar == std::string::npos) break;
+        from = bar + 1;
+      }
+    } else {
+      speech = asio::co_spawn(rt.loop(0), speak_with_flite(tts, opts_.utterance), asio::use_future).get();
+    }
     clip = make_uplink_clip(speech, opts_.think, kTrailingSilence);
 
     providers::EngineConfig vad_cfg = {{"threshold", opts_.vad_threshold},

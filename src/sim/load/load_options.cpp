@@ -98,6 +98,7 @@ Active and barge-in:
   --turns K              turns per device (default 3)
   --say TEXT             the utterance (default "What is the weather like today?")
   --think MS             silence after listen start before speaking (default 2000)
+  --pause MS             speak the parts of --say (split at '|') MS apart: a pause inside the sentence
   --abort-after MS       barge-in: abort MS after the reply's first frame (default 1000)
   --reply-timeout MS     give up on a reply after MS (default 30000)
   --provider-delay MS    the providers' configured delay before first audio (subtracted
@@ -130,6 +131,7 @@ std::optional<std::string> parse_load_options(const std::vector<std::string>& ar
       {"--turns", integer(o.turns, 1, 100'000)},
       {"--say", text(o.utterance)},
       {"--think", millis(o.think, 600'000)},
+      {"--pause", millis(o.pause, 10'000)},
       {"--abort-after", millis(o.abort_after, 600'000)},
       {"--reply-timeout", millis(o.reply_timeout, 3'600'000)},
       {"--provider-delay", number(o.provider_delay_ms, 0, 600'000)},

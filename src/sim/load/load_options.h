@@ -37,6 +37,9 @@ struct LoadOptions {
   int turns = 3;
   std::string utterance = "What is the weather like today?";
   std::chrono::milliseconds think{2000};          // silence streamed after listen start, before speaking
+  // > 0: the utterance's parts (split at '|') are spoken this far apart, a pause inside
+  // one sentence (speculative replies: one turn, at most one discarded speculation).
+  std::chrono::milliseconds pause{0};
   std::chrono::milliseconds abort_after{1000};    // barge-in: abort this long after the first frame
   std::chrono::milliseconds reply_timeout{30000};
   double provider_delay_ms = 0;  // the fake providers' configured delay before the first audio

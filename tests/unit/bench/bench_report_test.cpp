@@ -134,6 +134,55 @@ xiaozhi_event_loop_stall_max_ms 7.5
       << report.markdown;
 }
 
+TEST(BenchReport, EndOfSpeechToFirstAudioWithAndWithoutSpeculation) {
+  RunDir run;
+  run.write("meta.json", json{{"date", "2026-01-01"}, {"cpus", 2}, {"clk_tck", 100}, {"quick", true}}.dump());
+  // One board, five turns each way: 600-640 ms with speculation, 700-740 ms without.
+  for (auto [name, base] : {std::pair{"single", 600.0}, std::pair{"single-nospec", 700.0}}) {
+    xz::sim::LoadMetrics m;
+    m.devices = m.hello_ok = 1;
+    m.turns_ok = 5;
+    for (int k = 0; k < 5; ++k) m.eos_to_first_frame_ms.add(base + k * 10);
+    run.write(std::string(name) + "/sim-1.json",
+              sim_report(m, {{"devices", 1}, {"rate", 1}, {"turns", 5}, {"think_ms", 2000}},
+                         {{"started_ms", 0}, {"finished_ms", 20000}})
+                  .dump());
+  }
+  {
+    xz::sim::LoadMetrics m;
+    m.devices = m.hello_ok = 1;
+    m.turns_ok = 5;
+    m.eos_to_first_frame_ms.add(600);
+    run.write("pause/sim-1.json", sim_report(m, {{"devices", 1}, {"rate", 1}, {"turns", 5}, {"think_ms", 2000},
+                                                 {"utterance", "a|b"}, {"pause_ms", 150}},
+                                             {{"started_ms", 0}, {"finished_ms", 20000}})
+                                      .dump());
+    run.write("pause/metrics.txt", "xiaozhi_speculative_replies_confirmed_total 5\n"
+                                   "xiaozhi_speculative_replies_discarded_total 6\n");
+  }
+  run.write("single/metrics.txt", "xiaozhi_speculative_replies_confirmed_total 5\n"
+                                  "xiaozhi_speculative_replies_discarded_total 1\n");
+  run.write("single-nospec/metrics.txt", "xiaozhi_speculative_replies_confirmed_total 0\n"
+                                         "xiaozhi_speculative_replies_discarded_total 0\n");
+  auto report = xz::sim::build_bench_report(run.path());
+  const auto& single = report.json["scenarios"]["single"]["figures"]["speculative"];
+  EXPECT_EQ(single["confirmed"], 5.0);
+  EXPECT_EQ(single["discarded"], 1.0);
+  EXPECT_NEAR(single["discard_rate"].get<double>(), 1.0 / 6.0, 1e-9);
+  EXPECT_FALSE(report.json["scenarios"]["single-nospec"]["figures"]["speculative"].contains("discard_rate"));
+  std::map<std::string, json> targets;
+  for (const auto& t : report.json["targets"]) targets[t["target"]] = t;
+  const auto& t = targets["end of speech → first audio (single)"];
+  EXPECT_EQ(t["met"], true);
+  EXPECT_EQ(t["measured"],
+            "speculation on p50 620 ms, p99 640 ms; off p50 720 ms, p99 740 ms; 16.7 % of speculations discarded");
+  EXPECT_EQ(targets.count("end of speech → first audio (active)"), 0u);  // not run
+  // Six discarded for five pauses: one too many.
+  EXPECT_EQ(targets["a pause inside a sentence"]["measured"], "5 replies to 5 sentences, 6 discarded");
+  EXPECT_EQ(targets["a pause inside a sentence"]["met"], false);
+  EXPECT_NE(report.markdown.find("Speculative replies: 5 confirmed, 1 discarded."), std::string::npos) << report.markdown;
+}
+
 TEST(LoopHealth, NoLoopMetricsNoFigure) {
   EXPECT_TRUE(xz::sim::loop_health("# nothing here\nother_metric 1\n").is_null());
   EXPECT_TRUE(xz::sim::loop_health("xiaozhi_event_loop_lag_ms_count 3\n").is_null()) << "a partial scrape";

@@ -49,7 +49,11 @@ std::size_t requests_to(const FakeOpenAi& fake, const std::string& suffix) {
 TEST(LoadGenerator, ActiveDevicesMeasureEveryTurn) {
   FakeOpenAi fake;
   script_fake(fake);
-  TestServer server(openai_everywhere(fake));
+  // Without speculative replies: the lower bounds below (nothing before the VAD packet
+  // plus the LLM's delay) hold only when no reply starts before the end of speech.
+  auto config = openai_everywhere(fake);
+  config.push_back({"VAD.SileroVAD.speculative_silence_ms", 0});
+  TestServer server(config);
   LoadOptions o;
   o.mode = LoadMode::active;
   o.url = server.ws_url();

@@ -345,3 +345,53 @@ TEST(Pacer, RejectsBadOptions) {
   no_room.max_queued_frames = 0;
   EXPECT_THROW(make(no_room), std::invalid_argument);
 }
+
+TEST(Pacer, AHeldReplySendsNothingThenIsPacedAsUsualFromItsRelease) {
+  asio::io_context io;
+  Harness h(io);
+  h.pacer.hold();
+  ASSERT_TRUE(h.pacer.push_text("S"));
+  h.push_frames(12);
+  Clock::time_point released;
+  std::size_t sent_while_held = 99;
+  run_scenario(io, [&]() -> Task<void> {
+    // Held for longer than the whole prebuffer would take to play.
+    co_await xz::core::sleep_for(6 * kFrame);
+    sent_while_held = h.log.size();
+    EXPECT_TRUE(h.pacer.held());
+    released = Clock::now();
+    h.pacer.release();
+    co_await h.pacer.drained();
+    h.pacer.stop();
+  }());
+  EXPECT_EQ(sent_while_held, 0u) << "a held pacer sent something";
+  ASSERT_EQ(h.log.size(), 13u);
+  EXPECT_EQ(h.log[0].what, "T:S") << "the text keeps its place before the frames";
+  const auto t = h.frame_times();
+  // No burst of the held frames beyond the usual prebuffer: five at once, then real time.
+  for (std::size_t k = 0; k < 5; ++k) EXPECT_LT(t[k] - released, kAtOnce) << "prebuffer frame " << k;
+  for (std::size_t k = 5; k < t.size(); ++k) {
+    const auto due = t[0] + (static_cast<int>(k) - 4) * kFrame;
+    EXPECT_GE(t[k], due - 1ms) << "frame " << k << " early by " << ms(due - t[k]) << " ms";
+    EXPECT_LT(t[k], due + kJitter) << "frame " << k << " late by " << ms(t[k] - due) << " ms";
+  }
+  for (auto lead : device_leads(t)) EXPECT_LE(lead, 5 * kFrame + 1ms);
+}
+
+TEST(Pacer, ClearDropsAHeldReplyUnsentAndReleases) {
+  asio::io_context io;
+  Harness h(io);
+  h.pacer.hold();
+  h.push_frames(8, "a");
+  run_scenario(io, [&]() -> Task<void> {
+    co_await xz::core::sleep_for(2 * kFrame);
+    h.pacer.clear();
+    EXPECT_FALSE(h.pacer.held());
+    h.push_frames(2, "b");
+    co_await h.pacer.drained();
+    h.pacer.stop();
+  }());
+  std::vector<std::string> order;
+  for (const auto& s : h.log) order.push_back(s.what);
+  EXPECT_EQ(order, (std::vector<std::string>{"F:b0", "F:b1"}));
+}

@@ -89,3 +89,38 @@ TEST(VadSmoother, RejectsImpossibleWindows) {
   EXPECT_THROW(VadSmoother({33, 3, 0}), std::invalid_argument);
   EXPECT_NO_THROW(VadSmoother({32, 32, 0}));
 }
+
+namespace {
+constexpr auto kPause = VadEvent::Kind::pause;
+constexpr auto kResume = VadEvent::Kind::resume;
+}  // namespace
+
+TEST(VadSmoother, APauseIsReportedOnceBeforeTheEnd) {
+  VadSmoother s({5, 3, 4 * kW, 2 * kW});
+  // Last voice ends with frame 4: the pause is due two frames later, the end four.
+  EXPECT_EQ(run(s, "111110000000"), (std::vector<Ev>{{kStart, 2}, {kPause, 6}, {kEnd, 8}}));
+}
+
+TEST(VadSmoother, VoiceAfterAPauseResumesAndTheNextSilencePausesAgain) {
+  VadSmoother s({5, 3, 4 * kW, 2 * kW});
+  EXPECT_EQ(run(s, "11111001110000000"),
+            (std::vector<Ev>{{kStart, 2}, {kPause, 6}, {kResume, 7}, {kPause, 11}, {kEnd, 13}}));
+}
+
+TEST(VadSmoother, AGapShorterThanThePauseReportsNothing) {
+  VadSmoother s({5, 3, 4 * kW, 3 * kW});
+  EXPECT_EQ(run(s, "1111100111100000"), (std::vector<Ev>{{kStart, 2}, {kPause, 13}, {kEnd, 14}}));
+}
+
+TEST(VadSmoother, NoPausesWhenOff) {
+  VadSmoother s({5, 3, 4 * kW, 0});
+  EXPECT_EQ(run(s, "11111001110000000"), (std::vector<Ev>{{kStart, 2}, {kEnd, 13}}));
+}
+
+TEST(VadSmoother, ResetForgetsAPause) {
+  VadSmoother s({5, 3, 4 * kW, 2 * kW});
+  EXPECT_EQ(run(s, "1111100"), (std::vector<Ev>{{kStart, 2}, {kPause, 6}}));
+  s.reset();
+  // A fresh start: no resume for the pause before the reset.
+  EXPECT_EQ(run(s, "111"), (std::vector<Ev>{{kStart, 2}}));
+}

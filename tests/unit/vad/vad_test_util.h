@@ -21,13 +21,25 @@ T run_on(core::Runtime& rt, core::Task<T> task, std::size_t loop = 0) {
   return boost::asio::co_spawn(rt.loop(loop), std::move(task), boost::asio::use_future).get();
 }
 
-// Feeds pcm in chunks of `chunk` samples (the last may be shorter); all events in order.
+// The speech_start and speech_end events of `ev`.
+inline std::vector<providers::VadEvent> only_start_end(const std::vector<providers::VadEvent>& ev) {
+  std::vector<providers::VadEvent> out;
+  for (const auto& e : ev)
+    if (e.kind == providers::VadEvent::Kind::speech_start || e.kind == providers::VadEvent::Kind::speech_end)
+      out.push_back(e);
+  return out;
+}
+
+// Feeds pcm in chunks of `chunk` samples (the last may be shorter); its events in order:
+// speech_start and speech_end only, unless with_pauses (the speculative pause/resume
+// events, on by default in every engine, have tests of their own).
 inline core::Task<std::vector<providers::VadEvent>> feed(providers::VadStream& s, const std::vector<std::int16_t>& pcm,
-                                                         std::size_t chunk) {
+                                                         std::size_t chunk, bool with_pauses = false) {
   std::vector<providers::VadEvent> all;
   for (std::size_t at = 0; at < pcm.size(); at += chunk) {
     const std::size_t n = std::min(chunk, pcm.size() - at);
     auto ev = co_await s.push(std::vector<std::int16_t>(pcm.begin() + at, pcm.begin() + at + n));
+    if (!with_pauses) ev = only_start_end(ev);
     all.insert(all.end(), ev.begin(), ev.end());
   }
   co_return all;
