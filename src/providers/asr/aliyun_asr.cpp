@@ -1,8 +1,6 @@
 #include "providers/asr/aliyun_asr.h"
 
-#include <ctime>
-#include <mutex>
-#include <optional>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -10,7 +8,7 @@
 #include "protocol/percent_encoding.h"
 #include "providers/asr/asr_answers.h"
 #include "providers/asr/one_shot_asr.h"
-#include "providers/tts/aliyun_wire.h"
+#include "providers/tts/aliyun_token.h"
 #include "providers/tts/tts_config.h"
 #include "providers/tts/ws_duplex_link.h"
 
@@ -35,28 +33,24 @@ class AliyunRecognizer : public OneShotRecognizer {
   AliyunRecognizer(const EngineConfig& cfg, ProviderContext& ctx) : http_(kEngine, cfg, ctx, 30) {
     appkey_ = llm_config::opt_string(cfg, "appkey").value_or("");
     if (appkey_.empty()) throw EngineConfigError("appkey: missing");
-    key_id_ = llm_config::opt_string(cfg, "access_key_id").value_or("");
-    key_secret_ = llm_config::opt_string(cfg, "access_key_secret").value_or("");
-    token_ = llm_config::opt_string(cfg, "token").value_or("");
-    if (key_id_.empty() != key_secret_.empty())
-      throw EngineConfigError(key_id_.empty() ? "access_key_id: missing (access_key_secret is set)"
-                                              : "access_key_secret: missing (access_key_id is set)");
-    if (key_id_.empty() && token_.empty())
-      throw EngineConfigError("token: missing (or access_key_id and access_key_secret)");
     url_ = tts_config::endpoint(cfg, {"endpoint"}, "https://nls-gateway-cn-shanghai.aliyuncs.com/stream/v1/asr",
                                 {"https", "http"});
-    token_url_ = tts_config::endpoint(cfg, {"token_url"}, "http://nls-meta.cn-shanghai.aliyuncs.com/",
-                                      {"https", "http"});
     // The reference's parameters, but format=pcm: the body is raw PCM (the reference
     // labels it wav).
     url_ += fmt::format(
         "{}appkey={}&format=pcm&sample_rate={}&enable_punctuation_prediction=true"
         "&enable_inverse_text_normalization=true&enable_voice_detection=false",
         url_.find('?') == std::string::npos ? '?' : '&', protocol::percent_encode(appkey_), kAsrRate);
+    tokens_ = std::make_unique<AliyunTokenSource>(cfg, llm_config::timeouts(cfg, 30).total);
   }
 
   boost::asio::awaitable<AsrResult> recognize(std::vector<std::int16_t> pcm) const override {
-    const std::string token = co_await current_token();
+    std::string token;
+    try {
+      token = co_await tokens_->token();
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(fmt::format("{}: {}", kEngine, e.what()));
+    }
     auto req = http_.request("POST", url_);
     req.headers = {{"X-NLS-Token", token}, {"Content-Type", "application/octet-stream"}};
     req.body = pcm_bytes(pcm);
@@ -65,7 +59,7 @@ class AliyunRecognizer : public OneShotRecognizer {
       resp = co_await http_.send(std::move(req), aliyun_error);
     } catch (const std::runtime_error& e) {
       // A refused token (40000001: expired early, revoked): the next utterance asks for a new one.
-      if (std::string_view(e.what()).find("40000001") != std::string_view::npos) forget(token);
+      if (std::string_view(e.what()).find("40000001") != std::string_view::npos) tokens_->forget(token);
       throw;
     }
     AsrResult r;
@@ -74,48 +68,9 @@ class AliyunRecognizer : public OneShotRecognizer {
   }
 
  private:
-  boost::asio::awaitable<std::string> current_token() const {
-    if (key_id_.empty()) co_return token_;
-    const auto now = static_cast<std::int64_t>(std::time(nullptr));
-    {
-      std::lock_guard lk(mu_);
-      if (cached_ && now < cached_->expire_time - 60) co_return cached_->id;
-    }
-    char stamp[32];
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    aliyun::TokenRequest r{key_id_, key_secret_, random_uuid(), stamp};
-    auto req = http_.request("GET", aliyun::token_url(token_url_, r));
-    auto resp = co_await http_.send(std::move(req), [](std::string_view b) {
-      try {
-        (void)aliyun::parse_token_answer(b);
-      } catch (const std::exception& e) {
-        return "CreateToken: " + std::string(e.what());
-      }
-      return "CreateToken: " + asr_answers::error_message(b);
-    });
-    aliyun::Token tok;
-    try {
-      tok = aliyun::parse_token_answer(resp.body);
-    } catch (const std::exception& e) {
-      throw std::runtime_error("CreateToken: " + std::string(e.what()));
-    }
-    std::lock_guard lk(mu_);
-    cached_ = tok;
-    co_return tok.id;
-  }
-
-  void forget(const std::string& token) const {
-    std::lock_guard lk(mu_);
-    if (cached_ && cached_->id == token) cached_.reset();
-  }
-
   AsrHttp http_;
-  std::string appkey_, key_id_, key_secret_, token_, url_, token_url_;
-  mutable std::mutex mu_;  // the token is shared by the sessions of every event loop
-  mutable std::optional<aliyun::Token> cached_;
+  std::string appkey_, url_;
+  std::unique_ptr<AliyunTokenSource> tokens_;  // shared by the sessions of every event loop
 };
 
 }  // namespace

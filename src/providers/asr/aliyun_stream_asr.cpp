@@ -3,11 +3,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
 
-#include "providers/asr/nls_token.h"
 #include "providers/asr/nls_transcriber_wire.h"
 #include "providers/asr/stream_asr_config.h"
 #include "providers/asr/ws_asr_session.h"
 #include "providers/llm/llm_config_wire.h"
+#include "providers/tts/aliyun_token.h"
 #include "providers/tts/aliyun_wire.h"
 #include "providers/tts/duplex_config.h"
 
@@ -23,7 +23,7 @@ constexpr long long kSuccess = 20000000;
 struct AliyunStreamAsr::Settings {
   std::string url;
   nls_transcriber::Params params;
-  std::unique_ptr<NlsTokenSource> tokens;
+  std::unique_ptr<AliyunTokenSource> tokens;
   WsAsrOptions options;
 };
 
@@ -37,7 +37,13 @@ class TranscriberCodec : public AsrWireCodec {
   boost::asio::awaitable<DuplexTarget> target() override {
     DuplexTarget t;
     t.url = s_->url;
-    t.headers.emplace("X-NLS-Token", co_await s_->tokens->token());
+    std::string token;
+    try {
+      token = co_await s_->tokens->token();
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(fmt::format("{}: {}", kEngine, e.what()));
+    }
+    t.headers.emplace("X-NLS-Token", std::move(token));
     co_return t;
   }
   std::vector<WsOut> start() override {
@@ -88,27 +94,16 @@ AliyunStreamAsr::AliyunStreamAsr(const EngineConfig& cfg, ProviderContext&) {
   const std::string scheme = host.find("-internal.") != std::string::npos ? "ws://" : "wss://";
   s->url = duplex_endpoint(cfg, {}, scheme + host + "/ws/v1");
   s->params.appkey = required_string(cfg, "appkey");
-  const std::string key_id = opt_string(cfg, "access_key_id").value_or("");
-  const std::string key_secret = opt_string(cfg, "access_key_secret").value_or("");
-  if (key_id.empty() != key_secret.empty())
-    throw EngineConfigError(key_id.empty() ? "access_key_id: missing (access_key_secret is set)"
-                                           : "access_key_secret: missing (access_key_id is set)");
-  const std::string token = opt_string(cfg, "token").value_or("");
-  if (key_id.empty() && token.empty()) throw EngineConfigError("token: missing (or access_key_id and access_key_secret)");
-  const std::string token_url = opt_string(cfg, "token_url").value_or("http://nls-meta.cn-shanghai.aliyuncs.com/");
-  if (!token_url.starts_with("http://") && !token_url.starts_with("https://"))
-    throw EngineConfigError(fmt::format("token_url: not an http(s) URL: '{}'", token_url));
   if (llm_config::find(cfg, "max_sentence_silence"))
     s->params.max_sentence_silence = static_cast<int>(bounded_number(cfg, "max_sentence_silence", 200, 6000, 800));
   s->options = stream_asr_options(cfg, kEngine, s->url);
-  s->tokens = std::make_unique<NlsTokenSource>(token, key_id, key_secret, token_url,
-                                               opt_string(cfg, "ca_file").value_or(""), s->options.timeout);
+  s->tokens = std::make_unique<AliyunTokenSource>(cfg, s->options.timeout);
   settings_ = std::move(s);
 }
 
 AliyunStreamAsr::~AliyunStreamAsr() = default;
 
-std::size_t AliyunStreamAsr::token_fetches() const { return settings_->tokens->fetches(); }
+std::size_t AliyunStreamAsr::token_fetches() const { return settings_->tokens->created(); }
 
 boost::asio::awaitable<std::unique_ptr<AsrStream>> AliyunStreamAsr::open() {
   auto ex = co_await boost::asio::this_coro::executor;

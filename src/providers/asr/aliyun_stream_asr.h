@@ -5,7 +5,7 @@
 // is partial, SentenceEnd a final sentence, TranscriptionCompleted ends the utterance,
 // TaskFailed (or a failing status) fails it. The token comes from CreateToken when an
 // AccessKey is configured, cached for every session of the engine until a minute before
-// it expires (nls_token.h); else the console's static token.
+// it expires (tts/aliyun_token.h); else the console's static token.
 //
 // Config keys (the reference's): appkey, token, access_key_id, access_key_secret, host
 // (nls-gateway-cn-shanghai.aliyuncs.com; ws:// for -internal. hosts), max_sentence_silence

@@ -1,13 +1,11 @@
 #include "providers/tts/aliyun_stream_tts.h"
 
 #include <chrono>
-#include <ctime>
-#include <mutex>
 
 #include <fmt/format.h>
 
-#include "net/http_client.h"
 #include "providers/llm/llm_config_wire.h"
+#include "providers/tts/aliyun_token.h"
 #include "providers/tts/aliyun_wire.h"
 #include "providers/tts/duplex_config.h"
 #include "providers/tts/ws_duplex_link.h"
@@ -23,54 +21,9 @@ constexpr const char* kEngine = "aliyun_stream";
 
 struct AliyunStreamTts::Settings {
   std::string url;
-  std::string token;  // static
-  std::string key_id, key_secret;
-  std::string token_url;
   aliyun::SynthesisParams params;
   DuplexOptions options;
-  std::unique_ptr<net::HttpClient> http;
-  // The CreateToken token, shared by every session of this engine.
-  std::mutex mu;
-  std::optional<aliyun::Token> cached;
-
-  boost::asio::awaitable<std::string> current_token() {
-    if (key_id.empty()) co_return token;
-    const auto now = static_cast<std::int64_t>(std::time(nullptr));
-    {
-      std::lock_guard lk(mu);
-      if (cached && now < cached->expire_time - 60) co_return cached->id;
-    }
-    char stamp[32];
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    aliyun::TokenRequest r{key_id, key_secret, random_uuid(), stamp};
-    net::HttpClientRequest req;
-    req.method = "GET";
-    req.url = aliyun::token_url(token_url, r);
-    req.total_timeout = options.timeout;
-    req.connect_timeout = std::min(req.connect_timeout, options.timeout);
-    auto resp = co_await http->request(std::move(req));
-    if (!resp.ok()) {
-      std::string why;
-      try {
-        (void)aliyun::parse_token_answer(resp.body);
-      } catch (const std::exception& e) {
-        why = e.what();
-      }
-      throw TtsStreamError(fmt::format("{}: CreateToken HTTP {}: {}", kEngine, resp.status, why));
-    }
-    aliyun::Token tok;
-    try {
-      tok = aliyun::parse_token_answer(resp.body);
-    } catch (const std::exception& e) {
-      throw TtsStreamError(fmt::format("{}: {}", kEngine, e.what()));
-    }
-    std::lock_guard lk(mu);
-    cached = tok;
-    co_return tok.id;
-  }
+  std::unique_ptr<AliyunTokenSource> tokens;  // shared by every session of this engine
 };
 
 namespace {
@@ -80,7 +33,12 @@ class AliyunProtocol : public DuplexProtocol {
   explicit AliyunProtocol(std::shared_ptr<AliyunStreamTts::Settings> s) : s_(std::move(s)) {}
 
   boost::asio::awaitable<DuplexTarget> target() override {
-    std::string token = co_await s_->current_token();
+    std::string token;
+    try {
+      token = co_await s_->tokens->token();
+    } catch (const std::runtime_error& e) {
+      throw TtsStreamError(fmt::format("{}: {}", kEngine, e.what()));
+    }
     DuplexTarget t;
     t.url = s_->url;
     t.headers.emplace("X-NLS-Token", std::move(token));
@@ -132,17 +90,6 @@ AliyunStreamTts::AliyunStreamTts(const EngineConfig& cfg, ProviderContext& /*ctx
   const std::string scheme = host.find("-internal.") != std::string::npos ? "ws://" : "wss://";
   s->url = duplex_endpoint(cfg, {}, scheme + host + "/ws/v1");
   s->params.appkey = required_string(cfg, "appkey");
-  s->key_id = opt_string(cfg, "access_key_id").value_or("");
-  s->key_secret = opt_string(cfg, "access_key_secret").value_or("");
-  if (s->key_id.empty() != s->key_secret.empty())
-    throw EngineConfigError(s->key_id.empty() ? "access_key_id: missing (access_key_secret is set)"
-                                              : "access_key_secret: missing (access_key_id is set)");
-  s->token = opt_string(cfg, "token").value_or("");
-  if (s->key_id.empty() && s->token.empty())
-    throw EngineConfigError("token: missing (or access_key_id and access_key_secret)");
-  s->token_url = opt_string(cfg, "token_url").value_or("http://nls-meta.cn-shanghai.aliyuncs.com/");
-  if (!s->token_url.starts_with("http://") && !s->token_url.starts_with("https://"))
-    throw EngineConfigError(fmt::format("token_url: not an http(s) URL: '{}'", s->token_url));
   s->params.voice = opt_string(cfg, "private_voice").value_or(opt_string(cfg, "voice").value_or("longxiaochun"));
   // The reference's sample has "longxiaochun " with a trailing space.
   while (!s->params.voice.empty() && s->params.voice.back() == ' ') s->params.voice.pop_back();
@@ -152,10 +99,7 @@ AliyunStreamTts::AliyunStreamTts(const EngineConfig& cfg, ProviderContext& /*ctx
   s->params.speech_rate = static_cast<int>(bounded_number(cfg, "speech_rate", -500, 500, 0));
   s->params.pitch_rate = static_cast<int>(bounded_number(cfg, "pitch_rate", -500, 500, 0));
   s->options = duplex_options(cfg, kEngine, s->url, 10.0);
-  net::HttpClientOptions ho;
-  ho.ca_file = opt_string(cfg, "ca_file").value_or("");
-  ho.max_idle_per_host = 0;  // a token a day: nothing worth keeping open
-  s->http = std::make_unique<net::HttpClient>(ho);
+  s->tokens = std::make_unique<AliyunTokenSource>(cfg, s->options.timeout);
   settings_ = std::move(s);
 }
 

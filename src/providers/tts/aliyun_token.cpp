@@ -72,10 +72,10 @@ boost::asio::awaitable<std::string> AliyunTokenSource::token() {
   co_return tok.id;
 }
 
-bool AliyunTokenSource::forget() {
+bool AliyunTokenSource::forget(std::string_view refused) {
   if (key_id_.empty()) return false;
   std::lock_guard lk(mu_);
-  cached_.reset();
+  if (cached_ && (refused.empty() || cached_->id == refused)) cached_.reset();
   return true;
 }
 

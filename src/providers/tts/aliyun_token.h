@@ -1,13 +1,15 @@
 #pragma once
-// The NLS token an Aliyun engine sends: from CreateToken (POP HMAC-SHA1 signature,
-// aliyun_wire.h) with access_key_id and access_key_secret, cached by the engine until a
-// minute before it expires; otherwise the configured token (the console's 24-hour one).
+// The NLS token an Aliyun engine sends (ASR and TTS, streaming or not): from CreateToken
+// (POP HMAC-SHA1 signature, aliyun_wire.h) with access_key_id and access_key_secret,
+// shared by every session of the engine until a minute before it expires; otherwise the
+// configured token (the console's 24-hour one).
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -32,9 +34,10 @@ class AliyunTokenSource {
   // a minute. Throws std::runtime_error "CreateToken HTTP <status>: <why>" or the
   // answer's problem.
   boost::asio::awaitable<std::string> token();
-  // The service refused the token: the next token() asks CreateToken again. False when
+  // The service refused `refused` (a token() answer; "" = whatever is cached): the next
+  // token() asks CreateToken again, unless a newer token is cached meanwhile. False when
   // the token is the configured one (nothing to renew).
-  bool forget();
+  bool forget(std::string_view refused = {});
   // CreateToken answers so far.
   std::uint64_t created() const;
 

@@ -104,7 +104,7 @@ TEST_F(AliyunAsrTest, AWrongSecretIsCreateTokensError) {
   cfg["access_key_secret"] = "wrong";
   AliyunAsr asr(cfg, ctx);
   const std::string e = error_of(asr);
-  EXPECT_EQ(e.rfind("aliyun: HTTP 400: CreateToken: ", 0), 0u) << e;
+  EXPECT_EQ(e.rfind("aliyun: CreateToken HTTP 400: ", 0), 0u) << e;
   EXPECT_TRUE(fake.calls("aliyun").empty());
 }
 
