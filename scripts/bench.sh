@@ -361,9 +361,10 @@ run_scenario single-nospec 1 --mode active --devices 1 --rate 1 --turns "$SINGLE
 run_scenario active-nospec 1 --mode active --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_RATE" \
   --turns "$ACTIVE_TURNS" "${TURN[@]}" "${OTA[@]}"
 if [[ -n $STREAM_ASR ]]; then
+  # The providers' delay here is the LLM's first token after the engine's finalisation.
   SERVER_CONFIG=$RUN/server-stream-asr.yaml
   run_scenario stream-asr 1 --mode active --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_RATE" \
-    --turns "$ACTIVE_TURNS" "${TURN[@]}" "${OTA[@]}"
+    --turns "$ACTIVE_TURNS" "${TURN[@]}" --provider-delay $((PROVIDER_DELAY_MS + STREAM_ASR_FINALIZE_MS)) "${OTA[@]}"
 fi
 SERVER_CONFIG=$RUN/server.yaml
 run_scenario barge-in 1 --mode barge-in --devices "$BARGE_DEVICES" --rate "$ACTIVE_RATE" \
