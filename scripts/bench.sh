@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the performance report (the method is in bench/README.md).
 #
-#   scripts/bench.sh BUILD_DIR [--quick] [--only idle,single,single-nospec,pause,active,active-nospec,barge-in,hello-rate,sentence-long,dual-stream]
+#   scripts/bench.sh BUILD_DIR [--quick] [--only idle,single,single-nospec,pause,active,active-nospec,barge-in,hello-rate,sentence-long,dual-stream,stream-asr]
 #                    [--perf] [--keep] [--extra-config FILE]
 #
 # Starts the fake OpenAI providers (fixed latencies) and, for each scenario, a fresh
@@ -11,7 +11,7 @@
 # It builds nothing (make does) and it is a report, not a test: it never fails on a
 # number, only when it cannot run at all.
 #   --quick  everything scaled down (under 2 minutes); the targets' scale is not reached
-#   --only   run only these scenarios
+#   --only   run only these scenarios (stream-asr's batch twin is active-nospec)
 #   --perf   profile the server with perf in every scenario (results/<ts>-perf-<scenario>.txt)
 #   --keep   keep the run directory (logs, samples, simulator reports)
 #   --extra-config FILE  YAML appended to the generated server config (top-level keys
@@ -39,7 +39,7 @@ while (($#)); do
 done
 [[ $BUILD_DIR == /* ]] || BUILD_DIR=$ROOT/$BUILD_DIR
 BIN=$BUILD_DIR/bin
-for b in xiaozhi-server xiaozhi-sim fake_openai_server fake_duplex_tts_server; do
+for b in xiaozhi-server xiaozhi-sim fake_openai_server fake_duplex_tts_server fake_stream_asr_server; do
   [[ -x $BIN/$b ]] || { echo "bench: $BIN/$b is missing (build it: make bench)" >&2; exit 1; }
 done
 
@@ -72,6 +72,10 @@ fi
 # DUPLEX_SPEAK_EVERY characters, its first audio at once, then 100 ms every 25 ms.
 LONG_REPLY="The weather today is sunny and warm with a light breeze coming from the west for most of the afternoon. Take a hat with you."
 DUPLEX_SPEAK_EVERY=16
+# Streaming ASR (stream-asr): the Doubao sauc v3 fake sends a partial every few audio
+# packets and the final text STREAM_ASR_FINALIZE_MS after the server's last audio.
+STREAM_ASR_FINALIZE_MS=100
+STREAM_ASR_PACKETS_PER_PARTIAL=3
 IDLE_RATE=1000     # arrivals per second, all simulators together
 ACTIVE_RATE=20
 HELLO_RATE=1000
@@ -168,6 +172,18 @@ if want sentence-long || want dual-stream; then
   DUPLEX=$(<"$RUN/duplex.url")
 fi
 
+# The streaming ASR vendor, for stream-asr.
+STREAM_ASR="" STREAM_ASR_PID=""
+if want stream-asr; then
+  "$BIN/fake_stream_asr_server" --vendor doubao --finalize-ms "$STREAM_ASR_FINALIZE_MS" \
+    --packets-per-partial "$STREAM_ASR_PACKETS_PER_PARTIAL" --url-file "$RUN/stream-asr.url" >"$RUN/stream-asr.log" 2>&1 &
+  STREAM_ASR_PID=$!
+  PIDS+=("$STREAM_ASR_PID")
+  for _ in $(seq 1 100); do [[ -s $RUN/stream-asr.url ]] && break; sleep 0.1; done
+  [[ -s $RUN/stream-asr.url ]] || { echo "bench: the streaming ASR fake did not start:" >&2; cat "$RUN/stream-asr.log" >&2; exit 1; }
+  STREAM_ASR=$(<"$RUN/stream-asr.url")
+fi
+
 # ------------------------------------------------------------------ server
 WS_PORT=$(free_port)
 HTTP_PORT=$(free_port)
@@ -233,6 +249,19 @@ if [[ -n $LONG_FAKE ]]; then
     "$BIN/xiaozhi-server" --check-config -c "$RUN/$c.yaml" >/dev/null 2>"$RUN/check-$c.log" ||
       { echo "bench: the generated configuration $c.yaml is refused:" >&2; cat "$RUN/check-$c.log" >&2; exit 1; }
   done
+fi
+
+# stream-asr: the nospec server (every final text is the engine's, as in its batch twin
+# active-nospec) with DoubaoStreamASR on the streaming fake; its entry goes right under ASR:.
+if [[ -n $STREAM_ASR ]]; then
+  sed -e "s#^  ASR: OpenaiASR\$#  ASR: DoubaoStreamASR#" "$RUN/server-nospec.yaml" |
+    awk -v url="$STREAM_ASR" '{ print } /^ASR:$/ { print "  DoubaoStreamASR:"; print "    type: doubao_stream";
+                                                  print "    endpoint: " url; print "    appid: test-app";
+                                                  print "    access_token: test-token" }' >"$RUN/server-stream-asr.yaml"
+  grep -q '^  ASR: DoubaoStreamASR$' "$RUN/server-stream-asr.yaml" ||
+    { echo "bench: could not select DoubaoStreamASR in server-stream-asr.yaml" >&2; exit 1; }
+  "$BIN/xiaozhi-server" --check-config -c "$RUN/server-stream-asr.yaml" >/dev/null 2>"$RUN/check-stream-asr.log" ||
+    { echo "bench: the generated configuration server-stream-asr.yaml is refused:" >&2; cat "$RUN/check-stream-asr.log" >&2; exit 1; }
 fi
 
 SERVER_PID=""
@@ -331,6 +360,12 @@ SERVER_CONFIG=$RUN/server-nospec.yaml
 run_scenario single-nospec 1 --mode active --devices 1 --rate 1 --turns "$SINGLE_TURNS" "${TURN[@]}" "${OTA[@]}"
 run_scenario active-nospec 1 --mode active --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_RATE" \
   --turns "$ACTIVE_TURNS" "${TURN[@]}" "${OTA[@]}"
+if [[ -n $STREAM_ASR ]]; then
+  # The providers' delay here is the LLM's first token after the engine's finalisation.
+  SERVER_CONFIG=$RUN/server-stream-asr.yaml
+  run_scenario stream-asr 1 --mode active --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_RATE" \
+    --turns "$ACTIVE_TURNS" "${TURN[@]}" --provider-delay $((PROVIDER_DELAY_MS + STREAM_ASR_FINALIZE_MS)) "${OTA[@]}"
+fi
 SERVER_CONFIG=$RUN/server.yaml
 run_scenario barge-in 1 --mode barge-in --devices "$BARGE_DEVICES" --rate "$ACTIVE_RATE" \
   --turns "$BARGE_TURNS" --abort-after 1000 "${TURN[@]}" "${OTA[@]}"
@@ -365,6 +400,7 @@ cat >"$RUN/meta.json" <<EOF
   "providers": {"llm_first_token_ms": $LLM_FIRST_TOKEN_MS, "llm_token_ms": $LLM_TOKEN_MS,
                 "tts_chunk_ms": $TTS_CHUNK_MS, "tts_interval_ms": $TTS_INTERVAL_MS,
                 "duplex_speak_every_chars": $DUPLEX_SPEAK_EVERY,
+                "stream_asr_finalize_ms": $STREAM_ASR_FINALIZE_MS, "stream_asr_packets_per_partial": $STREAM_ASR_PACKETS_PER_PARTIAL,
                 "asr_ms": 0, "vad_min_silence_ms": $VAD_SILENCE_MS, "speculative_silence_ms": $SPECULATIVE_MS, "provider_delay_ms": $PROVIDER_DELAY_MS}
 }
 EOF

@@ -9,12 +9,14 @@
 //   <scenario>/server.tsv      /proc samples of the server: "epoch_ms utime stime rss_kib"
 //   <scenario>/fake.tsv, sim-*.tsv   the same for the fake providers and the simulators
 //   <scenario>/system.tsv      /proc/stat samples: "epoch_ms busy_ticks total_ticks"
-// Scenarios: idle, active, barge-in, hello-rate (others are reported as found).
+//   <scenario>/metrics.txt     the server's /metrics at the end of the scenario
+// Scenarios: idle, active, barge-in, hello-rate, stream-asr, ... (others are reported as found).
 #include <cstdint>
 #include <filesystem>
 #include <istream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -47,6 +49,15 @@ std::optional<double> rss_median_kib(const std::vector<ProcSample>& s, Window w)
 std::optional<double> rss_max_kib(const std::vector<ProcSample>& s, Window w);
 // RSS of the last sample before `before_ms` (the server idle, before the scenario).
 std::optional<double> rss_baseline_kib(const std::vector<ProcSample>& s, double before_ms);
+
+// The mean of one stage of xiaozhi_turn_stage_latency_ms (e.g. "asr_final": end of speech
+// -> ASR final text) from /metrics text, with its number of observations; nullopt when the
+// stage is absent or has no observations.
+struct StageMean {
+  double mean_ms = 0;
+  double count = 0;
+};
+std::optional<StageMean> turn_stage_mean(std::string_view metrics, std::string_view stage);
 
 struct BenchReport {
   nlohmann::json json;

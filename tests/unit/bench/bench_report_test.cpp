@@ -2,9 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 
+#include "core/metrics.h"
+#include "pipeline/voice_metrics.h"
 #include "sim/load/bench_report.h"
 #include "sim/load/load_metrics.h"
 #include "sim/load/loop_health.h"
@@ -181,6 +184,86 @@ TEST(BenchReport, EndOfSpeechToFirstAudioWithAndWithoutSpeculation) {
   EXPECT_EQ(targets["a pause inside a sentence"]["measured"], "5 replies to 5 sentences, 6 discarded");
   EXPECT_EQ(targets["a pause inside a sentence"]["met"], false);
   EXPECT_NE(report.markdown.find("Speculative replies: 5 confirmed, 1 discarded."), std::string::npos) << report.markdown;
+}
+
+TEST(BenchReport, TurnStageMeanFromTheServersOwnMetrics) {
+  xz::core::Metrics metrics;
+  xz::pipeline::VoiceMetrics voice(metrics);  // the server's registration of the stages
+  EXPECT_FALSE(xz::sim::turn_stage_mean(metrics.render(), "asr_final"));  // no observation yet
+  voice.asr_final_ms.observe(101);
+  voice.asr_final_ms.observe(104);
+  voice.first_frame_ms.observe(900);
+  auto asr = xz::sim::turn_stage_mean(metrics.render(), "asr_final");
+  ASSERT_TRUE(asr);
+  EXPECT_DOUBLE_EQ(asr->mean_ms, 102.5);
+  EXPECT_EQ(asr->count, 2.0);
+  EXPECT_FALSE(xz::sim::turn_stage_mean(metrics.render(), "no_such_stage"));
+  EXPECT_FALSE(xz::sim::turn_stage_mean("garbage\n", "asr_final"));
+}
+
+// stream-asr's VAD packet -> stt: `ok` turns at 102 ms and `late` turns at `late_ms`.
+void write_stream_asr_run(const RunDir& run, int ok, int late, double late_ms) {
+  json providers = {{"stream_asr_finalize_ms", 100}, {"stream_asr_packets_per_partial", 3}};
+  run.write("meta.json",
+            json{{"date", "2026-01-01"}, {"cpus", 2}, {"clk_tck", 100}, {"quick", true}, {"providers", providers}}.dump());
+  xz::core::Metrics metrics;
+  xz::pipeline::VoiceMetrics voice(metrics);
+  xz::sim::LoadMetrics stream;
+  stream.devices = stream.hello_ok = 200;
+  stream.turns_ok = ok + late;
+  for (int i = 0; i < ok + late; ++i) {
+    const double v = i < ok ? 102 : late_ms;
+    stream.vad_to_stt_ms.add(v);
+    voice.asr_final_ms.observe(v - 1);
+    stream.eos_to_first_frame_ms.add(600);
+  }
+  xz::sim::LoadMetrics batch;
+  batch.devices = batch.hello_ok = 200;
+  batch.turns_ok = 100;
+  for (int i = 0; i < 100; ++i) {
+    batch.vad_to_stt_ms.add(8);
+    batch.eos_to_first_frame_ms.add(500);
+  }
+  json options = {{"devices", 200}, {"rate", 20}, {"turns", 3}, {"think_ms", 2000}};
+  json timeline = {{"started_ms", 0}, {"finished_ms", 20000}};
+  run.write("stream-asr/sim-1.json", sim_report(stream, options, timeline).dump());
+  run.write("stream-asr/metrics.txt", metrics.render());
+  run.write("active-nospec/sim-1.json", sim_report(batch, options, timeline).dump());
+}
+
+std::map<std::string, json> targets_of(const xz::sim::BenchReport& r) {
+  std::map<std::string, json> out;
+  for (const auto& t : r.json["targets"]) out[t["target"]] = t;
+  return out;
+}
+
+TEST(BenchReport, StreamingAsrFinalWithinTheFinalisationDelayAgainstTheBatchPath) {
+  {
+    RunDir run;
+    write_stream_asr_run(run, 98, 2, 104);  // p99 104 ms: within 100 + 5
+    auto report = xz::sim::build_bench_report(run.path());
+    auto targets = targets_of(report);
+    const auto& final_text = targets["end of speech → final text (streaming ASR)"];
+    EXPECT_EQ(final_text["goal"], "p99 ≤ finalisation delay 100 + 5 ms (VAD packet → stt)");
+    EXPECT_EQ(final_text["measured"],
+              "streaming p50 102.0 ms, p99 104.0 ms (server: mean 101.0 ms); batch p50 8.0 ms, p99 8.0 ms");
+    EXPECT_EQ(final_text["met"], true);
+    EXPECT_EQ(final_text["at_target_scale"], true);
+    const auto& audio = targets["end of speech → first audio (streaming ASR)"];
+    EXPECT_EQ(audio["measured"], "streaming p50 600 ms, p99 600 ms; batch p50 500 ms, p99 500 ms");
+    EXPECT_EQ(audio["met"], true);  // 600 <= 500 + 100 + 5
+    const auto& server = report.json["scenarios"]["stream-asr"]["figures"]["asr_final_server"];
+    EXPECT_DOUBLE_EQ(server["mean_ms"].get<double>(), 101.04);
+    EXPECT_EQ(server["turns"], 100.0);
+    EXPECT_NE(report.markdown.find("the final text 100 ms after the last audio"), std::string::npos) << report.markdown;
+    EXPECT_NE(report.markdown.find("End of speech → ASR final (server): mean 101.0 ms over 100 turns."), std::string::npos);
+  }
+  {
+    RunDir run;
+    write_stream_asr_run(run, 97, 3, 107);  // p99 107 ms: over the bound
+    auto targets = targets_of(xz::sim::build_bench_report(run.path()));
+    EXPECT_EQ(targets["end of speech → final text (streaming ASR)"]["met"], false);
+  }
 }
 
 TEST(LoopHealth, NoLoopMetricsNoFigure) {
