@@ -274,7 +274,8 @@ asio::awaitable<void> Listener::finish_utterance(Clock::time_point end_of_speech
 }
 
 void Listener::start_speculation() {
-  if (speculation_ || speculations_ >= settings_.max_speculations_per_utterance) return;
+  // Without a taker a speculative transcript would be an ASR call for nothing.
+  if (!events_.speculative || speculation_ || speculations_ >= settings_.max_speculations_per_utterance) return;
   if (speech_samples_ < samples_for(settings_.min_utterance)) return;
   ++speculations_;
   auto spec = std::make_shared<Speculation>(ex_);

@@ -83,12 +83,14 @@ struct ScriptedStream : xz::providers::AsrStream {
 
 struct ScriptedAsr : xz::providers::AsrEngine {
   asio::awaitable<std::unique_ptr<xz::providers::AsrStream>> open() override {
+    ++opened;
     heard = 0;
     co_return std::make_unique<ScriptedStream>(partial, partial_at, &heard);
   }
   std::optional<std::string> partial;
   std::size_t partial_at = 0;
   std::size_t heard = 0;  // samples the current stream was given
+  int opened = 0;
 };
 
 class ListenerTurnEnd : public ::testing::Test {
@@ -198,4 +200,32 @@ TEST_F(ListenerTurnEnd, WithoutPartialsTheEndpointIsUnchanged) {
                                ctx_};
   const long with_partial_off = endpoint_delay_ms(off, sentence, "I want to go out and");
   EXPECT_EQ(with_partial_off, d);
+}
+
+TEST_F(ListenerTurnEnd, NoSpeculativeTranscriptWithoutATaker) {
+  // A 150 ms pause inside the sentence is a VAD pause (speculative_silence_ms 100), but
+  // without events.speculative nobody would use its transcript: one ASR stream only.
+  const auto part = trimmed(xz::test::flite_speech("what is the weather"));
+  const auto packets = opus_packets(xz::test::concat(
+      {xz::test::silence(0.3), part, xz::test::silence(0.15), part, xz::test::silence(1.0)}));
+  xz::providers::SileroVad pausing{xz::providers::EngineConfig::object(), ctx_};
+  ScriptedAsr asr;
+  ListenerSettings settings;
+  settings.max_uplink_speed = 1000;
+  settings.max_queued_frames = 10000;
+  xz::core::SessionLog log("test", "test");
+  std::promise<void> heard;
+  ListenerEvents events;
+  events.utterance = [&](Utterance) { heard.set_value(); };
+  std::unique_ptr<Listener> listener;
+  auto ex = rt_.loop(0).get_executor();
+  asio::post(ex, [&] {
+    listener = std::make_unique<Listener>(ex, settings, pausing, asr, log, events);
+    listener->start(Listener::Mode::vad);
+    for (const auto& p : packets) listener->push_opus(p);
+  });
+  ASSERT_EQ(heard.get_future().wait_for(60s), std::future_status::ready) << "no utterance";
+  asio::co_spawn(ex, [&]() -> Task<void> { co_await listener->close(); }(), asio::use_future).get();
+  asio::post(ex, asio::use_future([&] { listener.reset(); })).get();
+  EXPECT_EQ(asr.opened, 1) << "measured 3 without the check";
 }
