@@ -100,17 +100,19 @@ class ListenerTurnEnd : public ::testing::Test {
 
   // Milliseconds from the end of `speech` to the endpoint, with the partial `partial`
   // (none: a batch engine) reported once the ASR has heard the whole sentence.
-  long endpoint_delay_ms(const std::vector<std::int16_t>& speech, std::optional<std::string> partial) {
-    return endpoint_delay_ms(vad_, speech, std::move(partial));
+  // `lag_ms`: the engine's partial comes that long after the end of speech.
+  long endpoint_delay_ms(const std::vector<std::int16_t>& speech, std::optional<std::string> partial,
+                         std::size_t lag_ms = 0) {
+    return endpoint_delay_ms(vad_, speech, std::move(partial), lag_ms);
   }
   long endpoint_delay_ms(xz::providers::VadEngine& vad, const std::vector<std::int16_t>& speech,
-                         std::optional<std::string> partial) {
+                         std::optional<std::string> partial, std::size_t lag_ms = 0) {
     const auto lead = xz::test::silence(0.3);
     const std::size_t end_of_speech = lead.size() + speech.size();
     const auto packets = opus_packets(xz::test::concat({lead, speech, xz::test::silence(1.5)}));
     ScriptedAsr asr;
     asr.partial = std::move(partial);
-    asr.partial_at = end_of_speech;
+    asr.partial_at = end_of_speech + lag_ms * kRate / 1000;
     ListenerSettings settings;
     settings.max_uplink_speed = 1000;  // the test sends faster than real time
     settings.max_queued_frames = 10000;
@@ -149,6 +151,13 @@ class ListenerTurnEnd : public ::testing::Test {
     std::printf("[%s] end of speech -> endpoint (min_silence 200, complete 120, max trailing 600 ms):\n"
                 "  no partial %ld ms | \"%s\" %ld ms | \"%s\" %ld ms\n",
                 language, d.none, complete.c_str(), d.complete, trailing.c_str(), d.trailing);
+    // A vendor's partial lags the audio: what is left of the gain when it comes 100 ms late.
+    const long complete_late = endpoint_delay_ms(sentence, complete, 100);
+    const long trailing_late = endpoint_delay_ms(trailing_sentence, trailing, 100);
+    std::printf("  partial 100 ms after the end of speech: complete %ld ms | trailing %ld ms\n", complete_late,
+                trailing_late);
+    EXPECT_LE(complete_late, d.none);
+    EXPECT_EQ(trailing_late, d.trailing) << "the longer wait does not depend on when the partial came";
     return d;
   }
 
