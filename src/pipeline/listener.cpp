@@ -188,7 +188,9 @@ asio::awaitable<void> Listener::on_pcm(Pcm frame) {
     asr_failed_ = false;
     if (events_.speech_started) events_.speech_started();
     asr_ = co_await asr_engine_.open();
-    if (events_.partial) asr_->on_partial(events_.partial);
+    ++utterance_id_;
+    // The VAD hears the partials too: they decide how much silence ends this turn.
+    asr_->on_partial([this, id = utterance_id_](const std::string& text) { on_partial(id, text); });
     utterance_opus_.clear();
     utterance_pcm_.clear();
     speculations_ = 0;
@@ -272,7 +274,8 @@ asio::awaitable<void> Listener::finish_utterance(Clock::time_point end_of_speech
 }
 
 void Listener::start_speculation() {
-  if (speculation_ || speculations_ >= settings_.max_speculations_per_utterance) return;
+  // Without a taker a speculative transcript would be an ASR call for nothing.
+  if (!events_.speculative || speculation_ || speculations_ >= settings_.max_speculations_per_utterance) return;
   if (speech_samples_ < samples_for(settings_.min_utterance)) return;
   ++speculations_;
   auto spec = std::make_shared<Speculation>(ex_);
@@ -310,6 +313,13 @@ asio::awaitable<void> Listener::speculate(std::shared_ptr<Speculation> spec, std
     // The real stream still hears everything: a failed speculation costs nothing more.
     log_.debug("speculative transcript failed: {}", e.what());
   }
+}
+
+void Listener::on_partial(std::uint64_t utterance, const std::string& text) {
+  // A stream still finishing the previous utterance says nothing about this one.
+  if (utterance != utterance_id_) return;
+  if (vad_ && mode_ == Mode::vad) vad_->hear_partial(text);
+  if (events_.partial) events_.partial(text);
 }
 
 void Listener::drop_utterance() {

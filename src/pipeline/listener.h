@@ -9,6 +9,8 @@
 // Speculation (auto mode, a VAD reporting pauses, events.speculative set): at a pause the
 // utterance so far is transcribed by a second ASR stream while the first keeps hearing;
 // if the endpoint follows with no voice in between, that transcript is the utterance.
+// Adaptive end of turn (a streaming ASR): each partial transcript goes to the VAD, whose
+// turn-end policy sets the silence that ends this utterance; batch engines send none.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -124,6 +126,8 @@ class Listener {
   boost::asio::awaitable<void> on_pcm(Pcm frame);
   boost::asio::awaitable<void> finish_utterance(Clock::time_point end_of_speech);
   void drop_utterance();
+  // The ASR stream of `utterance` reported a partial transcript.
+  void on_partial(std::uint64_t utterance, const std::string& text);
   struct Speculation {
     explicit Speculation(boost::asio::any_io_executor ex) : done(std::move(ex)) {}
     core::Event done;
@@ -170,6 +174,7 @@ class Listener {
   std::shared_ptr<Speculation> speculation_;  // of the current pause
   std::vector<std::shared_ptr<Speculation>> dropped_speculations_;  // still running: close() waits
   int speculations_ = 0;  // in this utterance
+  std::uint64_t utterance_id_ = 0;  // bumped per VAD-mode ASR stream: tells its partials apart
 };
 
 }  // namespace xz::pipeline

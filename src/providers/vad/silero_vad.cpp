@@ -9,6 +9,7 @@
 
 #include "core/async.h"
 #include "providers/vad/silero_model.h"
+#include "providers/vad/turn_end_policy.h"
 #include "providers/vad/vad_config.h"
 #include "providers/vad/vad_smoother.h"
 #include "build_paths.h"
@@ -93,6 +94,9 @@ class SileroStream : public VadStream {
   }
   bool in_speech() const override { return st_->smoother.in_speech(); }
   void reset() override { st_->reset(); }
+  void hear_partial(std::string_view text) override {
+    if (st_->opts.turn_end) st_->smoother.set_end_silence(st_->opts.turn_end->end_silence(text));
+  }
 
  private:
   // A static coroutine: after resuming it touches only what it holds by shared_ptr.
@@ -160,6 +164,7 @@ SileroVadOptions read_options(const EngineConfig& cfg) {
   const double ms = vad_config_number(cfg, "min_silence_duration_ms", 200, 0, 60'000);
   o.min_silence_samples = static_cast<std::uint64_t>(ms * 16);
   o.pause_silence_samples = speculative_silence_samples(cfg, o.min_silence_samples);
+  o.turn_end = std::make_shared<const TurnEndPolicy>(read_turn_end_options(cfg), o.min_silence_samples);
   return o;
 }
 

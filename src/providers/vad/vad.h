@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -28,6 +29,10 @@ class VadStream {
   virtual bool in_speech() const = 0;
   // Forget all state (new listen turn).
   virtual void reset() = 0;
+  // A streaming ASR's latest partial transcript of the utterance in progress: the silence
+  // that ends it follows the turn-end policy (a complete sentence ends sooner, a trailing
+  // "and" waits longer). Call on the executor that pushes. Default: ignored.
+  virtual void hear_partial(std::string_view text) { (void)text; }
 };
 
 class VadEngine {

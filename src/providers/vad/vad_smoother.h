@@ -5,6 +5,8 @@
 // end of the last voiced frame (no smoothing there: it would only delay every turn).
 // With pause_silence_samples (0 = off; off too when >= min_silence_samples) a shorter
 // silence reports one `pause` before the end, and voice after it one `resume`.
+// The end's silence can be overridden for the utterance in progress (the turn-end
+// policy's answer for a partial transcript); speech start and reset() drop the override.
 // Time is counted in samples, so the same audio always gives the same events.
 #include <cstdint>
 #include <optional>
@@ -28,6 +30,9 @@ class VadSmoother {
   // One frame's decision; frame_end = stream position (samples) just after the frame.
   std::optional<VadEvent> add(bool voiced, std::uint64_t frame_end);
   bool in_speech() const { return in_speech_; }
+  // The silence that ends the current utterance instead of min_silence_samples; ignored
+  // outside speech.
+  void set_end_silence(std::uint64_t samples);
   void reset();
 
  private:
@@ -36,6 +41,7 @@ class VadSmoother {
   bool in_speech_ = false;
   std::uint64_t last_voice_end_ = 0;
   bool paused_ = false;  // a pause was reported in this silence
+  std::uint64_t end_silence_ = 0;  // of the current utterance
 };
 
 }  // namespace xz::providers

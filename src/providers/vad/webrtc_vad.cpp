@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "providers/vad/turn_end_policy.h"
 #include "providers/vad/vad_config.h"
 #include "providers/vad/vad_smoother.h"
 
@@ -50,6 +51,9 @@ class WebRtcStream : public VadStream {
     pending_.clear();
     position_ = 0;
     smoother_.reset();
+  }
+  void hear_partial(std::string_view text) override {
+    if (opts_.turn_end) smoother_.set_end_silence(opts_.turn_end->end_silence(text));
   }
 
  private:
@@ -96,6 +100,7 @@ WebRtcVadOptions read_options(const EngineConfig& cfg) {
   o.min_silence_samples =
       static_cast<std::uint64_t>(vad_config_number(cfg, "min_silence_duration_ms", 200, 0, 60'000) * 16);
   o.pause_silence_samples = speculative_silence_samples(cfg, o.min_silence_samples);
+  o.turn_end = std::make_shared<const TurnEndPolicy>(read_turn_end_options(cfg), o.min_silence_samples);
   return o;
 }
 

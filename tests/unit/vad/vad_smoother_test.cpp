@@ -124,3 +124,29 @@ TEST(VadSmoother, ResetForgetsAPause) {
   // A fresh start: no resume for the pause before the reset.
   EXPECT_EQ(run(s, "111"), (std::vector<Ev>{{kStart, 2}}));
 }
+
+TEST(VadSmoother, EndSilenceOverrideHoldsForTheUtteranceInProgressOnly) {
+  VadSmoother s({5, 3, 4 * kW});
+  EXPECT_EQ(run(s, "11111"), (std::vector<Ev>{{kStart, 2}}));
+  s.set_end_silence(2 * kW);  // a complete sentence: end sooner
+  std::vector<Ev> out;
+  for (int i = 0; i < 6; ++i)
+    if (auto e = s.add(false, (6 + i) * kW)) out.emplace_back(e->kind, 5 + i);
+  EXPECT_EQ(out, (std::vector<Ev>{{kEnd, 6}}));
+  // The next utterance is back at min_silence; an override outside speech is ignored.
+  s.set_end_silence(1 * kW);
+  out.clear();
+  for (int i = 0; i < 12; ++i)
+    if (auto e = s.add(i < 5, (20 + i) * kW)) out.emplace_back(e->kind, 19 + i);
+  EXPECT_EQ(out, (std::vector<Ev>{{kStart, 21}, {kEnd, 27}}));
+}
+
+TEST(VadSmoother, LongerEndSilenceStillReportsThePause) {
+  VadSmoother s({5, 3, 4 * kW, 2 * kW});
+  EXPECT_EQ(run(s, "11111"), (std::vector<Ev>{{kStart, 2}}));
+  s.set_end_silence(8 * kW);  // a trailing "and": wait longer
+  std::vector<Ev> out;
+  for (int i = 0; i < 10; ++i)
+    if (auto e = s.add(false, (6 + i) * kW)) out.emplace_back(e->kind, 5 + i);
+  EXPECT_EQ(out, (std::vector<Ev>{{VadEvent::Kind::pause, 6}, {kEnd, 12}}));
+}

@@ -122,3 +122,45 @@ TEST(WebRtcVadConfig, BadSettingsAreConfigErrors) {
   EXPECT_EQ(ok.options().mode, 0);
   EXPECT_EQ(ok.options().min_silence_samples, 4800u);
 }
+
+namespace {
+// Where speech_end fell when `partial` was heard once the sentence was over (none: never).
+xz::core::Task<std::int64_t> end_after_partial(xz::providers::VadStream& s, const std::vector<std::int16_t>& pcm,
+                                               std::size_t sentence_end, const char* partial) {
+  std::size_t at = 0;
+  bool told = partial == nullptr;
+  for (; at < pcm.size(); at += 960) {
+    const std::size_t n = std::min<std::size_t>(960, pcm.size() - at);
+    for (const auto& e : co_await s.push(std::vector<std::int16_t>(pcm.begin() + at, pcm.begin() + at + n)))
+      if (e.kind == VadEvent::Kind::speech_end) co_return static_cast<std::int64_t>(e.sample);
+    if (!told && at + n >= sentence_end) {
+      s.hear_partial(partial);
+      told = true;
+    }
+  }
+  co_return -1;
+}
+}  // namespace
+
+TEST_F(WebRtcVadTest, APartialTranscriptSetsTheEndsSilence) {
+  const auto sentence_end = 16000 + xz::test::loud_span(sentence()).second;
+  auto end = [&](const char* partial) {
+    auto s = vad.open();
+    return run_on(rt, end_after_partial(*s, utterance(), sentence_end, partial));
+  };
+  const std::int64_t none = end(nullptr);
+  const std::int64_t complete = end("Please turn on the light in the kitchen.");
+  const std::int64_t trailing = end("please turn on the light in the kitchen and");
+  const std::int64_t open = end("please turn on the light in the kitchen");
+  ASSERT_GT(none, 0);
+  const std::int64_t last_voice = none - 3200;  // within one 30 ms frame
+  std::printf("end of voice -> speech_end: no partial %.0f ms, complete %.0f ms, trailing \"and\" %.0f ms\n",
+              ms(none - last_voice), ms(complete - last_voice), ms(trailing - last_voice));
+  EXPECT_EQ(open, none) << "a partial that ends neither way keeps min_silence_duration_ms";
+  EXPECT_NEAR(static_cast<double>(complete - last_voice), 1920, 480);
+  EXPECT_NEAR(static_cast<double>(trailing - last_voice), 9600, 480);
+  // Off: every partial keeps the endpoint.
+  WebRtcVad off{EngineConfig{{"adaptive_end_of_turn", false}}, ctx};
+  auto s = off.open();
+  EXPECT_EQ(run_on(rt, end_after_partial(*s, utterance(), sentence_end, "Please turn on the light.")), none);
+}
