@@ -353,11 +353,16 @@ std::vector<Target> evaluate(const std::vector<Scenario>& all, std::optional<dou
   const double sessions = active ? active->m.counts.value("hello_ok", 0.0) : 0;
   const double barge_sessions = barge ? barge->m.counts.value("hello_ok", 0.0) : 0;
 
-  if (auto* s = lat(active, "server_added"); s && !s->empty()) {
+  // With speculation the providers start before the VAD packet this figure counts from
+  // (it goes negative), so it is judged with speculation off when that scenario ran.
+  const Scenario* unspeculated = find(all, "active-nospec");
+  const Scenario* added_from = unspeculated ? unspeculated : active;
+  if (auto* s = lat(added_from, "server_added"); s && !s->empty()) {
     double p50 = s->percentile(50), p99 = s->percentile(99);
+    const double added_sessions = added_from->m.counts.value("hello_ok", 0.0);
     out.push_back({"server-added latency", "p50 ≤ 5 ms, p99 ≤ 20 ms at 200 active sessions",
-                   fmt::format("p50 {:.1f} ms, p99 {:.1f} ms", p50, p99), fmt::format("{:.0f} sessions", sessions),
-                   p50 <= 5 && p99 <= 20, sessions >= 200});
+                   fmt::format("p50 {:.1f} ms, p99 {:.1f} ms{}", p50, p99, unspeculated ? " (speculation off)" : ""),
+                   fmt::format("{:.0f} sessions", added_sessions), p50 <= 5 && p99 <= 20, added_sessions >= 200});
   } else {
     out.push_back({"server-added latency", "p50 ≤ 5 ms, p99 ≤ 20 ms at 200 active sessions", "not measured", "", std::nullopt, false});
   }
