@@ -11,6 +11,7 @@
 #include "build_paths.h"
 #include "core/async.h"
 #include "core/config.h"
+#include "support/speech.h"
 
 namespace xz::test {
 
@@ -36,6 +37,15 @@ providers::AsrResult transcribe(core::Runtime& rt, providers::AsrEngine& engine,
   auto fut = boost::asio::co_spawn(rt.loop(0), job(), boost::asio::use_future);
   if (fut.wait_for(limit) != std::future_status::ready) throw std::runtime_error("transcribe: no result in time");
   return fut.get();
+}
+
+std::string CloudAsrTest::error_of(providers::AsrEngine& asr) {
+  try {
+    transcribe(rt, asr, flite_speech("hello"));
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace xz::test

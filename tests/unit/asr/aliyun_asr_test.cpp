@@ -18,10 +18,8 @@ using xz::test::FakeAsrVendors;
 
 namespace {
 
-class AliyunAsrTest : public ::testing::Test {
+class AliyunAsrTest : public xz::test::CloudAsrTest {
  protected:
-  void SetUp() override { rt.start(); }
-
   // The reference's entry with only the endpoints and the keys changed (its token
   // placeholder stays: the key pair wins).
   json config() const {
@@ -33,19 +31,6 @@ class AliyunAsrTest : public ::testing::Test {
     cfg["access_key_secret"] = FakeAsrKeys::aliyun_key_secret;
     return cfg;
   }
-
-  std::string error_of(AliyunAsr& asr) {
-    try {
-      xz::test::transcribe(rt, asr, xz::test::flite_speech("hello"));
-    } catch (const std::runtime_error& e) {
-      return e.what();
-    }
-    return "(no error)";
-  }
-
-  xz::core::Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeAsrVendors fake;
 };
 
 }  // namespace

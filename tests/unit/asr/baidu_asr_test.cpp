@@ -18,10 +18,8 @@ using xz::test::FakeAsrVendors;
 
 namespace {
 
-class BaiduAsrTest : public ::testing::Test {
+class BaiduAsrTest : public xz::test::CloudAsrTest {
  protected:
-  void SetUp() override { rt.start(); }
-
   // The reference's entry with only the endpoints and the keys changed.
   json config() const {
     json cfg = xz::test::reference_asr_entry("BaiduASR");
@@ -32,19 +30,6 @@ class BaiduAsrTest : public ::testing::Test {
     cfg["secret_key"] = FakeAsrKeys::baidu_secret;
     return cfg;
   }
-
-  std::string error_of(BaiduAsr& asr) {
-    try {
-      xz::test::transcribe(rt, asr, xz::test::flite_speech("hello"));
-    } catch (const std::runtime_error& e) {
-      return e.what();
-    }
-    return "(no error)";
-  }
-
-  xz::core::Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeAsrVendors fake;
 };
 
 }  // namespace

@@ -20,10 +20,8 @@ namespace v2 = xz::providers::doubao_v2;
 
 namespace {
 
-class DoubaoAsrTest : public ::testing::Test {
+class DoubaoAsrTest : public xz::test::CloudAsrTest {
  protected:
-  void SetUp() override { rt.start(); }
-
   // The reference's entry with only the endpoint and the keys changed (its hot-word table
   // placeholders stay).
   json config() const {
@@ -33,19 +31,6 @@ class DoubaoAsrTest : public ::testing::Test {
     cfg["access_token"] = FakeAsrKeys::doubao_token;
     return cfg;
   }
-
-  std::string error_of(DoubaoAsr& asr) {
-    try {
-      xz::test::transcribe(rt, asr, xz::test::flite_speech("hello"));
-    } catch (const std::runtime_error& e) {
-      return e.what();
-    }
-    return "(no error)";
-  }
-
-  xz::core::Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeAsrVendors fake;
 };
 
 }  // namespace

@@ -18,10 +18,8 @@ using xz::test::FakeFunAsrProfile;
 
 namespace {
 
-class FunServerAsrTest : public ::testing::Test {
+class FunServerAsrTest : public xz::test::CloudAsrTest {
  protected:
-  void SetUp() override { rt.start(); }
-
   // The reference's entry with only the address changed (the fake speaks ws://).
   json config() const {
     json cfg = xz::test::reference_asr_entry("FunASRServer");
@@ -30,19 +28,6 @@ class FunServerAsrTest : public ::testing::Test {
     cfg["is_ssl"] = false;
     return cfg;
   }
-
-  std::string error_of(FunServerAsr& asr) {
-    try {
-      xz::test::transcribe(rt, asr, xz::test::flite_speech("hello"));
-    } catch (const std::runtime_error& e) {
-      return e.what();
-    }
-    return "(no error)";
-  }
-
-  xz::core::Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeAsrVendors fake;
 };
 
 }  // namespace

@@ -20,10 +20,8 @@ using xz::test::FakeAsrVendors;
 
 namespace {
 
-class TencentAsrTest : public ::testing::Test {
+class TencentAsrTest : public xz::test::CloudAsrTest {
  protected:
-  void SetUp() override { rt.start(); }
-
   // The reference's entry with only the endpoint and the keys changed.
   json config() const {
     json cfg = xz::test::reference_asr_entry("TencentASR");
@@ -32,19 +30,6 @@ class TencentAsrTest : public ::testing::Test {
     cfg["secret_key"] = FakeAsrKeys::tencent_key;
     return cfg;
   }
-
-  std::string error_of(TencentAsr& asr) {
-    try {
-      xz::test::transcribe(rt, asr, xz::test::flite_speech("hello"));
-    } catch (const std::runtime_error& e) {
-      return e.what();
-    }
-    return "(no error)";
-  }
-
-  xz::core::Runtime rt{1, 1};
-  ProviderContext ctx{rt.pool()};
-  FakeAsrVendors fake;
 };
 
 }  // namespace
