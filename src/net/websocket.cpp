@@ -17,6 +17,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/container/static_vector.hpp>
@@ -582,6 +583,25 @@ std::string without_query(const boost::urls::url_view& u) {
   return std::string(u.scheme()) + "://" + std::string(u.encoded_host_and_port()) + std::string(u.encoded_path());
 }
 
+// The body of a refused upgrade, read within the stream's handshake deadline and cut at
+// kMaxRefusalBodyBytes; whatever goes wrong reading it, the refusal itself is what matters.
+template <class Stream>
+asio::awaitable<std::string> read_refusal_body(Stream& stream, beast::flat_buffer& buffer,
+                                               beast::http::response_parser<beast::http::empty_body>& header) {
+  // Without a length the body runs to the end of the connection: not worth waiting for.
+  constexpr std::uint64_t kMaxRead = 64 * 1024;
+  const auto length = header.content_length();
+  if (!header.chunked() && (!length || *length == 0 || *length > kMaxRead)) co_return std::string{};
+  beast::http::response_parser<beast::http::string_body> parser(std::move(header));
+  parser.body_limit(kMaxRead);
+  auto [ec, n] = co_await beast::http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+  (void)n;
+  if (ec) co_return std::string{};
+  std::string body = std::move(parser.get().body());
+  if (body.size() > kMaxRefusalBodyBytes) body.resize(kMaxRefusalBodyBytes);
+  co_return body;
+}
+
 // Sends the upgrade request over `stream` and checks the answer. Returns the bytes read
 // past the answer's header: the first frames, when the server sent them at once.
 template <class Stream>
@@ -609,8 +629,10 @@ asio::awaitable<std::string> upgrade(Stream& stream, const boost::urls::url_view
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       headers.emplace(std::move(name), std::string(field.value()));
     }
+    std::string body;
+    if (answer.status != 101) body = co_await read_refusal_body(stream, buffer, parser);
     throw WsHandshakeError("WebSocket handshake with " + shown + " failed: " + *why, answer.status,
-                           std::move(headers));
+                           std::move(headers), std::move(body));
   }
   co_return beast::buffers_to_string(buffer.data());
 }

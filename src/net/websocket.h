@@ -87,11 +87,16 @@ struct WsClientOptions {
 // ws_connect's error when the server answered the upgrade but did not complete it: a
 // client can act on the status and headers (a 403 with the server's Date, a 401).
 struct WsHandshakeError : std::runtime_error {
-  WsHandshakeError(const std::string& what, int status, std::map<std::string, std::string> headers)
-      : std::runtime_error(what), status(status), headers(std::move(headers)) {}
+  WsHandshakeError(const std::string& what, int status, std::map<std::string, std::string> headers,
+                   std::string body = {})
+      : std::runtime_error(what), status(status), headers(std::move(headers)), body(std::move(body)) {}
   int status;
   std::map<std::string, std::string> headers;  // lower-case names
+  // The start of a refusal's body (vendors explain a 401/403 there), at most
+  // kMaxRefusalBodyBytes; empty when there was none or it could not be read in time.
+  std::string body;
 };
+inline constexpr std::size_t kMaxRefusalBodyBytes = 2048;
 
 // Connects to ws://host:port/path or wss:// (TLS, the certificate checked against the
 // host name). Throws on failure; messages never show the URL's query (it may hold a token).

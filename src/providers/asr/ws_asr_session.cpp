@@ -135,6 +135,8 @@ std::string handshake_message(const net::WsHandshakeError& e) {
     auto it = e.headers.find(h);
     if (it != e.headers.end() && !it->second.empty()) out += fmt::format(" {}={}", h, it->second.substr(0, 200));
   }
+  // Xunfei and DashScope explain a refused key or signature in the body.
+  if (!e.body.empty()) out += ": " + e.body.substr(0, 300);
   return out;
 }
 

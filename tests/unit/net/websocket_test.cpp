@@ -563,3 +563,72 @@ TEST(WebSocketClient, RefusesACertificateForAnotherAddress) {
   EXPECT_NE(error.find("TLS handshake"), std::string::npos) << error;
   peer.ended();
 }
+
+// A server that refuses every upgrade with `answer` and then holds the connection open
+// (as vendors' gateways do), so a client that waited for the end would hang.
+class RefusingPeer {
+ public:
+  explicit RefusingPeer(std::string answer) : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this, answer = std::move(answer)] {
+      tcp::socket s(io_);
+      acceptor_.accept(s);
+      asio::streambuf request;
+      asio::read_until(s, request, "\r\n\r\n");
+      asio::write(s, asio::buffer(answer));
+      char byte;
+      boost::system::error_code ec;
+      s.read_some(asio::buffer(&byte, 1), ec);  // until the client gives up
+    });
+  }
+  ~RefusingPeer() { thread_.join(); }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+struct Refusal {
+  int status = 0;
+  std::string body;
+  std::chrono::steady_clock::duration took{};
+};
+
+Task<Refusal> refusal_of(std::string url) {
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    xz::net::WsClientOptions opts;
+    co_await xz::net::ws_connect(url, std::move(opts));
+  } catch (const xz::net::WsHandshakeError& e) {
+    co_return Refusal{e.status, e.body, std::chrono::steady_clock::now() - start};
+  }
+  co_return Refusal{};
+}
+
+TEST(WebSocketClient, ARefusedUpgradeCarriesTheVendorsExplanation) {
+  const std::string why = R"({"message":"HMAC signature does not match"})";
+  RefusingPeer peer("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: " +
+                    std::to_string(why.size()) + "\r\n\r\n" + why);
+  xz::core::Runtime rt{1, 1};
+  rt.start();
+  auto result = asio::co_spawn(rt.loop(0), refusal_of("ws://127.0.0.1:" + std::to_string(peer.port()) + "/v2/iat"),
+                               asio::use_future);
+  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  auto r = result.get();
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body, why);
+}
+
+TEST(WebSocketClient, ARefusalWithoutALengthIsReportedAtOnceWithoutItsBody) {
+  RefusingPeer peer("HTTP/1.1 403 Forbidden\r\n\r\nnever ends");
+  xz::core::Runtime rt{1, 1};
+  rt.start();
+  auto result = asio::co_spawn(rt.loop(0), refusal_of("ws://127.0.0.1:" + std::to_string(peer.port()) + "/"),
+                               asio::use_future);
+  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  auto r = result.get();
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body, "");
+  EXPECT_LT(r.took, 2s) << "waited for a body that has no end";
+}
