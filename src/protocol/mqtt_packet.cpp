@@ -30,7 +30,7 @@ void PacketReader::feed(std::string_view bytes) {
   if (failed()) return;
   // Drop what was consumed before growing, so the buffer holds at most one packet
   // plus the last piece fed.
-  if (pos_ > 0 && (pos_ == buf_.size() || pos_ >= buf_.size() / 2)) {
+  if (pos_ > 0 && pos_ >= buf_.size() / 2) {
     buf_.erase(0, pos_);
     pos_ = 0;
   }
@@ -72,6 +72,12 @@ std::optional<Packet> PacketReader::next() {
   p.flags = first & 0x0f;
   p.body.assign(in.substr(header, remaining));
   pos_ += total;
+  if (pos_ == buf_.size()) {
+    // All taken: an idle connection keeps no large buffer.
+    if (buf_.capacity() > 4096) std::string().swap(buf_);
+    buf_.clear();
+    pos_ = 0;
+  }
   return p;
 }
 
