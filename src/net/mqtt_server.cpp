@@ -569,6 +569,8 @@ MqttServer::~MqttServer() { stop(); }
 void MqttServer::start() {
   auto& o = impl_->opts;
   const bool tls = !o.tls_cert_file.empty() && !o.tls_key_file.empty();
+  if (!tls && (!o.tls_cert_file.empty() || !o.tls_key_file.empty()))
+    throw std::runtime_error("mqtt: TLS needs both a certificate and its key (server.mqtt.tls_cert, tls_key)");
   if (tls) {
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
     ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
