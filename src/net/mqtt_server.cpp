@@ -42,7 +42,7 @@ constexpr std::size_t kTlsReadBytes = 2048;          // per TLS connection, in i
 constexpr auto kNoDeadline = Clock::time_point::max();
 
 // The reasons counted in xiaozhi_mqtt_dropped_total (closures the server decided).
-constexpr MqttCloseReason kDropReasons[] = {MqttCloseReason::keep_alive, MqttCloseReason::oversize,
+constexpr MqttCloseReason kDropReasons[] = {MqttCloseReason::login_timeout, MqttCloseReason::keep_alive, MqttCloseReason::oversize,
                                             MqttCloseReason::rate, MqttCloseReason::slow_reader,
                                             MqttCloseReason::protocol, MqttCloseReason::replaced};
 }  // namespace
@@ -53,6 +53,7 @@ std::string_view mqtt_close_reason_name(MqttCloseReason r) {
     case MqttCloseReason::peer_closed: return "peer_closed";
     case MqttCloseReason::closed_by_server: return "closed_by_server";
     case MqttCloseReason::replaced: return "replaced";
+    case MqttCloseReason::login_timeout: return "login_timeout";
     case MqttCloseReason::keep_alive: return "keep_alive";
     case MqttCloseReason::oversize: return "oversize";
     case MqttCloseReason::rate: return "rate";
@@ -228,7 +229,7 @@ asio::awaitable<void> watchdog(std::shared_ptr<State> st) {
     if (!st->logged_in && now >= st->accepted_at + st->server->opts.connect_timeout) {
       spdlog::info("mqtt: no CONNECT from {} within {} ms; closing", st->remote_ip,
                    st->server->opts.connect_timeout.count());
-      st->end(MqttCloseReason::keep_alive);
+      st->end(MqttCloseReason::login_timeout);
     } else if (st->logged_in && st->keep_alive > 0 &&
                now >= st->last_inbound + std::chrono::milliseconds(st->keep_alive * 1500)) {
       spdlog::info("mqtt: {} ({}) silent for 1.5 x its keep-alive of {} s; closing", st->client_id, st->remote_ip,
@@ -338,7 +339,7 @@ void login(const std::shared_ptr<State>& st, const mqtt::Packet& p) {
   if (!st->handler) st->close_after_flush(MqttCloseReason::closed_by_server);
 }
 
-// One packet from a device. False when the connection must end (st->end was called).
+// One packet from a device; a bad one ends the connection (st->end).
 void handle(const std::shared_ptr<State>& st, mqtt::Packet p) {
   if (st->closing) return;  // refused or closing: what still arrives is dropped
   if (!st->logged_in) {

@@ -84,6 +84,7 @@ enum class MqttCloseReason {
   peer_closed,     // the socket closed or failed
   closed_by_server,  // close() or the server stopping
   replaced,        // the same client id logged in again
+  login_timeout,   // no CONNECT (TLS handshake included) within connect_timeout
   keep_alive,      // silent for 1.5x its keep-alive
   oversize,        // a packet above max_packet_bytes
   rate,            // packets faster than the bound
