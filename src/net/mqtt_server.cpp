@@ -109,9 +109,9 @@ struct MqttServer::Impl {
   std::atomic<std::size_t> logged_in{0};
 };
 
-struct MqttDeviceConnection::State {
+struct MqttDeviceConnection::State : std::enable_shared_from_this<MqttDeviceConnection::State> {
   State(asio::any_io_executor e, std::shared_ptr<MqttServer::Impl> s)
-      : ex(e), server(std::move(s)), wake(e, kNoDeadline), watch(e, kNoDeadline) {}
+      : ex(e), server(std::move(s)), watch(e, kNoDeadline) {}
 
   asio::any_io_executor ex;
   std::shared_ptr<MqttServer::Impl> server;
@@ -124,10 +124,12 @@ struct MqttDeviceConnection::State {
   std::uint16_t keep_alive = 0;
   std::shared_ptr<MqttConnectionHandler> handler;
 
-  // Outbound: whole packets, written in order by the writer coroutine.
+  // Outbound: whole packets, written in order by the writer coroutine, which runs only
+  // while there is something to write (an idle device holds no writer).
   std::deque<std::string> queue;
   std::size_t queued = 0;
-  asio::steady_timer wake;  // the writer waits here for packets or the end
+  std::function<void()> start_writer;  // set while the connection serves
+  bool writer_running = false;
   bool writing = false;
   Clock::time_point write_started{};
 
@@ -151,15 +153,21 @@ struct MqttDeviceConnection::State {
     }
     queued += packet.size();
     queue.push_back(std::move(packet));
-    wake.cancel();
+    wake_writer();
     return true;
+  }
+
+  void wake_writer() {
+    if (writer_running || !start_writer || (queue.empty() && !closing)) return;
+    writer_running = true;
+    start_writer();
   }
 
   void close_after_flush(MqttCloseReason r) {
     if (ended || closing) return;
     closing = true;
     closing_reason = r;
-    wake.cancel();
+    wake_writer();
   }
 
   void end(MqttCloseReason r) {
@@ -168,7 +176,6 @@ struct MqttDeviceConnection::State {
     reason = r;
     if (auto* c = server->dropped[static_cast<std::size_t>(r)]) c->inc();
     if (close_socket) close_socket();
-    wake.cancel();
     watch.cancel();
   }
 
@@ -220,44 +227,46 @@ using TlsStream = ssl::stream<tcp::socket>;
 tcp::socket& lowest(tcp::socket& s) { return s; }
 tcp::socket& lowest(TlsStream& s) { return s.next_layer(); }
 
-asio::awaitable<void> watchdog(std::shared_ptr<State> st) {
-  while (!st->ended) {
-    st->watch.expires_at(st->deadline());
-    co_await st->watch.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (st->ended) break;
+// The watchdog: a plain timer callback, not a coroutine (an idle device's memory counts).
+// Whoever moves a deadline earlier cancels the timer; the callback then re-arms.
+void watch(std::shared_ptr<State> st) {
+  if (st->ended) return;
+  st->watch.expires_at(st->deadline());
+  st->watch.async_wait([st](const error_code&) {
+    if (st->ended) return;
     const auto now = Clock::now();
     if (!st->logged_in && now >= st->accepted_at + st->server->opts.connect_timeout) {
       spdlog::info("mqtt: no CONNECT from {} within {} ms; closing", st->remote_ip,
                    st->server->opts.connect_timeout.count());
-      st->end(MqttCloseReason::login_timeout);
-    } else if (st->logged_in && st->keep_alive > 0 &&
-               now >= st->last_inbound + std::chrono::milliseconds(st->keep_alive * 1500)) {
+      return st->end(MqttCloseReason::login_timeout);
+    }
+    if (st->logged_in && st->keep_alive > 0 &&
+        now >= st->last_inbound + std::chrono::milliseconds(st->keep_alive * 1500)) {
       spdlog::info("mqtt: {} ({}) silent for 1.5 x its keep-alive of {} s; closing", st->client_id, st->remote_ip,
                    st->keep_alive);
-      st->end(MqttCloseReason::keep_alive);
-    } else if (st->writing && now >= st->write_started + st->server->opts.write_timeout) {
+      return st->end(MqttCloseReason::keep_alive);
+    }
+    if (st->writing && now >= st->write_started + st->server->opts.write_timeout) {
       spdlog::warn("mqtt: {} ({}): a write took over {} ms; closing", st->client_id, st->remote_ip,
                    st->server->opts.write_timeout.count());
-      st->end(MqttCloseReason::slow_reader);
+      return st->end(MqttCloseReason::slow_reader);
     }
-  }
+    watch(st);
+  });
 }
 
 template <class Stream>
 asio::awaitable<void> writer(std::shared_ptr<State> st, std::shared_ptr<Stream> stream) {
   std::string batch;
   for (;;) {
-    if (st->ended) co_return;
+    if (st->ended) break;
     if (st->queue.empty()) {
       if (st->closing) {
         error_code ec;
         lowest(*stream).shutdown(tcp::socket::shutdown_send, ec);
         st->end(st->closing_reason);
-        co_return;
       }
-      st->wake.expires_at(kNoDeadline);
-      co_await st->wake.async_wait(asio::as_tuple(asio::use_awaitable));
-      continue;
+      break;
     }
     batch.clear();
     while (!st->queue.empty() && (batch.empty() || batch.size() + st->queue.front().size() <= kWriteBatchBytes)) {
@@ -272,10 +281,10 @@ asio::awaitable<void> writer(std::shared_ptr<State> st, std::shared_ptr<Stream> 
     st->queued -= std::min(st->queued, batch.size());
     if (ec) {
       st->end(MqttCloseReason::peer_closed);
-      co_return;
+      break;
     }
-    if (batch.capacity() > kWriteBatchBytes) std::string().swap(batch);
   }
+  st->writer_running = false;
 }
 
 void refuse(State& st, mqtt::ConnackCode code, const std::string& why) {
@@ -436,7 +445,7 @@ asio::awaitable<void> serve(std::shared_ptr<State> st, std::shared_ptr<Stream> s
     error_code ec;
     lowest(*stream).close(ec);
   };
-  asio::co_spawn(st->ex, watchdog(st), asio::detached);
+  watch(st);
 
   bool ok = true;
   if constexpr (!std::is_same_v<Stream, tcp::socket>) {
@@ -451,7 +460,10 @@ asio::awaitable<void> serve(std::shared_ptr<State> st, std::shared_ptr<Stream> s
     stream->non_blocking(true, ec);
   }
   if (ok && !st->ended) {
-    asio::co_spawn(st->ex, writer(st, stream), asio::detached);
+    // Raw pointer: the function lives in the state it points to, and is cleared below.
+    st->start_writer = [raw = st.get(), stream] {
+      asio::co_spawn(raw->ex, writer(raw->shared_from_this(), stream), asio::detached);
+    };
     core::TokenBucket bucket(impl.opts.max_packets_per_second, impl.opts.packet_burst, Clock::now());
     mqtt::PacketReader reader(impl.opts.max_packet_bytes);
     while (!st->ended) {
@@ -505,6 +517,7 @@ asio::awaitable<void> serve(std::shared_ptr<State> st, std::shared_ptr<Stream> s
     }
   }
   st->close_socket = nullptr;
+  st->start_writer = nullptr;
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<MqttServer::Impl> impl, bool tls) {

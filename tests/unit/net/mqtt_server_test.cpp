@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 
@@ -411,4 +412,51 @@ TEST(MqttServer, TheConnectionCapHolds) {
   EXPECT_EQ(first.read_for(3000ms, connack).data, connack);
   RawConnection second(f.server->port());
   EXPECT_TRUE(second.read_for(3000ms).closed);
+}
+
+namespace {
+std::size_t rss_bytes() {
+  std::ifstream in("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  in >> pages >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+}  // namespace
+
+// Issue 18's target: server memory per idle MQTT device <= 8 KiB. The devices are raw
+// sockets (kernel memory only), so the process's RSS growth is the server's share:
+// connection state, coroutine frames, the handler.
+TEST(MqttServer, AnIdleDeviceCostsUnder8KiB) {
+  constexpr int kDevices = 2000;
+  Fixture f;
+  const std::string connack = mqtt::encode_connack({false, mqtt::ConnackCode::accepted});
+  std::vector<std::string> logins;
+  for (int i = 0; i < kDevices; ++i) {
+    char mac[18];
+    std::snprintf(mac, sizeof mac, "02:00:00:00:%02x:%02x", i >> 8, i & 0xff);
+    const auto c = xz::protocol::make_mqtt_credentials(kKey, "m", mac, "{}");
+    MqttClientOptions o;
+    o.client_id = c.client_id;
+    o.username = c.username;
+    o.password = c.password;
+    logins.push_back(connect_packet(o, 240));
+  }
+  // Warm up allocator pools and the loops with a first batch, then measure the next.
+  std::vector<RawConnection> devices;
+  devices.reserve(kDevices);
+  auto open_batch = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      devices.emplace_back(f.server->port());
+      devices.back().send(logins[i]);
+    }
+    for (int i = from; i < to; ++i) ASSERT_EQ(devices[i].read_for(5000ms, connack).data, connack) << i;
+  };
+  open_batch(0, 200);
+  const std::size_t before = rss_bytes();
+  open_batch(200, kDevices);
+  ASSERT_TRUE(f.ev->wait([&](Events& e) { return e.connected.size() == kDevices; }));
+  const std::size_t after = rss_bytes();
+  const double per_device = static_cast<double>(after - before) / (kDevices - 200);
+  std::printf("server RSS per idle MQTT device: %.0f bytes\n", per_device);
+  EXPECT_LE(per_device, 8 * 1024);
 }
