@@ -40,7 +40,7 @@ set(XZ_FUZZ_SOURCES
   core/ip_ranges.cpp core/web_origin.cpp
   memory/mem0_wire.cpp memory/memory_prompt.cpp
   net/client_address.cpp net/http_client.cpp net/origin_policy.cpp net/http_types.cpp net/sse_parser.cpp net/tls_client.cpp net/ws_frame.cpp net/ws_handshake.cpp
-  protocol/audio_framing.cpp protocol/cipher.cpp protocol/device_messages.cpp protocol/device_token.cpp
+  protocol/audio_framing.cpp protocol/cipher.cpp protocol/mqtt_packet.cpp protocol/device_messages.cpp protocol/device_token.cpp
   pipeline/context_answer.cpp pipeline/ip_answer.cpp pipeline/prompt_template.cpp
   protocol/encoding.cpp protocol/json_text.cpp protocol/mcp_jsonrpc.cpp protocol/multipart.cpp
   protocol/python_json.cpp protocol/udp_packet.cpp protocol/vision_token.cpp session/identity.cpp

@@ -29,3 +29,32 @@ TEST(MqttCredentials, ModelSpacesAndColonsBecomeUnderscores) {
 TEST(MqttCredentials, NoSignatureKeyMeansNoPassword) {
   EXPECT_EQ(make_mqtt_credentials("", "m", "aa:bb", "{}").password, "");
 }
+
+// The server's side of the same vector: the issued password passes, any change fails.
+TEST(MqttCredentials, ChecksTheReferenceVectorsPassword) {
+  const std::string id = "GID_bread-compact-wifi@@@aa_bb_cc_dd_ee_ff@@@aa_bb_cc_dd_ee_ff";
+  const std::string user = "eyJpcCI6ICJ1bmtub3duIn0=";
+  const std::string pw = "7wjGxJBnuLuXnGZxCzoJGa/z1JRAWqRoe2byq/PCP+w=";
+  EXPECT_TRUE(check_mqtt_password("mqtt-signature-key", id, user, pw));
+  EXPECT_FALSE(check_mqtt_password("mqtt-signature-key", id, user, pw.substr(1)));
+  EXPECT_FALSE(check_mqtt_password("mqtt-signature-key", id, user + "x", pw));
+  EXPECT_FALSE(check_mqtt_password("mqtt-signature-key", id + "x", user, pw));
+  EXPECT_FALSE(check_mqtt_password("other-key", id, user, pw));
+  EXPECT_FALSE(check_mqtt_password("mqtt-signature-key", id, user, ""));
+  // Without a key nothing is checked, so nobody is let in.
+  EXPECT_FALSE(check_mqtt_password("", id, user, ""));
+}
+
+TEST(MqttCredentials, ParsesTheOfficialClientId) {
+  const auto id = parse_mqtt_client_id("GID_test@@@f4_12_fa_b9_3b_94@@@bad76396-1c3e");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->group_id, "GID_test");
+  EXPECT_EQ(id->device_id, "f4:12:fa:b9:3b:94");
+  EXPECT_EQ(id->mac_topic, "f4_12_fa_b9_3b_94");
+  EXPECT_EQ(id->uuid, "bad76396-1c3e");
+  EXPECT_FALSE(parse_mqtt_client_id("GID_test@@@f4_12_fa_b9_3b_94"));
+  EXPECT_FALSE(parse_mqtt_client_id("a@@@b@@@c@@@d"));
+  EXPECT_FALSE(parse_mqtt_client_id("@@@b@@@c"));
+  EXPECT_FALSE(parse_mqtt_client_id("a@@@b@@@"));
+  EXPECT_FALSE(parse_mqtt_client_id(""));
+}
