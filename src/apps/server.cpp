@@ -247,6 +247,12 @@ void Server::start() {
   core::start_loop_monitor(p_->runtime, p_->metrics);
   p_->metrics.gauge_fn("xiaozhi_live_sessions", "Device sessions connected now",
                        [this] { return static_cast<double>(live_sessions()); });
+  // The device link of each session (session/device_link.h): MQTT's stays 0 until it serves.
+  for (const char* transport : {"websocket", "mqtt"})
+    p_->metrics.gauge_fn(
+        "xiaozhi_transport_sessions", "Device sessions connected now, by transport",
+        [this, transport] { return static_cast<double>(p_->registry.count(transport)); },
+        fmt::format("transport=\"{}\"", transport));
 
   // Manager mode: server-base over the local file before anything is built from it.
   const core::Json local_config = cfg.root();

@@ -75,9 +75,10 @@ Histogram& Metrics::histogram(const std::string& name, const std::string& help, 
   return *slot;
 }
 
-void Metrics::gauge_fn(const std::string& name, const std::string& help, std::function<double()> fn) {
+void Metrics::gauge_fn(const std::string& name, const std::string& help, std::function<double()> fn,
+                       const std::string& labels) {
   std::lock_guard lk(mu_);
-  family(name, "gauge", help).fn = std::move(fn);
+  family(name, "gauge", help).fns[labels] = std::move(fn);
 }
 
 namespace {
@@ -95,7 +96,7 @@ std::string Metrics::render() const {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, f.help, name, f.type);
     for (const auto& [l, c] : f.counters) out += fmt::format("{}{} {}\n", name, with_labels(l), c->value());
     for (const auto& [l, g] : f.gauges) out += fmt::format("{}{} {}\n", name, with_labels(l), g->value());
-    if (f.fn) out += fmt::format("{} {}\n", name, f.fn());
+    for (const auto& [l, fn] : f.fns) out += fmt::format("{}{} {}\n", name, with_labels(l), fn());
     for (const auto& [l, h] : f.histograms) {
       auto counts = h->cumulative_counts();
       for (std::size_t i = 0; i < h->bounds().size(); ++i)

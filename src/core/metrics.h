@@ -58,8 +58,9 @@ class Metrics {
   Gauge& gauge(const std::string& name, const std::string& help, const std::string& labels = "");
   Histogram& histogram(const std::string& name, const std::string& help, std::vector<double> bounds,
                        const std::string& labels = "");
-  // A gauge read when rendering (e.g. live sessions from the registry).
-  void gauge_fn(const std::string& name, const std::string& help, std::function<double()> fn);
+  // A gauge read when rendering (e.g. live sessions from the registry); one per labels.
+  void gauge_fn(const std::string& name, const std::string& help, std::function<double()> fn,
+                const std::string& labels = "");
 
   std::string render() const;
 
@@ -69,7 +70,7 @@ class Metrics {
     std::map<std::string, std::unique_ptr<Counter>> counters;
     std::map<std::string, std::unique_ptr<Gauge>> gauges;
     std::map<std::string, std::unique_ptr<Histogram>> histograms;
-    std::function<double()> fn;
+    std::map<std::string, std::function<double()>> fns;  // by labels
   };
   Family& family(const std::string& name, const std::string& type, const std::string& help);
 

@@ -23,8 +23,12 @@ void refuse(net::WebSocket& ws, const DeviceIdentity& who, const std::string& re
 }
 
 void run_session(const SessionDeps& deps, std::shared_ptr<net::WebSocket> ws, DeviceIdentity who) {
-  auto session = std::make_shared<Session>(deps, ws, std::move(who));
-  asio::co_spawn(ws->executor(), [session]() { return session->run(); }, asio::detached);
+  auto ex = ws->executor();
+  // A gateway's connection keeps the gateway's framing; a device's follows its version.
+  auto framing = who.from_mqtt_gateway ? protocol::Framing::mqtt_gateway
+                                       : protocol::framing_for_version(who.protocol_version);
+  auto session = std::make_shared<Session>(deps, std::make_unique<WsDeviceLink>(std::move(ws), framing), std::move(who));
+  asio::co_spawn(ex, [session]() { return session->run(); }, asio::detached);
 }
 
 // Everything by value: the coroutine may outlive the DeviceServer during shutdown.

@@ -6,8 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "net/websocket.h"
-#include "protocol/audio_framing.h"
 #include "protocol/encoding.h"
 #include "protocol/server_messages.h"
 
@@ -103,16 +101,13 @@ class Session::Control : public SessionControl {
   asio::any_io_executor ex_;
 };
 
-Session::Session(SessionDeps deps, std::shared_ptr<net::WebSocket> ws, DeviceIdentity identity)
+Session::Session(SessionDeps deps, std::unique_ptr<DeviceLink> link, DeviceIdentity identity)
     : deps_(std::move(deps)),
-      ws_(std::move(ws)),
+      link_(std::move(link)),
       identity_(std::move(identity)),
       session_id_(protocol::random_alnum(16)),
       log_(identity_.device_key, session_id_),
-      link_(std::make_unique<WsDeviceLink>(
-          ws_, identity_.from_mqtt_gateway ? protocol::Framing::mqtt_gateway
-                                           : protocol::framing_for_version(identity_.protocol_version))),
-      watchdog_timer_(ws_->executor()) {}
+      watchdog_timer_(link_->executor()) {}
 
 Session::~Session() = default;
 
@@ -121,6 +116,7 @@ void Session::register_session() {
   info.device_id = identity_.device_key;
   info.client_id = identity_.client_id;
   info.session_id = session_id_;
+  info.transport = link_->transport();
   info.protocol_version = identity_.protocol_version;
   info.since = std::chrono::system_clock::now();
   info.remote_ip = identity_.remote_ip;
@@ -128,7 +124,7 @@ void Session::register_session() {
     log_.info("device reconnected: replacing its previous session");
     old->request_close("replaced by a new connection from the same device", false);
   }
-  log_.info("connected from {} (client {}, protocol v{}{})", identity_.remote_ip,
+  log_.info("connected from {} over {} (client {}, protocol v{}{})", identity_.remote_ip, link_->transport(),
             identity_.client_id.empty() ? "-" : identity_.client_id, identity_.protocol_version,
             identity_.from_mqtt_gateway ? ", via MQTT gateway" : "");
 }
@@ -136,31 +132,31 @@ void Session::register_session() {
 asio::awaitable<void> Session::run() {
   auto self = shared_from_this();
   connected_at_ = last_activity_ = Clock::now();
-  control_ = std::make_shared<Control>(weak_from_this(), ws_->executor());
+  control_ = std::make_shared<Control>(weak_from_this(), link_->executor());
   Registration registration(deps_.registry, identity_.device_key, session_id_);
   register_session();  // not inline: its locals would live in this coroutine's frame
   watch();
 
-  std::string end_reason = "connection closed by the device";
+  std::string end_reason;
   for (;;) {
-    auto msg = co_await ws_->read();
-    if (!msg) {
-      if (ws_->last_read_error() == net::WsReadError::protocol) end_reason = "WebSocket protocol error";
+    auto in = co_await link_->receive();
+    if (in.kind == DeviceInput::Kind::ended) {
+      end_reason = std::move(in.why);
       break;
     }
-    if (msg->oversize) {
-      drop(msg->binary ? "binary frame" : "text message",
-           "larger than the maximum (" + std::to_string(msg->size) + " bytes)");
+    if (in.kind == DeviceInput::Kind::dropped) {
+      drop(in.what, in.why);
       continue;
     }
+    const bool audio = in.kind == DeviceInput::Kind::audio;
     try {
-      if (msg->binary)
-        on_binary(msg->data);
+      if (audio)
+        on_audio(in.opus, in.timestamp_ms);
       else
-        on_text(msg->data);
+        on_text(in.text);
     } catch (const std::exception& e) {
       // One bad message must not end the session.
-      log_.error("handling a {} message failed: {}", msg->binary ? "binary" : "text", e.what());
+      log_.error("handling a {} message failed: {}", audio ? "binary" : "text", e.what());
     }
   }
 
@@ -191,7 +187,7 @@ void Session::close(std::string reason) {
 void Session::abort(std::string reason) {
   if (!closed_) log_.info("dropping the connection: {}", reason);
   closed_ = true;
-  ws_->abort();
+  link_->abort();
   watchdog_timer_.cancel();
 }
 
@@ -304,14 +300,13 @@ void Session::on_text(const std::string& text) {
 void Session::on_hello(const protocol::HelloMsg& hello) {
   int version = identity_.protocol_version;
   if (hello.version >= 1 && hello.version <= 3) version = hello.version;
-  if (!identity_.from_mqtt_gateway) link_->set_framing(protocol::framing_for_version(version));
   if (hello.audio_params) uplink_frame_ms_ = hello.audio_params->frame_duration;
 
   protocol::ServerHello reply;
   reply.session_id = session_id_;
-  reply.transport = "websocket";
   reply.version = version;
   reply.audio_params = deps_.settings.downlink;
+  link_->on_hello(hello, reply);
   link_->send_text(protocol::make_server_hello(reply));
 
   if (!hello_done_) {
@@ -322,25 +317,19 @@ void Session::on_hello(const protocol::HelloMsg& hello) {
               hello.audio_params ? hello.audio_params->sample_rate : 16000, uplink_frame_ms_,
               hello.features.mcp, hello.features.aec);
     if (deps_.make_conversation)
-      conversation_ = deps_.make_conversation({ws_->executor(), *link_, *this, identity_, session_id_, log_});
+      conversation_ = deps_.make_conversation({link_->executor(), *link_, *this, identity_, session_id_, log_});
     set_state("idle");
     watchdog_timer_.cancel();  // from the hello deadline to the no-voice deadline
   }
   if (conversation_) conversation_->on_hello(hello);
 }
 
-void Session::on_binary(const std::string& frame) {
+void Session::on_audio(std::string_view opus, std::uint32_t timestamp_ms) {
   if (!hello_done_) {
     drop("audio frame", "received before hello");
     return;
   }
-  std::string error;
-  auto packet = protocol::decode_audio_frame(link_->framing(), frame, &error);
-  if (!packet) {
-    drop("audio frame", error);
-    return;
-  }
-  if (conversation_) conversation_->on_audio(packet->opus, packet->timestamp);
+  if (conversation_) conversation_->on_audio(opus, timestamp_ms);
 }
 
 void Session::on_listen(const protocol::ListenMsg& msg) {
@@ -397,7 +386,7 @@ void Session::on_server(const protocol::ServerMsg& msg) {
   server_action_running_ = true;
   note_activity();
   log_.info("server message: action '{}'", msg.action);
-  asio::co_spawn(ws_->executor(), run_server_action(shared_from_this(), msg.action, msg.secret), asio::detached);
+  asio::co_spawn(link_->executor(), run_server_action(shared_from_this(), msg.action, msg.secret), asio::detached);
 }
 
 asio::awaitable<void> Session::run_server_action(std::shared_ptr<Session> self, std::string action, std::string secret) {

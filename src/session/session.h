@@ -1,7 +1,8 @@
 #pragma once
-// One device connection, from the upgraded WebSocket to its close: hello, routing of
-// every device message, audio unframing, timeouts. Lives on one event loop; nothing in
-// here is touched from another thread (other threads go through SessionControl).
+// One device conversation channel, from its link's first message to its end: hello,
+// routing of every device message, timeouts. It sees the device only through its
+// DeviceLink, so it runs the same over any transport. Lives on the link's event loop;
+// nothing in here is touched from another thread (other threads go through SessionControl).
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -20,10 +21,6 @@
 #include "session/server_actions.h"
 #include "session/session_settings.h"
 
-namespace xz::net {
-class WebSocket;
-}
-
 namespace xz::session {
 
 class ServerActions;
@@ -37,10 +34,10 @@ struct SessionDeps {
 
 class Session : public std::enable_shared_from_this<Session>, private SessionHooks {
  public:
-  Session(SessionDeps deps, std::shared_ptr<net::WebSocket> ws, DeviceIdentity identity);
+  Session(SessionDeps deps, std::unique_ptr<DeviceLink> link, DeviceIdentity identity);
   ~Session() override;
 
-  // Registers the session, then reads and routes messages until the connection ends.
+  // Registers the session, then reads and routes messages until the link ends.
   boost::asio::awaitable<void> run();
   // On the session's executor only.
   void close(std::string reason);
@@ -57,7 +54,7 @@ class Session : public std::enable_shared_from_this<Session>, private SessionHoo
   // Closes a session that never says hello or goes quiet; re-arms itself.
   void watch();
   void on_text(const std::string& text);
-  void on_binary(const std::string& frame);
+  void on_audio(std::string_view opus, std::uint32_t timestamp_ms);
   void on_hello(const protocol::HelloMsg& hello);
   void on_listen(const protocol::ListenMsg& msg);
   void on_abort(const protocol::AbortMsg& msg);
@@ -74,11 +71,10 @@ class Session : public std::enable_shared_from_this<Session>, private SessionHoo
   void set_state(std::string state) override;
 
   SessionDeps deps_;
-  std::shared_ptr<net::WebSocket> ws_;
+  std::unique_ptr<DeviceLink> link_;
   DeviceIdentity identity_;
   std::string session_id_;
   core::SessionLog log_;
-  std::unique_ptr<WsDeviceLink> link_;
   std::unique_ptr<Conversation> conversation_;
   std::shared_ptr<Control> control_;
   boost::asio::steady_timer watchdog_timer_;

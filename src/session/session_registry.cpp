@@ -39,6 +39,13 @@ std::size_t SessionRegistry::size() const {
   return by_device_.size();
 }
 
+std::size_t SessionRegistry::count(std::string_view transport) const {
+  std::lock_guard lk(mu_);
+  std::size_t n = 0;
+  for (const auto& [id, e] : by_device_) n += e.info.transport == transport ? 1 : 0;
+  return n;
+}
+
 std::vector<SessionInfo> SessionRegistry::list() const {
   std::lock_guard lk(mu_);
   std::vector<SessionInfo> out;

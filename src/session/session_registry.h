@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -20,7 +21,7 @@ struct SessionInfo {
   std::string device_id;  // normalised
   std::string client_id;
   std::string session_id;
-  std::string transport = "websocket";
+  std::string transport = "websocket";  // DeviceLink::transport()
   int protocol_version = 1;
   std::chrono::system_clock::time_point since;
   std::string state = "connected";
@@ -61,6 +62,8 @@ class SessionRegistry {
   void set_protocol(const std::string& device_id, const std::string& session_id, int version);
 
   std::size_t size() const;
+  // Sessions over one transport (SessionInfo::transport).
+  std::size_t count(std::string_view transport) const;
   std::vector<SessionInfo> list() const;
   std::shared_ptr<SessionControl> find(const std::string& device_id) const;
   std::vector<std::shared_ptr<SessionControl>> all() const;

@@ -336,6 +336,8 @@ TEST(DeviceEdge, RegistryCountsLiveSessions) {
     co_await a.wait_hello();
     co_await b.wait_hello();
     EXPECT_EQ(live_sessions(server), 2);
+    EXPECT_EQ(server.metric("xiaozhi_transport_sessions{transport=\"websocket\"}"), 2);
+    EXPECT_EQ(server.metric("xiaozhi_transport_sessions{transport=\"mqtt\"}"), 0);
     a.drop_connection();  // the firmware just closes TCP
     // The server notices the closed socket; wait on its count, bounded.
     for (int i = 0; i < 200 && live_sessions(server) != 1; ++i) co_await xz::core::sleep_for(10ms);

@@ -13,6 +13,8 @@ TEST(Metrics, RendersPrometheusTextFormat) {
   m.counter("xz_turns_total", "Turns completed").inc(3);
   m.gauge("xz_queue_depth", "Queued frames", "stage=\"pacer\"").set(7);
   m.gauge_fn("xz_live_sessions", "Live sessions", [] { return 2.0; });
+  m.gauge_fn("xz_sessions", "By transport", [] { return 4.0; }, "transport=\"websocket\"");
+  m.gauge_fn("xz_sessions", "By transport", [] { return 5.0; }, "transport=\"mqtt\"");
   auto& h = m.histogram("xz_latency_ms", "Latency", {10, 100}, "stage=\"asr\"");
   h.observe(5);
   h.observe(50);
@@ -21,6 +23,8 @@ TEST(Metrics, RendersPrometheusTextFormat) {
   EXPECT_NE(text.find("# TYPE xz_turns_total counter\nxz_turns_total 3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("xz_queue_depth{stage=\"pacer\"} 7"), std::string::npos) << text;
   EXPECT_NE(text.find("xz_live_sessions 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("xz_sessions{transport=\"websocket\"} 4\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("xz_sessions{transport=\"mqtt\"} 5\n"), std::string::npos) << text;
   EXPECT_NE(text.find("xz_latency_ms_bucket{stage=\"asr\",le=\"10\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("xz_latency_ms_bucket{stage=\"asr\",le=\"100\"} 2"), std::string::npos) << text;
   EXPECT_NE(text.find("xz_latency_ms_bucket{stage=\"asr\",le=\"+Inf\"} 3"), std::string::npos) << text;
