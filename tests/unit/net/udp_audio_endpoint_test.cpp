@@ -454,6 +454,71 @@ TEST_F(UdpAudioEndpointTest, ChannelCountIsBounded) {
   EXPECT_NE(endpoint_->open_channel(session_.io.get_executor(), [](UdpPacket) {}), nullptr);
 }
 
+TEST_F(UdpAudioEndpointTest, PacketsWaitingForABusySessionAreBounded) {
+  // The channel's session loop is stuck: at most max_pending_per_channel packets queue
+  // for it, the rest are dropped as overload. Without the bound all 10 would queue.
+  reset_all();
+  UdpAudioEndpointOptions opts;
+  opts.max_pending_per_channel = 3;
+  start(opts);
+  Loop stuck;
+  std::promise<void> release;
+  asio::post(stuck.io, [f = release.get_future().share()] { f.wait(); });
+  Inbox<UdpPacket> up;
+  channels_.push_back(
+      endpoint_->open_channel(stuck.io.get_executor(), [&up](UdpPacket p) { up.push(std::move(p)); }));
+  auto& ch = *channels_.back();
+  auto* device = client_for(ch, nullptr);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(send(device, opus_60ms('p')));
+  sync();
+  EXPECT_EQ(ch.stats().dropped_overload, 7u);
+  EXPECT_EQ(endpoint_->stats().dropped_overload, 7u);
+  release.set_value();
+  for (std::uint32_t seq = 1; seq <= 3; ++seq) {
+    auto p = up.pop();
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->header.sequence, seq);  // in order
+  }
+  stuck.run([&] {
+    channels_.clear();
+    return 0;
+  });
+}
+
+TEST_F(UdpAudioEndpointTest, SendsFromSeveralThreadsUseDistinctSequences) {
+  Inbox<UdpPacket> up, down;
+  auto& ch = open(up);
+  auto* device = client_for(ch, &down);
+  ASSERT_TRUE(send(device, opus_60ms('a')));
+  ASSERT_TRUE(up.pop());
+  constexpr int kThreads = 4, kEach = 25;  // 100 datagrams: well inside a loopback receive buffer
+  {
+    std::vector<std::jthread> senders;
+    for (int t = 0; t < kThreads; ++t) {
+      senders.emplace_back([&ch, t] {
+        for (int i = 0; i < kEach; ++i) ch.send(opus_60ms(char('a' + t)), std::uint32_t(i));
+      });
+    }
+  }
+  const auto s = ch.stats();
+  EXPECT_EQ(s.sent + s.send_failed, std::uint64_t(kThreads * kEach));
+  // One more from here has the highest sequence: the device takes it, and once it has,
+  // it has seen everything before it. It drops a packet overtaken by a later sequence
+  // (the firmware's rule), so what it takes is strictly rising.
+  ASSERT_TRUE(ch.send("\x58last", 999));
+  std::uint32_t last = 0;
+  for (;;) {
+    auto p = down.pop();
+    ASSERT_TRUE(p);
+    EXPECT_GT(p->header.sequence, last);
+    last = p->header.sequence;
+    if (p->opus == "\x58last") break;
+  }
+  EXPECT_EQ(last, std::uint32_t(kThreads * kEach + 1));
+  const auto d = device_.run([&] { return device->stats(); });
+  EXPECT_EQ(d.received + d.dropped_old, s.sent + 1);
+}
+
 TEST_F(UdpAudioEndpointTest, OversizeAndMalformedDatagramsAreDropped) {
   reset_all();
   UdpAudioEndpointOptions opts;
