@@ -54,7 +54,8 @@ struct Channel {
         header(protocol::header_from_nonce(keys.nonce)),
         ex(std::move(executor)),
         on_audio(std::move(cb)),
-        rx(keys.key, protocol::UdpUplinkOptions{o.reorder_window, o.max_sequence_jump, o.rebind_after, o.frame_duration}),
+        rx(keys.key, protocol::UdpUplinkOptions{o.reorder_window, o.max_sequence_jump, o.max_first_sequence,
+                                               o.rebind_after, o.frame_duration}),
         from_device(o.max_packets_per_second, o.packet_burst, now),
         from_elsewhere(o.max_packets_per_second, o.packet_burst, now) {}
 
@@ -206,6 +207,12 @@ bool Core::send(Channel& ch, std::string_view opus, std::uint32_t timestamp_ms) 
 
 namespace {
 
+// Errors a peer's ICMP answer leaves on a UDP socket: about one peer, the socket is fine.
+bool peer_error(const boost::system::error_code& ec) {
+  return ec == asio::error::connection_refused || ec == asio::error::connection_reset ||
+         ec == asio::error::host_unreachable || ec == asio::error::network_unreachable;
+}
+
 core::Task<void> read_loop(std::shared_ptr<Core> core) {
   std::string buf(core->opts.max_datagram_bytes + 1, '\0');  // one more byte: oversize shows
   udp::endpoint from;
@@ -214,11 +221,18 @@ core::Task<void> read_loop(std::shared_ptr<Core> core) {
     auto [ec, n] = co_await core->socket->async_receive_from(asio::buffer(buf), from,
                                                               asio::as_tuple(asio::use_awaitable));
     if (core->stopping.load() || ec == asio::error::operation_aborted) co_return;
+    if (peer_error(ec)) continue;
     if (ec) {
-      // ICMP errors and the like concern one peer; the socket stays usable.
-      continue;
+      spdlog::error("udp audio: receiving stopped: {}", ec.message());
+      co_return;
     }
-    core->handle(from, std::string_view(buf.data(), n));
+    try {
+      core->handle(from, std::string_view(buf.data(), n));
+    } catch (const std::exception& e) {
+      // Only OpenSSL or the allocator can throw here; one datagram is lost, not the socket.
+      core->c.bad->inc();
+      spdlog::warn("udp audio: datagram from {} dropped: {}", from.address().to_string(), e.what());
+    }
   }
 }
 
@@ -281,13 +295,15 @@ UdpAudioEndpoint::UdpAudioEndpoint(asio::io_context& loop, UdpAudioEndpointOptio
     throw std::invalid_argument("udp audio: max_datagram_bytes below the 16-byte header");
   }
   // Throws for a bad window or jump before any socket exists.
-  protocol::UdpSequenceWindow check(core_->opts.reorder_window, core_->opts.max_sequence_jump);
+  protocol::UdpSequenceWindow check(core_->opts.reorder_window, core_->opts.max_sequence_jump,
+                                    core_->opts.max_first_sequence);
 }
 
 UdpAudioEndpoint::~UdpAudioEndpoint() { stop(); }
 
 void UdpAudioEndpoint::start() {
   auto core = core_;
+  if (core->socket || core->stopping.load()) throw std::logic_error("udp audio: start() called twice or after stop()");
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(core->opts.address, ec);
   if (ec) throw std::runtime_error("udp audio: bad address '" + core->opts.address + "'");
@@ -306,6 +322,7 @@ void UdpAudioEndpoint::start() {
   }
   core->socket.emplace(std::move(socket));
   asio::co_spawn(core->loop, udp_detail::read_loop(core), asio::detached);
+  spdlog::info("udp audio: listening on {}:{}", core->opts.address, bound_port_);
 }
 
 void UdpAudioEndpoint::stop() {

@@ -58,7 +58,10 @@ struct UdpAudioEndpointOptions {
   double max_packets_per_second = 50;
   double packet_burst = 100;
   std::uint32_t reorder_window = 32;      // protocol::UdpSequenceWindow, 1..64
-  std::uint32_t max_sequence_jump = 4096;  // ~4 min of 60 ms packets lost in a row
+  // Lost packets in a row still taken (~61 s of 60 ms packets); also the most device audio
+  // a forgery that passed the Opus check can make "old".
+  std::uint32_t max_sequence_jump = 1024;
+  std::uint32_t max_first_sequence = 64;  // the device numbers from 1
   std::uint32_t rebind_after = 3;          // valid packets from a new address before it is taken
   // The uplink frame duration the hello announces; packets of another duration are forged.
   std::chrono::milliseconds frame_duration{60};

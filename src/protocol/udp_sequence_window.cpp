@@ -15,14 +15,16 @@ const char* to_string(SequenceVerdict v) {
   return "?";
 }
 
-UdpSequenceWindow::UdpSequenceWindow(std::uint32_t window, std::uint32_t max_jump)
-    : window_(window), max_jump_(max_jump) {
+UdpSequenceWindow::UdpSequenceWindow(std::uint32_t window, std::uint32_t max_jump, std::uint32_t max_first)
+    : window_(window), max_jump_(max_jump), max_first_(max_first) {
   if (window < 1 || window > kMaxWindow) throw std::invalid_argument("udp sequence window must be 1..64");
   if (max_jump < 1) throw std::invalid_argument("udp sequence max_jump must be >= 1");
+  if (max_first < 1) throw std::invalid_argument("udp sequence max_first must be >= 1");
 }
 
 SequenceVerdict UdpSequenceWindow::check(std::uint32_t sequence) const {
   if (sequence == 0) return SequenceVerdict::zero;
+  if (accepted_ == 0 && sequence > max_first_) return SequenceVerdict::too_far;
   if (sequence > highest_) {
     return sequence - highest_ > max_jump_ ? SequenceVerdict::too_far : SequenceVerdict::accept;
   }

@@ -25,14 +25,15 @@ namespace xz::protocol {
 
 struct UdpUplinkOptions {
   std::uint32_t reorder_window = 32;
-  std::uint32_t max_sequence_jump = 4096;
+  std::uint32_t max_sequence_jump = 1024;
+  std::uint32_t max_first_sequence = 64;
   std::uint32_t rebind_after = 3;
   std::chrono::milliseconds frame_duration{60};
 };
 
 enum class UplinkOutcome {
   deliver,
-  bad,          // malformed, sequence 0 or a jump beyond max_sequence_jump
+  bad,          // malformed, sequence 0, a jump beyond max_sequence_jump, a first one above max_first_sequence
   replay,       // sequence already taken
   old,          // behind the reorder window
   forged,       // decrypts to something no device sends
@@ -50,7 +51,7 @@ class UdpUplinkReceiver {
 
   // Throws std::invalid_argument for a window or jump UdpSequenceWindow refuses.
   UdpUplinkReceiver(std::string key16, UdpUplinkOptions opts)
-      : key_(std::move(key16)), opts_(opts), window_(opts.reorder_window, opts.max_sequence_jump) {}
+      : key_(std::move(key16)), opts_(opts), window_(opts.reorder_window, opts.max_sequence_jump, opts.max_first_sequence) {}
 
   bool from_device(const Address& from) const { return device_ && *device_ == from; }
   const std::optional<Address>& device() const { return device_; }

@@ -91,7 +91,7 @@ TEST(UdpSequenceWindow, PacketsOlderThanTheWindowAreRefused) {
 }
 
 TEST(UdpSequenceWindow, JumpsFurtherThanMaxJumpAreRefused) {
-  UdpSequenceWindow w(32, 100);
+  UdpSequenceWindow w(32, 100, 1000);
   EXPECT_EQ(w.check(101), SequenceVerdict::too_far);  // also for the first packet
   EXPECT_EQ(take(w, 100), SequenceVerdict::accept);
   EXPECT_EQ(w.check(201), SequenceVerdict::too_far);
@@ -99,7 +99,19 @@ TEST(UdpSequenceWindow, JumpsFurtherThanMaxJumpAreRefused) {
   EXPECT_EQ(take(w, 200), SequenceVerdict::accept);
   // Without the bound (max_jump at its largest) the same jump would be taken.
   UdpSequenceWindow unbounded(32, 0xFFFFFFFFu);
+  take(unbounded, 1);
   EXPECT_EQ(unbounded.check(0xFFFFFFFFu), SequenceVerdict::accept);
+}
+
+TEST(UdpSequenceWindow, FirstPacketAboveMaxFirstIsRefused) {
+  // Before anything was taken, a forgery far ahead would otherwise set the window there.
+  UdpSequenceWindow w(32, 1024, 64);
+  EXPECT_EQ(w.check(65), SequenceVerdict::too_far);
+  EXPECT_EQ(w.check(1000), SequenceVerdict::too_far);
+  EXPECT_EQ(take(w, 64), SequenceVerdict::accept);  // 63 lost: still taken
+  EXPECT_EQ(take(w, 1000), SequenceVerdict::accept);  // afterwards max_jump rules
+  UdpSequenceWindow loose(32, 1024, 1000);
+  EXPECT_EQ(loose.check(1000), SequenceVerdict::accept);
 }
 
 TEST(UdpSequenceWindow, CheckDoesNotChangeTheWindow) {
@@ -115,5 +127,6 @@ TEST(UdpSequenceWindow, RejectsBadSizes) {
   EXPECT_THROW(UdpSequenceWindow(0), std::invalid_argument);
   EXPECT_THROW(UdpSequenceWindow(65), std::invalid_argument);
   EXPECT_THROW(UdpSequenceWindow(32, 0), std::invalid_argument);
+  EXPECT_THROW(UdpSequenceWindow(32, 10, 0), std::invalid_argument);
   EXPECT_STREQ(to_string(SequenceVerdict::too_old), "too_old");
 }
