@@ -15,7 +15,10 @@
 // the device's address, learned from the first valid packet, only moves (NAT rebinding)
 // after `rebind_after` valid packets in a row, with rising sequences, from the same new
 // address; those packets are not delivered, and a valid packet from the known address
-// resets the count.
+// resets the count. Residual risk, accepted: a forger who guesses a live ssrc (random, 32
+// bits) and passes the check before the device's first packet holds the address until
+// the device's own packets move it back (3 packets, ~180 ms), and at most
+// max_sequence_jump packets of device audio can be made stale by such a forgery.
 //
 // Downlink: the channel encrypts with header `01 00 len ssrc ts seq` (seq from 1) and
 // calls the kernel's sendto on the socket's descriptor directly (thread-safe,
@@ -24,7 +27,12 @@
 // sends are dropped and counted.
 //
 // Metrics (when a registry is given): xiaozhi_udp_datagrams_total{direction="in"|"out"},
-// xiaozhi_udp_dropped_total{reason=...}, xiaozhi_udp_channels (open channels).
+// xiaozhi_udp_dropped_total{reason=unknown_ssrc|bad|replay|old|forged|rate|
+// unconfirmed_address|overload|no_address|send_failed} (the last two are downlink),
+// xiaozhi_udp_channels (open channels).
+//
+// Lifetime: stop() (or the destructor) needs `loop` to run once more to close the socket;
+// destroy channels on their executor.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
