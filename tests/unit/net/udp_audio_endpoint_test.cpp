@@ -584,6 +584,44 @@ TEST_F(UdpAudioEndpointTest, ClientTakesOnlyWhatTheFirmwareWould) {
   EXPECT_EQ(s.dropped_old, 3u);  // the second 1, 0, and 2 after 3
 }
 
+TEST(UdpAudioEndpointIpv6, RoundTripOverIpv6) {
+  Loop server, session, device;
+  UdpAudioEndpointOptions opts;
+  opts.address = "::1";
+  UdpAudioEndpoint endpoint(server.io, opts);
+  try {
+    endpoint.start();
+  } catch (const std::runtime_error& e) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << e.what();
+  }
+  Inbox<UdpPacket> up, down;
+  auto ch = endpoint.open_channel(session.io.get_executor(), [&up](UdpPacket p) { up.push(std::move(p)); });
+  auto client = device.run([&] {
+    auto c = std::make_unique<UdpAudioClient>(device.io.get_executor(),
+                                              UdpAudioClientConfig{"::1", endpoint.port(), ch->key_hex(), ch->nonce_hex()},
+                                              [&down](UdpPacket p) { down.push(std::move(p)); });
+    c->open();
+    c->send(opus_60ms('6'));
+    return c;
+  });
+  auto p = up.pop();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->opus, opus_60ms('6'));
+  EXPECT_TRUE(ch->device_address()->address().is_v6());
+  ASSERT_TRUE(ch->send(opus_60ms('7'), 0));
+  auto d = down.pop();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->opus, opus_60ms('7'));
+  device.run([&] {
+    client.reset();
+    return 0;
+  });
+  session.run([&] {
+    ch.reset();
+    return 0;
+  });
+}
+
 TEST(UdpAudioClient, RefusesWhatTheFirmwareWouldIgnore) {
   asio::io_context io;
   const std::string hex16(32, 'a');
