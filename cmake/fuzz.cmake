@@ -43,7 +43,8 @@ set(XZ_FUZZ_SOURCES
   protocol/audio_framing.cpp protocol/cipher.cpp protocol/mqtt_packet.cpp protocol/device_messages.cpp protocol/device_token.cpp
   pipeline/context_answer.cpp pipeline/ip_answer.cpp pipeline/prompt_template.cpp
   protocol/encoding.cpp protocol/json_text.cpp protocol/mcp_jsonrpc.cpp protocol/multipart.cpp
-  protocol/python_json.cpp protocol/udp_packet.cpp protocol/vision_token.cpp session/identity.cpp
+  protocol/python_json.cpp protocol/udp_packet.cpp protocol/udp_sequence_window.cpp protocol/uplink_opus_check.cpp
+  protocol/vision_token.cpp session/identity.cpp
   providers/llm/alibl_llm.cpp providers/llm/conversation_wire.cpp providers/llm/coze_llm.cpp providers/llm/fastgpt_llm.cpp
   providers/llm/llm_config_wire.cpp providers/llm/ndjson_stream.cpp providers/llm/think_filter.cpp providers/llm/tool_call_text.cpp
   providers/llm/utf8_stream.cpp
