@@ -150,7 +150,8 @@ class UdpAudioEndpoint {
   // Stops reading; channels stop receiving. Idempotent, any thread.
   void stop();
 
-  // Any thread. on_audio runs on `executor`, one packet at a time, in arrival order.
+  // Any thread. on_audio runs on `executor`, in arrival order when the executor runs one
+  // handler at a time (a session loop or a strand).
   // nullptr when max_channels are open.
   std::unique_ptr<UdpAudioChannel> open_channel(boost::asio::any_io_executor executor, OnAudio on_audio);
 
