@@ -75,7 +75,7 @@ MqttLoginCheck official_mqtt_login(std::string signature_key) {
 struct MqttServer::Impl {
   Impl(core::Runtime& r, MqttServerOptions o, MqttLoginCheck l, std::shared_ptr<MqttDeviceHandler> h,
        core::Metrics* m)
-      : rt(r), opts(std::move(o)), login(std::move(l)), handler(std::move(h)), plain(r.loop(0)), tls(r.loop(0)) {
+      : rt(r), opts(std::move(o)), login(std::move(l)), handler(std::move(h)) {
     if (m) {
       connections = &m->gauge("xiaozhi_mqtt_connections", "Devices logged in over MQTT");
       refused_logins = &m->counter("xiaozhi_mqtt_logins_refused_total",
@@ -91,8 +91,6 @@ struct MqttServer::Impl {
   MqttServerOptions opts;
   MqttLoginCheck login;
   std::shared_ptr<MqttDeviceHandler> handler;
-  tcp::acceptor plain;
-  tcp::acceptor tls;
   std::shared_ptr<ssl::context> tls_context;
   std::size_t next_loop = 0;  // accept loop only
   std::atomic<bool> stopping{false};
@@ -107,6 +105,15 @@ struct MqttServer::Impl {
   std::unordered_map<std::uint64_t, std::weak_ptr<MqttDeviceConnection::State>> open;
   std::unordered_map<std::string, std::weak_ptr<MqttDeviceConnection::State>> by_client_id;
   std::atomic<std::size_t> logged_in{0};
+};
+
+// The listening sockets, held by the server and its accept loops but never by a
+// connection: one that ends while the loops shut down must not hold an I/O object of
+// another loop.
+struct MqttServer::Listeners {
+  explicit Listeners(asio::io_context& io) : plain(io), tls(io) {}
+  tcp::acceptor plain;
+  tcp::acceptor tls;
 };
 
 struct MqttDeviceConnection::State : std::enable_shared_from_this<MqttDeviceConnection::State> {
@@ -438,8 +445,20 @@ asio::awaitable<bool> read_into(Stream& stream, mqtt::PacketReader& reader) {
   }
 }
 
+// Breaks the state's cycles (handler -> connection -> state, state -> its functions ->
+// stream) also when the frame is destroyed unfinished, as loops that stop do.
+struct ServeGuard {
+  std::shared_ptr<State> st;
+  ~ServeGuard() {
+    st->handler.reset();
+    st->start_writer = nullptr;
+    st->close_socket = nullptr;
+  }
+};
+
 template <class Stream>
 asio::awaitable<void> serve(std::shared_ptr<State> st, std::shared_ptr<Stream> stream) {
+  ServeGuard guard{st};
   auto& impl = *st->server;
   st->close_socket = [stream] {
     error_code ec;
@@ -516,12 +535,11 @@ asio::awaitable<void> serve(std::shared_ptr<State> st, std::shared_ptr<Stream> s
       spdlog::error("mqtt: {}: the close handler failed: {}", st->client_id, e.what());
     }
   }
-  st->close_socket = nullptr;
-  st->start_writer = nullptr;
 }
 
-asio::awaitable<void> accept_loop(std::shared_ptr<MqttServer::Impl> impl, bool tls) {
-  auto& acceptor = tls ? impl->tls : impl->plain;
+asio::awaitable<void> accept_loop(std::shared_ptr<MqttServer::Impl> impl,
+                                  std::shared_ptr<MqttServer::Listeners> listeners, bool tls) {
+  auto& acceptor = tls ? listeners->tls : listeners->plain;
   for (;;) {
     auto& loop = impl->rt.loop(impl->next_loop++ % impl->rt.loop_count());
     auto [ec, socket] = co_await acceptor.async_accept(loop, asio::as_tuple(asio::use_awaitable));
@@ -576,7 +594,8 @@ void listen(tcp::acceptor& a, const std::string& address, std::uint16_t port) {
 
 MqttServer::MqttServer(core::Runtime& rt, MqttServerOptions opts, MqttLoginCheck login,
                        std::shared_ptr<MqttDeviceHandler> handler, core::Metrics* metrics)
-    : impl_(std::make_shared<Impl>(rt, std::move(opts), std::move(login), std::move(handler), metrics)) {}
+    : impl_(std::make_shared<Impl>(rt, std::move(opts), std::move(login), std::move(handler), metrics)),
+      listeners_(std::make_shared<Listeners>(rt.loop(0))) {}
 
 MqttServer::~MqttServer() { stop(); }
 
@@ -598,13 +617,14 @@ void MqttServer::start() {
     SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
     impl_->tls_context = std::move(ctx);
   }
-  listen(impl_->plain, o.address, o.port);
-  port_ = impl_->plain.local_endpoint().port();
-  asio::co_spawn(impl_->plain.get_executor(), accept_loop(impl_, false), asio::detached);
+  auto& l = *listeners_;
+  listen(l.plain, o.address, o.port);
+  port_ = l.plain.local_endpoint().port();
+  asio::co_spawn(l.plain.get_executor(), accept_loop(impl_, listeners_, false), asio::detached);
   if (tls) {
-    listen(impl_->tls, o.address, o.tls_port);
-    tls_port_ = impl_->tls.local_endpoint().port();
-    asio::co_spawn(impl_->tls.get_executor(), accept_loop(impl_, true), asio::detached);
+    listen(l.tls, o.address, o.tls_port);
+    tls_port_ = l.tls.local_endpoint().port();
+    asio::co_spawn(l.tls.get_executor(), accept_loop(impl_, listeners_, true), asio::detached);
   }
   spdlog::info("mqtt: listening on {}:{}{}", o.address, port_,
                tls ? " and " + o.address + ":" + std::to_string(tls_port_) + " (TLS)" : std::string());
@@ -615,10 +635,10 @@ std::size_t MqttServer::connected() const { return impl_->logged_in.load(); }
 void MqttServer::stop() {
   auto impl = impl_;
   if (impl->stopping.exchange(true)) return;
-  asio::post(impl->plain.get_executor(), [impl] {
+  asio::post(listeners_->plain.get_executor(), [l = listeners_] {
     error_code ec;
-    impl->plain.close(ec);
-    impl->tls.close(ec);
+    l->plain.close(ec);
+    l->tls.close(ec);
   });
   std::lock_guard lk(impl->mu);
   for (auto& [id, weak] : impl->open) {

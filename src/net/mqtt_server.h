@@ -168,9 +168,11 @@ class MqttServer {
   std::size_t connected() const;
 
   struct Impl;
+  struct Listeners;
 
  private:
   std::shared_ptr<Impl> impl_;
+  std::shared_ptr<Listeners> listeners_;
   std::uint16_t port_ = 0;
   std::uint16_t tls_port_ = 0;
 };
