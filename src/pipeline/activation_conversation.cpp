@@ -99,6 +99,10 @@ asio::awaitable<void> ActivationConversation::tell() {
   done_.set();
 }
 
+void ActivationConversation::close_session_after_reply(std::string reason) {
+  if (!busy()) hooks_.close_session(std::move(reason));
+}
+
 asio::awaitable<void> ActivationConversation::stop() {
   stopping_ = true;
   tail_.cancel();

@@ -47,6 +47,8 @@ class ActivationConversation final : public session::Conversation {
   void on_iot(const protocol::IotMsg&) override {}
   void on_no_voice_timeout() override {}
   bool busy() const override { return started_ && !done_.is_set(); }
+  // The prompt closes the session itself when it has been told.
+  void close_session_after_reply(std::string reason) override;
   boost::asio::awaitable<void> stop() override;
   bool speak(std::string) override { return false; }
   boost::asio::awaitable<protocol::McpCallOutcome> call_device_tool(std::string name,

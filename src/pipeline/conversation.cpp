@@ -596,6 +596,7 @@ bool Conversation::cancel_turn(std::string_view why, bool send_stop) {
   log_.info("reply interrupted ({}) after {} segment(s) played", why, speaker().played().size());
   t->cancel.emit(asio::cancellation_type::terminal);
   if (!stopping_) hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
+  close_if_asked();
   return true;
 }
 
@@ -651,6 +652,7 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
       speaker().clear();
       link_.send_text(protocol::make_tts_stop(session_id_));
       hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
+      close_if_asked();
     }
   }
   t->done.set();
@@ -983,6 +985,23 @@ void Conversation::close_after_reply() {
   if (turn_) turn_->req.close_after = true;
 }
 
+void Conversation::close_session_after_reply(std::string reason) {
+  // A held reply has shown the device nothing: there is nothing to let finish.
+  if (!turn_ || turn_->held) {
+    hooks_.close_session(std::move(reason));
+    return;
+  }
+  close_asked_ = std::move(reason);
+}
+
+bool Conversation::close_if_asked() {
+  if (!close_asked_) return false;
+  auto reason = std::move(*close_asked_);
+  close_asked_.reset();
+  hooks_.close_session(std::move(reason));
+  return true;
+}
+
 void Conversation::set_persona(std::string prompt) { persona_ = std::move(prompt); }
 
 asio::awaitable<void> Conversation::play_audio(std::string title,
@@ -1005,6 +1024,7 @@ void Conversation::finish_turn(Turn& t) {
   if (turn_.get() == &t) turn_ = nullptr;
   hooks_.note_activity();
   hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
+  if (close_if_asked()) return;
   if (t.req.close_after) {
     hooks_.close_session(t.req.kind == TurnKind::goodbye ? "said goodbye after a long silence"
                                                          : "the user asked to end the conversation");

@@ -84,6 +84,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   void on_no_voice_timeout() override;
   void on_config_changed() override;
   bool busy() const override { return turn_ != nullptr; }
+  void close_session_after_reply(std::string reason) override;
   boost::asio::awaitable<void> stop() override;
   bool speak(std::string text) override;
   boost::asio::awaitable<protocol::McpCallOutcome> call_device_tool(std::string name,
@@ -175,6 +176,9 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   // The turn goes to the chat history (finished or interrupted).
   void record_turn(Turn& turn, bool interrupted);
   void finish_turn(Turn& turn);
+  // At the end of a reply, however it ended: closes the session when
+  // close_session_after_reply() asked for it; true when it did.
+  bool close_if_asked();
   bool is_exit_command(const std::string& text) const;
   bool is_wake_word(const std::string& text) const;
   const ConversationSettings& settings() const { return *profile_->settings; }
@@ -224,6 +228,9 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   bool emotion_messages_ = true;
   bool stopping_ = false;
   std::shared_ptr<Turn> turn_;       // the reply in progress
+  // close_session_after_reply()'s reason while the reply it waits for runs. Not the
+  // turn's: the session's request outlives an interrupted reply.
+  std::optional<std::string> close_asked_;
   std::shared_ptr<Turn> last_turn_;  // possibly still unwinding after a cancel
   std::uint64_t next_turn_id_ = 1;
   core::TokenBucket turn_budget_;  // turns the device may start

@@ -57,6 +57,11 @@ class Conversation {
   virtual void on_config_changed() {}
   // A reply is being produced or spoken.
   virtual bool busy() const = 0;
+  // Ends the session (hooks.close_session, called once) when the reply being given
+  // ends, finished or interrupted, or at once when there is none. The conversation
+  // alone decides when a reply has ended, so it alone owns "close after the reply"
+  // (shutdown asks it: nobody is cut off mid-sentence).
+  virtual void close_session_after_reply(std::string reason) = 0;
   // The connection is ending: cancel everything and release engines.
   virtual boost::asio::awaitable<void> stop() = 0;
 

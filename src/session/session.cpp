@@ -193,12 +193,12 @@ void Session::abort(std::string reason) {
 
 void Session::close_after_turn(std::string reason) {
   if (closed_) return;
-  if (conversation_ && conversation_->busy()) {
-    log_.info("will close after the current reply: {}", reason);
-    close_after_turn_ = std::move(reason);
+  if (!conversation_) {
+    close(std::move(reason));
     return;
   }
-  close(std::move(reason));
+  if (conversation_->busy()) log_.info("will close after the current reply: {}", reason);
+  conversation_->close_session_after_reply(std::move(reason));
 }
 
 // A plain timer handler rather than a coroutine: thousands of idle sessions each
@@ -348,8 +348,6 @@ void Session::on_listen(const protocol::ListenMsg& msg) {
 
 void Session::on_abort(const protocol::AbortMsg& msg) {
   log_.info("abort{}{}", msg.reason.empty() ? "" : ": ", msg.reason);
-  // A user who interrupts wants to keep talking.
-  close_after_turn_.reset();
   if (conversation_) {
     conversation_->on_abort(msg.reason);
     return;
@@ -407,13 +405,6 @@ void Session::note_activity() {
 
 void Session::close_session(std::string reason) { close(std::move(reason)); }
 
-void Session::set_state(std::string state) {
-  deps_.registry.set_state(identity_.device_key, session_id_, state);
-  if (close_after_turn_ && !closed_ && conversation_ && !conversation_->busy()) {
-    auto reason = std::move(*close_after_turn_);
-    close_after_turn_.reset();
-    close(std::move(reason));
-  }
-}
+void Session::set_state(std::string state) { deps_.registry.set_state(identity_.device_key, session_id_, std::move(state)); }
 
 }  // namespace xz::session

@@ -41,6 +41,7 @@ class Session : public std::enable_shared_from_this<Session>, private SessionHoo
   boost::asio::awaitable<void> run();
   // On the session's executor only.
   void close(std::string reason);
+  // Closes once the reply being spoken has ended (the conversation decides), else now.
   void close_after_turn(std::string reason);
   void abort(std::string reason);
 
@@ -83,7 +84,6 @@ class Session : public std::enable_shared_from_this<Session>, private SessionHoo
   bool closed_ = false;
   bool goodbye_started_ = false;
   bool server_action_running_ = false;
-  std::optional<std::string> close_after_turn_;
   int uplink_frame_ms_ = 60;
   std::chrono::steady_clock::time_point connected_at_;
   std::chrono::steady_clock::time_point last_activity_;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <thread>
 
 #include <unistd.h>
 
@@ -360,4 +361,47 @@ TEST(DeviceControl, OneStdioMcpServerIsSharedByEverySession) {
   EXPECT_FALSE(first.empty());
   EXPECT_EQ(first.find("error"), std::string::npos) << first;
   EXPECT_EQ(first, second) << "one child process serves every session";
+}
+
+// A close after the turn (what shutdown asks of every session; SessionControl::request_close
+// with after_turn) lets a reply being spoken finish: the device gets its tts stop and
+// then the close. A device with no reply is closed at once, long before that.
+TEST(DeviceControl, CloseAfterTheTurnWaitsForTheReplysTtsStopAndIsImmediateWhenIdle) {
+  FakeOpenAi fake;
+  TestServer server(config_for(fake));
+  ClientLoop loop;
+  std::thread shutdown;
+
+  loop.run([&]() -> Task<bool> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    SimDevice speaking(ex), idle(ex);
+    co_await speaking.connect(opts(server, false));
+    co_await speaking.wait_hello();
+    co_await idle.connect(opts(server, false));
+    co_await idle.wait_hello();
+
+    // A reply of several sentences: seconds of paced audio.
+    xz::net::HttpClient http;
+    json speak_body = {{"text", "One. Two three four. Five six seven eight. Nine ten eleven twelve. The end."}};
+    auto spoke = co_await admin_post(http, server, "/api/devices/" + speaking.profile().device_id + "/speak",
+                                     std::move(speak_body));
+    EXPECT_EQ(spoke.status, 200) << spoke.body;
+    EXPECT_TRUE(co_await speaking.wait_type("tts", "sentence_start", 10s));
+
+    shutdown = std::thread([&] { server.server().shutdown(20s); });
+    EXPECT_TRUE(co_await idle.wait_closed(10s));
+    const auto idle_closed = xz::sim::Clock::now();
+    EXPECT_FALSE(speaking.turns().back().tts_stop_at) << "the reply was still being spoken when the idle device closed";
+
+    EXPECT_TRUE(co_await speaking.wait_closed(20s));
+    const auto& reply = speaking.turns().back();
+    EXPECT_TRUE(reply.tts_stop_at) << "closed before the reply's tts stop";
+    if (reply.tts_stop_at) {
+      EXPECT_GT(*reply.tts_stop_at, idle_closed);
+    }
+    EXPECT_TRUE(!reply.sentences.empty() && reply.sentences.back().find("The end") != std::string::npos)
+        << "the whole reply was spoken";
+    co_return true;
+  }());
+  if (shutdown.joinable()) shutdown.join();
 }

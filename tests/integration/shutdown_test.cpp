@@ -43,6 +43,7 @@ class FailingConversation : public xz::session::Conversation {
   void on_iot(const xz::protocol::IotMsg&) override {}
   void on_no_voice_timeout() override {}
   bool busy() const override { return false; }
+  void close_session_after_reply(std::string) override {}
   Task<void> stop() override {
     if (std_exception_) throw std::runtime_error("stop failed on purpose");
     throw 42;  // not a std::exception: nothing in the session catches it

@@ -20,6 +20,7 @@
 #include "pipeline/activation_conversation.h"
 #include "providers/asr/pocketsphinx_asr.h"
 #include "providers/tts/flite_tts.h"
+#include "support/send_only_link.h"
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
@@ -27,7 +28,7 @@ using nlohmann::json;
 
 namespace {
 
-class RecordingLink : public xz::session::DeviceLink {
+class RecordingLink : public xz::test::SendOnlyLink {
  public:
   bool send_text(std::string text) override {
     std::lock_guard lk(mu);
@@ -39,9 +40,6 @@ class RecordingLink : public xz::session::DeviceLink {
     frames.emplace_back(opus);
     return true;
   }
-  void close(std::string) override {}
-  std::string transport() const override { return "test"; }
-  std::size_t queued_bytes() const override { return 0; }
 
   std::mutex mu;
   std::vector<json> texts;

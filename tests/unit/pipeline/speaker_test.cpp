@@ -15,6 +15,7 @@
 #include "core/runtime.h"
 #include "pipeline/speaker.h"
 #include "providers/tts/flite_tts.h"
+#include "support/send_only_link.h"
 #include "support/speech.h"
 
 using namespace std::chrono_literals;
@@ -23,7 +24,7 @@ namespace asio = boost::asio;
 namespace {
 
 // Records what the Speaker sends; tells the test when the first frames have gone out.
-class RecordingLink : public xz::session::DeviceLink {
+class RecordingLink : public xz::test::SendOnlyLink {
  public:
   explicit RecordingLink(int notify_at) : notify_at_(notify_at) {}
   bool send_text(std::string) override { return true; }
@@ -31,9 +32,6 @@ class RecordingLink : public xz::session::DeviceLink {
     if (++frames_ == notify_at_) reached_.set_value();
     return true;
   }
-  void close(std::string) override {}
-  std::string transport() const override { return "test"; }
-  std::size_t queued_bytes() const override { return 0; }
 
   int frames() const { return frames_; }
   std::future<void> reached() { return reached_.get_future(); }
