@@ -22,6 +22,7 @@
 #include "history/chat_history.h"
 #include "history/history_settings.h"
 #include "http/admin_routes.h"
+#include "http/node_forwarding.h"
 #include "http/push_routes.h"
 #include "http/vision.h"
 #include "http/vision_settings.h"
@@ -210,6 +211,11 @@ void Server::check_config(const core::Config& cfg) {
     (void)session::SessionSettings::from_config(cfg);
   } catch (const core::ConfigError& e) {
     problems = e.problems();
+  }
+  try {
+    (void)http::ota_settings_from_config(cfg, "check", "127.0.0.1");
+  } catch (const core::ConfigError& e) {
+    problems.insert(problems.end(), e.problems().begin(), e.problems().end());
   }
   // What start() builds, on throwaway resources: a private database in the temporary
   // directory (nothing is written in the data directory), no listeners.
@@ -447,13 +453,18 @@ void Server::start() {
     http::add_health_routes(*router, {p_->started, [this] { return live_sessions(); },
                                       [this] { return shutting_down(); }});
     http::add_metrics_route(*router, p_->metrics);
-    http::add_ota_routes(*router, {http::ota_settings_from_config(cfg, p_->auth_key, lan_ip),
-                                   *p_->store, p_->runtime.pool()});
+    auto ota_settings = http::ota_settings_from_config(cfg, p_->auth_key, lan_ip);
+    auto forwarder = http::node_forwarder_from_config(cfg, ota_settings.mqtt_nodes, cfg.str("server.admin_token"));
+    if (ota_settings.mqtt_builtin && ota_settings.mqtt_nodes.several() && !forwarder)
+      spdlog::warn("server.mqtt.nodes: push for devices on other nodes needs server.admin_token (the same on every node)");
+    http::add_ota_routes(*router, {std::move(ota_settings), *p_->store, p_->runtime.pool()});
     const auto admin_body = cfg.get<std::size_t>("server.max_admin_body_bytes", 64 * 1024);
     http::AdminContext admin{*p_->store, cfg.str("server.admin_token")};
     admin.max_body_bytes = admin_body;
     http::add_admin_routes(*router, std::move(admin));
-    http::add_push_routes(*router, {p_->registry, cfg.str("server.admin_token"), admin_body});
+    http::PushContext push{p_->registry, cfg.str("server.admin_token"), admin_body};
+    push.forwarder = std::move(forwarder);
+    http::add_push_routes(*router, std::move(push));
     http::add_vision_routes(*router,
                             {p_->vision_settings, *p_->vision_tokens, default_profile->vllm.get(), p_->runtime.pool()});
     net::HttpServerOptions o;

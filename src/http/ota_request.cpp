@@ -89,6 +89,7 @@ OtaDeviceReport parse_ota_request(const net::HttpRequest& req, std::size_t max_b
     r.firmware_version = clean_field(first_header(req, {"device-version", "device_version", "firmware-version",
                                                         "app-version", "application-version"}),
                                      32);
+  r.remote_ip = req.remote_ip;
   return r;
 }
 

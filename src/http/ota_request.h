@@ -28,6 +28,7 @@ struct OtaDeviceReport {
   std::string client_id;         // Client-Id (UUID); the device id when absent
   std::string board;             // model: header, else board.type, else "model"; may be empty
   std::string firmware_version;  // application.version or a version header; may be empty
+  std::string remote_ip;         // the client (through trusted proxies), for the MQTT user data
 };
 
 // Device-Id header (or query parameter): 1-64 of [A-Za-z0-9:_.-]. Throws BadRequest.

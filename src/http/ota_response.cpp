@@ -45,7 +45,19 @@ nlohmann::json build_ota_response(const OtaSettings& s, const OtaDeviceReport& d
   out["websocket"] = {{"url", websocket_url_for_device(s, dev.device_id)},
                       {"token", activation ? std::string() : websocket_token_for(s, dev, now_ms / 1000)},
                       {"version", s.websocket_version}};
-  if (!s.mqtt_endpoint.empty()) {
+  if (s.mqtt_builtin) {
+    // Several servers: the device is handed the node it is assigned to; with every node
+    // down it gets no block and stays on the WebSocket.
+    if (const MqttNode* node = assign_node(s.mqtt_nodes.nodes, dev.device_id)) {
+      auto cred = protocol::make_mqtt_credentials(
+          s.mqtt_signature_key, dev.board, dev.device_id,
+          protocol::mqtt_user_data(dev.remote_ip.empty() ? "unknown" : dev.remote_ip));
+      out["mqtt"] = {{"endpoint", node->endpoint()},       {"client_id", cred.client_id},
+                     {"username", cred.username},          {"password", cred.password},
+                     {"publish_topic", "device-server"},   {"subscribe_topic", "null"},
+                     {"keepalive", s.mqtt_keepalive_seconds}};
+    }
+  } else if (!s.mqtt_endpoint.empty()) {
     auto cred = protocol::make_mqtt_credentials(s.mqtt_signature_key, dev.board, dev.device_id,
                                                 protocol::mqtt_user_data("unknown"));
     out["mqtt"] = {

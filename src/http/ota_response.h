@@ -23,7 +23,8 @@ struct FirmwareOffer {
 std::string websocket_token_for(const OtaSettings& s, const OtaDeviceReport& dev, std::int64_t now_s);
 
 // server_time, firmware (always; the device's own version unless `firmware` offers
-// a newer one), websocket, mqtt (only when an MQTT gateway is configured) and
+// a newer one), websocket, mqtt (the server's own endpoint on the device's node when
+// server.mqtt is enabled, else an MQTT gateway when one is configured, else none) and
 // activation (only when `activation` is given; the websocket token is then empty).
 nlohmann::json build_ota_response(const OtaSettings& s, const OtaDeviceReport& dev, std::int64_t now_ms,
                                   const std::optional<FirmwareOffer>& firmware,

@@ -85,6 +85,20 @@ OtaSettings ota_settings_from_config(const core::Config& cfg, std::string auth_k
 
   s.mqtt_endpoint = cfg.str("server.mqtt_gateway");
   s.mqtt_signature_key = cfg.str("server.mqtt_signature_key");
+  s.mqtt_builtin = cfg.get<bool>("server.mqtt.enabled", false);
+  if (s.mqtt_builtin) {
+    std::vector<std::string> problems;
+    if (s.mqtt_signature_key.empty())
+      problems.push_back("server.mqtt_signature_key: required when server.mqtt.enabled is true (it signs the "
+                         "MQTT passwords the OTA answer hands out; without it no device could log in)");
+    try {
+      s.mqtt_nodes = mqtt_nodes_from_config(cfg, lan_ip);
+    } catch (const core::ConfigError& e) {
+      problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+    }
+    s.mqtt_keepalive_seconds = cfg.get<int>("server.mqtt.keepalive_seconds", 240);
+    if (!problems.empty()) throw core::ConfigError(std::move(problems));
+  }
 
   s.activation_enabled = cfg.get<bool>("server.activation.enabled", false);
   s.activation_message = cfg.str("server.activation.message", s.activation_message);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "http/mqtt_nodes.h"
 
 namespace xz::http {
 
@@ -27,6 +28,11 @@ struct OtaSettings {
   // mqtt block: sent only when mqtt_endpoint is set (its presence switches the device to MQTT)
   std::string mqtt_endpoint;
   std::string mqtt_signature_key;
+  // The server's own MQTT endpoint (server.mqtt.enabled): the block names the node the
+  // device is assigned to, and takes precedence over mqtt_endpoint.
+  bool mqtt_builtin = false;
+  MqttNodeSettings mqtt_nodes;
+  int mqtt_keepalive_seconds = 240;
   // activation
   bool activation_enabled = false;
   std::string activation_message = "Open the control panel and enter this code";
@@ -59,7 +65,8 @@ const std::string& websocket_url_for_device(const OtaSettings& s, std::string_vi
 // the URL is empty, a placeholder, or not http(s).
 std::string url_base(const std::string& url);
 
-// Reads server.*, log.data_dir and firmware_cache_ttl. `auth_key` comes from
+// Reads server.*, log.data_dir and firmware_cache_ttl. Throws core::ConfigError naming
+// the key when MQTT is enabled without a signature key or with a bad node list. `auth_key` comes from
 // store::load_or_create_auth_key; `lan_ip` from detect_lan_ip().
 OtaSettings ota_settings_from_config(const core::Config& cfg, std::string auth_key, const std::string& lan_ip);
 

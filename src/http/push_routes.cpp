@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/admin_auth.h"
+#include "http/node_forwarding.h"
 #include "http/ota_request.h"
 #include "protocol/json_text.h"
 #include "session/identity.h"
@@ -22,6 +23,14 @@ using Task = boost::asio::awaitable<net::HttpResponse>;
 
 net::HttpResponse offline(const std::string& id) {
   return net::HttpResponse::error(404, "device " + id + " is not connected to this server");
+}
+
+// A device not held here: the node holding it answers, else 404.
+Task elsewhere_or_offline(const PushContext& ctx, const net::HttpRequest& req, const std::string& id) {
+  if (ctx.forwarder) {
+    if (auto answer = co_await ctx.forwarder->forward(req, id)) co_return std::move(*answer);
+  }
+  co_return offline(id);
 }
 
 Json session_json(const session::SessionInfo& s) {
@@ -53,9 +62,13 @@ Task list_online(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) 
         entry["tools"] = nullptr;  // it left (or has not said hello) while we listed
       }
     }
+    if (ctx->forwarder) entry["node"] = ctx->forwarder->self();
     list.push_back(std::move(entry));
   }
-  co_return net::HttpResponse::json(200, {{"devices", std::move(list)}});
+  if (!ctx->forwarder) co_return net::HttpResponse::json(200, {{"devices", std::move(list)}});
+  auto remote = co_await ctx->forwarder->remote_online(req);
+  for (auto& d : remote.devices) list.push_back(std::move(d));
+  co_return net::HttpResponse::json(200, {{"devices", std::move(list)}, {"unreachable_nodes", std::move(remote.unreachable)}});
 }
 
 Task speak(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
@@ -73,7 +86,7 @@ Task speak(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
     co_return net::HttpResponse::error(e.status(), e.what());
   }
   auto control = ctx->registry.find(id);
-  if (!control) co_return offline(id);
+  if (!control) co_return co_await elsewhere_or_offline(*ctx, req, id);
   bool started = false;
   try {
     started = co_await control->speak(std::move(text));
@@ -104,7 +117,7 @@ Task call_tool(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
     co_return net::HttpResponse::error(e.status(), e.what());
   }
   auto control = ctx->registry.find(id);
-  if (!control) co_return offline(id);
+  if (!control) co_return co_await elsewhere_or_offline(*ctx, req, id);
   protocol::McpCallOutcome outcome;
   try {
     outcome = co_await control->call_device_tool(name, std::move(arguments));

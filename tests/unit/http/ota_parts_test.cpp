@@ -94,7 +94,7 @@ TEST(OtaSettings, ASemicolonListGivesEachDeviceOneUrlAndAlwaysTheSame) {
     handed.insert(url);
   }
   EXPECT_EQ(handed.size(), 2u);  // spread over the list
-  OtaDeviceReport dev{"aa:bb", "c", "board", "1.0.0"};
+  OtaDeviceReport dev{"aa:bb", "c", "board", "1.0.0", ""};
   EXPECT_EQ(build_ota_response(s, dev, 0, std::nullopt, std::nullopt)["websocket"]["url"],
             websocket_url_for_device(s, "aa:bb"));
   EXPECT_EQ(websocket_urls_for("ws://你的ip或者域名:端口号/xiaozhi/v1/;", "10.0.0.1", 8000),
@@ -128,7 +128,7 @@ TEST(OtaResponse, FirmwareOfferAndActivationBlocks) {
   OtaSettings s;
   s.websocket_urls = {"ws://h/xiaozhi/v1/"};
   s.activation_message = "Bind me";
-  OtaDeviceReport dev{"aa:bb", "c", "board", "1.0.0"};
+  OtaDeviceReport dev{"aa:bb", "c", "board", "1.0.0", ""};
   xz::store::ActivationCode code{"123456", "aa:bb", "chal", 0, 100};
   auto j = build_ota_response(s, dev, 5000, FirmwareOffer{"1.1.0", "http://h/x.bin"}, code);
   EXPECT_EQ(j["firmware"]["version"], "1.1.0");
