@@ -23,6 +23,7 @@
 #include "history/history_settings.h"
 #include "http/admin_routes.h"
 #include "http/node_forwarding.h"
+#include "http/api_routes.h"
 #include "http/push_routes.h"
 #include "http/vision.h"
 #include "http/vision_settings.h"
@@ -33,9 +34,11 @@
 #include "agents/engine_cache.h"
 #include "agents/profile_builder.h"
 #include "agents/manager_client.h"
+#include "agents/db_profile_source.h"
 #include "agents/manager_profile_source.h"
 #include "agents/static_profile_source.h"
 #include "apps/manager_mode.h"
+#include "apps/source_agent_resolver.h"
 #include "pipeline/activation_conversation.h"
 #include "pipeline/conversation.h"
 #include "providers/registry.h"
@@ -138,6 +141,9 @@ struct Server::Parts {
   // Manager mode (manager-api.url and .secret set): each device's agent from the manager.
   std::unique_ptr<agents::ManagerClient> manager_client;
   std::unique_ptr<agents::ManagerProfileSource> manager_profiles;
+  // Without a manager: agents of the database, bound per device (the default for the rest).
+  std::unique_ptr<agents::DbProfileSource> db_profiles;
+  std::shared_ptr<SourceAgentResolver> db_resolver;
   std::shared_ptr<ManagerMode> manager;
   std::function<void()> restart;  // set by main: restarts the process
   std::shared_ptr<net::HttpClient> tool_http;         // built-in functions' remote APIs
@@ -314,6 +320,11 @@ void Server::start() {
     spdlog::info("manager-api: each device's agent comes from {} (server configuration: {})",
                  p_->manager_client->url("/config/agent-models"),
                  server_base_origin.empty() ? std::string("the local file alone") : server_base_origin);
+  } else {
+    p_->db_profiles = std::make_unique<agents::DbProfileSource>(
+        *p_->store, *p_->profile_builder, p_->runtime.pool(), std::make_shared<const core::Config>(cfg.root()),
+        default_profile, cfg.get<std::size_t>("agents.max_profiles", 256));
+    profile_source = p_->db_profiles.get();
   }
   p_->metrics.gauge_fn("xiaozhi_engines_built_total", "Engines constructed (one per distinct configuration)",
                        [this] { return static_cast<double>(p_->engines.builds()); });
@@ -363,6 +374,9 @@ void Server::start() {
                                                     profile = default_profile](const session::ConversationContext& ctx) {
     return std::make_unique<pipeline::Conversation>(ctx, *voice, profile);
   };
+
+  if (p_->db_profiles)
+    p_->db_resolver = std::make_shared<SourceAgentResolver>(*p_->db_profiles, *p_->voice, default_profile);
 
   session::AuthPolicy auth;
   auth.enabled = cfg.get<bool>("server.auth.enabled", false);
@@ -437,7 +451,9 @@ void Server::start() {
     p_->devices = std::make_unique<session::DeviceServer>(
         p_->runtime, dopts,
         session::SessionDeps{p_->session_settings, p_->registry, make_conversation, p_->manager.get()}, auth, gate,
-        tell_activation, p_->manager);
+        tell_activation,
+        p_->manager ? std::shared_ptr<session::AgentResolver>(p_->manager)
+                    : std::shared_ptr<session::AgentResolver>(p_->db_resolver));
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(std::string("configuration: ") + e.what());
   }
@@ -465,6 +481,16 @@ void Server::start() {
     http::PushContext push{p_->registry, cfg.str("server.admin_token"), admin_body};
     push.forwarder = std::move(forwarder);
     http::add_push_routes(*router, std::move(push));
+    // Agents saved here drive devices only without a manager-api (which owns them then).
+    http::ApiContext api{*p_->store, p_->registry, {cfg.str("server.admin_token")},
+                         std::make_shared<const core::Config>(cfg.root()), {}, admin_body};
+    if (p_->db_profiles)
+      api.agents_changed = [this] {
+        p_->db_profiles->agents_changed();
+        // Resolved again now, so the next turn already talks with the new agent.
+        for (auto& s : p_->registry.all()) s->config_changed();
+      };
+    http::add_api_routes(*router, std::move(api));
     http::add_vision_routes(*router,
                             {p_->vision_settings, *p_->vision_tokens, default_profile->vllm.get(), p_->runtime.pool()});
     net::HttpServerOptions o;

@@ -25,6 +25,8 @@ struct DeviceRecord {
   std::int64_t last_seen = 0;
   ActivationState activation = ActivationState::unbound;
   std::optional<std::int64_t> bound_at;
+  std::optional<std::int64_t> agent_id;  // nullopt: the config file's default agent
+  std::int64_t revision = 1;             // +1 per change an operator makes (bind, unbind, assign)
 };
 
 // One OTA check: who asked and what it runs. Empty board/version keep the old values.

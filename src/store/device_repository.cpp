@@ -11,7 +11,8 @@ namespace xz::store {
 namespace {
 
 constexpr const char* kDeviceColumns =
-    "device_id, client_id, board, firmware_version, first_seen, last_seen, activation_state, bound_at";
+    "device_id, client_id, board, firmware_version, first_seen, last_seen, activation_state, bound_at, agent_id, "
+    "revision";
 
 DeviceRecord read_device(const Statement& st) {
   DeviceRecord r;
@@ -23,6 +24,8 @@ DeviceRecord read_device(const Statement& st) {
   r.last_seen = st.int64(5);
   r.activation = parse_activation_state(st.text(6)).value_or(ActivationState::unbound);
   r.bound_at = st.optional_int64(7);
+  r.agent_id = st.optional_int64(8);
+  r.revision = st.int64(9);
   return r;
 }
 
@@ -171,13 +174,52 @@ BindResult DeviceRepository::bind(std::string_view code, std::int64_t now) {
     tx.commit();
     return {BindOutcome::expired_code, {}};
   }
-  db_.prepare("UPDATE devices SET activation_state = 'bound', bound_at = ?2 WHERE device_id = ?1")
+  db_.prepare("UPDATE devices SET activation_state = 'bound', bound_at = ?2, revision = revision + 1 WHERE device_id = ?1")
       .bind(1, device_id)
       .bind(2, now)
       .run();
   db_.prepare("DELETE FROM activation_codes WHERE device_id = ?1").bind(1, device_id).run();
   tx.commit();
   return {BindOutcome::bound, device_id};
+}
+
+std::vector<DeviceRecord> DeviceRepository::search(std::string_view search, std::size_t limit) {
+  auto st = db_.prepare(std::string("SELECT ") + kDeviceColumns +
+                        " FROM devices WHERE instr(lower(device_id), lower(?2)) > 0 "
+                        "ORDER BY last_seen DESC, device_id LIMIT ?1");
+  st.bind(1, static_cast<std::int64_t>(limit));
+  st.bind(2, search);
+  std::vector<DeviceRecord> out;
+  while (st.step()) out.push_back(read_device(st));
+  return out;
+}
+
+Saved<DeviceRecord> DeviceRepository::assign_agent(std::string_view device_id, std::optional<std::int64_t> agent_id,
+                                                   std::int64_t revision) {
+  Transaction tx(db_);
+  db_.prepare("UPDATE devices SET agent_id = ?2, revision = revision + 1 WHERE device_id = ?1 AND revision = ?3")
+      .bind(1, device_id)
+      .bind(2, agent_id)
+      .bind(3, revision)
+      .run();
+  const bool changed = db_.changes() == 1;
+  auto now = find(device_id);
+  tx.commit();
+  if (!now) return {SaveOutcome::not_found, std::nullopt};
+  return {changed ? SaveOutcome::saved : SaveOutcome::stale_revision, std::move(now)};
+}
+
+std::optional<DeviceRecord> DeviceRepository::unbind(std::string_view device_id) {
+  Transaction tx(db_);
+  db_.prepare(
+         "UPDATE devices SET activation_state = 'unbound', bound_at = NULL, agent_id = NULL, "
+         "revision = revision + 1 WHERE device_id = ?1")
+      .bind(1, device_id)
+      .run();
+  db_.prepare("DELETE FROM activation_codes WHERE device_id = ?1").bind(1, device_id).run();
+  auto now = find(device_id);
+  tx.commit();
+  return now;
 }
 
 }  // namespace xz::store

@@ -69,6 +69,36 @@ CREATE TABLE chat_turn_audio (
   data        BLOB NOT NULL
 );
 )sql"},
+    {4, "console accounts", R"sql(
+CREATE TABLE accounts (
+  username      TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  role          TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+  created       INTEGER NOT NULL,
+  updated       INTEGER NOT NULL,
+  revision      INTEGER NOT NULL DEFAULT 1
+);
+)sql"},
+    {5, "agents and the devices bound to them", R"sql(
+CREATE TABLE agents (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  name              TEXT NOT NULL,
+  prompt            TEXT NOT NULL DEFAULT '',
+  language          TEXT NOT NULL DEFAULT '',
+  engines           TEXT NOT NULL DEFAULT '{}',
+  voice             TEXT NOT NULL DEFAULT '',
+  functions         TEXT NOT NULL DEFAULT '{}',
+  replacement_words TEXT NOT NULL DEFAULT '[]',
+  greeting          TEXT NOT NULL DEFAULT '',
+  is_template       INTEGER NOT NULL DEFAULT 0,
+  revision          INTEGER NOT NULL DEFAULT 1,
+  created           INTEGER NOT NULL,
+  updated           INTEGER NOT NULL
+);
+CREATE INDEX agents_by_name ON agents(name);
+ALTER TABLE devices ADD COLUMN agent_id INTEGER REFERENCES agents(id) ON DELETE SET NULL;
+ALTER TABLE devices ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+)sql"},
 };
 
 }  // namespace
