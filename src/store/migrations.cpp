@@ -69,6 +69,16 @@ CREATE TABLE chat_turn_audio (
   data        BLOB NOT NULL
 );
 )sql"},
+    {4, "console accounts", R"sql(
+CREATE TABLE accounts (
+  username      TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  role          TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+  created       INTEGER NOT NULL,
+  updated       INTEGER NOT NULL,
+  revision      INTEGER NOT NULL DEFAULT 1
+);
+)sql"},
 };
 
 }  // namespace
