@@ -1,5 +1,6 @@
 #include "store/accounts.h"
 
+#include <functional>
 #include <utility>
 
 #include "core/async.h"
@@ -33,9 +34,13 @@ std::optional<Accounts::HashSlot> Accounts::take_slot() {
   return HashSlot(hashing_now_);
 }
 
+// Jobs are named variables, never temporaries inside a co_await expression: g++ 12
+// destroys such temporaries twice when their captures are non-trivial.
+
 Accounts::Task<std::optional<Account>> Accounts::find(std::string username) {
   std::optional<Account> found;
-  co_await store_.run([&found, name = std::move(username)](Database& db) { found = AccountRepository(db).find(name); });
+  std::function<void(Database&)> job = [&found, &username](Database& db) { found = AccountRepository(db).find(username); };
+  co_await store_.run(std::move(job));
   co_return found;
 }
 
@@ -46,15 +51,15 @@ Accounts::Task<PasswordCheck> Accounts::check_password(std::string username, std
     out.outcome = PasswordCheck::Outcome::busy;
     co_return out;
   }
-  auto account = co_await find(std::move(username));
-  bool right = co_await core::offload(
-      pool_, [&, once = dummy_once_, dummy = dummy_hash_, params = hashing_] {
-        if (account) return verify_password(password, account->password_hash);
-        // An unknown user costs a hash of the same cost as a real one.
-        std::call_once(*once, [&] { *dummy = hash_password("not a password", params); });
-        (void)verify_password(password, *dummy);
-        return false;
-      });
+  std::optional<Account> account = co_await find(username);
+  std::function<bool()> verify = [&account, &password, once = dummy_once_, dummy = dummy_hash_, params = hashing_] {
+    if (account) return verify_password(password, account->password_hash);
+    // An unknown user costs a hash of the same cost as a real one.
+    std::call_once(*once, [&] { *dummy = hash_password("not a password", params); });
+    (void)verify_password(password, *dummy);
+    return false;
+  };
+  const bool right = co_await core::offload(pool_, std::move(verify));
   if (right) {
     out.outcome = PasswordCheck::Outcome::ok;
     out.account = std::move(account);
@@ -66,24 +71,31 @@ Accounts::Task<std::optional<AccountWrite>> Accounts::set_password(std::string u
                                                                    std::int64_t now) {
   auto slot = take_slot();
   if (!slot) co_return std::nullopt;
-  std::string hash = co_await core::offload(pool_, [&, params = hashing_] { return hash_password(new_password, params); });
+  std::function<std::string()> hash_job = [&new_password, params = hashing_] { return hash_password(new_password, params); };
+  std::string hash = co_await core::offload(pool_, std::move(hash_job));
   AccountWrite result = AccountWrite::missing;
-  co_await store_.run([&](Database& db) { result = AccountRepository(db).set_password(username, hash, now); });
+  std::function<void(Database&)> job = [&](Database& db) {
+    result = AccountRepository(db).set_password(username, hash, now);
+  };
+  co_await store_.run(std::move(job));
   co_return result;
 }
 
 Accounts::Task<std::optional<std::string>> Accounts::create_first_admin(std::string username, std::int64_t now) {
   bool exists = false;
-  co_await store_.run([&](Database& db) { exists = AccountRepository(db).count_admins() > 0; });
+  std::function<void(Database&)> count_job = [&exists](Database& db) { exists = AccountRepository(db).count_admins() > 0; };
+  co_await store_.run(std::move(count_job));
   if (exists) co_return std::nullopt;
   std::string password = protocol::random_alnum(20);
   Account a;
   a.username = username;
   a.role = AccountRole::admin;
   a.created = a.updated = now;
-  a.password_hash = co_await core::offload(pool_, [&, params = hashing_] { return hash_password(password, params); });
+  std::function<std::string()> hash_job = [&password, params = hashing_] { return hash_password(password, params); };
+  a.password_hash = co_await core::offload(pool_, std::move(hash_job));
   AccountWrite result = AccountWrite::taken;
-  co_await store_.run([&](Database& db) { result = AccountRepository(db).add_first_admin(a); });
+  std::function<void(Database&)> add_job = [&a, &result](Database& db) { result = AccountRepository(db).add_first_admin(a); };
+  co_await store_.run(std::move(add_job));
   if (result != AccountWrite::done) co_return std::nullopt;
   co_return password;
 }
