@@ -22,6 +22,10 @@
 #include "history/chat_history.h"
 #include "history/history_settings.h"
 #include "http/admin_routes.h"
+#include "http/auth_routes.h"
+#include "http/console_sessions.h"
+#include "http/console_settings.h"
+#include "http/login_limiter.h"
 #include "http/push_routes.h"
 #include "http/vision.h"
 #include "http/vision_settings.h"
@@ -48,6 +52,7 @@
 #include "session/device_server.h"
 #include "session/session_registry.h"
 #include "session/session_settings.h"
+#include "store/accounts.h"
 #include "store/auth_key.h"
 #include "store/store.h"
 #include "tools/builtin/builtin_registry.h"
@@ -128,6 +133,7 @@ struct Server::Parts {
   std::string data_dir = config.str("log.data_dir", "data");
   std::string auth_key;
   std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::Accounts> accounts;  // console accounts; null when the console is off
 
   // Engines are built once per distinct configuration and shared by every session.
   providers::ProviderContext provider_ctx{runtime.pool(), config.str("log.data_dir", "data"), &metrics};
@@ -210,6 +216,11 @@ void Server::check_config(const core::Config& cfg) {
     (void)session::SessionSettings::from_config(cfg);
   } catch (const core::ConfigError& e) {
     problems = e.problems();
+  }
+  try {
+    (void)http::console_auth_settings_from_config(cfg);
+  } catch (const core::ConfigError& e) {
+    problems.insert(problems.end(), e.problems().begin(), e.problems().end());
   }
   // What start() builds, on throwaway resources: a private database in the temporary
   // directory (nothing is written in the data directory), no listeners.
@@ -444,10 +455,24 @@ void Server::start() {
     http::add_ota_routes(*router, {http::ota_settings_from_config(cfg, p_->auth_key, lan_ip),
                                    *p_->store, p_->runtime.pool()});
     const auto admin_body = cfg.get<std::size_t>("server.max_admin_body_bytes", 64 * 1024);
+    // One check for every operator route: the admin token, or a console session.
+    const auto console = http::console_auth_settings_from_config(cfg);
+    std::shared_ptr<http::ConsoleSessions> console_sessions;
+    if (console.enabled) {
+      p_->accounts = std::make_unique<store::Accounts>(*p_->store, p_->runtime.pool(), console.hashing,
+                                                       console.max_concurrent_hashes);
+      console_sessions = std::make_shared<http::ConsoleSessions>(console.sessions);
+    }
+    auto admin_auth = std::make_shared<const http::AdminAuth>(cfg.str("server.admin_token"), console_sessions);
+    if (p_->accounts)
+      http::add_auth_routes(*router, {*p_->accounts, admin_auth, std::make_shared<http::LoginLimiter>(console.login)});
     http::AdminContext admin{*p_->store, cfg.str("server.admin_token")};
     admin.max_body_bytes = admin_body;
+    admin.auth = admin_auth;
     http::add_admin_routes(*router, std::move(admin));
-    http::add_push_routes(*router, {p_->registry, cfg.str("server.admin_token"), admin_body});
+    http::PushContext push{p_->registry, cfg.str("server.admin_token"), admin_body};
+    push.auth = admin_auth;
+    http::add_push_routes(*router, std::move(push));
     http::add_vision_routes(*router,
                             {p_->vision_settings, *p_->vision_tokens, default_profile->vllm.get(), p_->runtime.pool()});
     net::HttpServerOptions o;
@@ -463,8 +488,24 @@ void Server::start() {
     p_->http->start();
     spdlog::info("HTTP listening on {}:{} (OTA, vision, /health, /metrics)", o.address, p_->http->port());
     spdlog::info("OTA URL for devices: http://{}:{}/xiaozhi/ota/", lan_ip, p_->http->port());
+    if (p_->accounts) create_first_admin(fmt::format("http://{}:{}/console/", lan_ip, p_->http->port()));
   }
   warn_if_exposed(cfg, dopts.address, p_->devices->port(), p_->http ? p_->http->port() : 0);
+}
+
+// The first start: with no admin account yet, `admin` gets a random password, shown
+// in the log this once (only its hash is kept).
+void Server::create_first_admin(const std::string& console_url) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  auto made = boost::asio::co_spawn(p_->runtime.loop(0), p_->accounts->create_first_admin("admin", now),
+                                    boost::asio::use_future)
+                  .get();
+  if (!made) return;
+  spdlog::warn("console: FIRST START: created the console account 'admin' with password {} -- log in at {} "
+               "and change it. This password is shown only this once (`xiaozhi-server admin set-password admin` "
+               "sets another).",
+               *made, console_url);
 }
 
 void Server::shutdown(std::chrono::milliseconds grace) {
