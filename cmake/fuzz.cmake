@@ -36,7 +36,7 @@ set(XZ_FUZZ_SOURCES
   audio/ogg_opus_reader.cpp audio/opus_decoder.cpp audio/resampler.cpp audio/wav.cpp audio/wav_stream_reader.cpp
   audio/audio_stream_decoder.cpp audio/id3v2_skipper.cpp audio/aac_stream_decoder.cpp audio/flac_stream_decoder.cpp
   audio/mp3_stream_decoder.cpp audio/ogg_opus_stream_decoder.cpp audio/pcm_stream_decoder.cpp audio/wav_stream_decoder.cpp
-  http/ota_request.cpp http/vision_upload.cpp
+  http/ota_request.cpp http/vision_upload.cpp http/cookie.cpp http/admin_auth.cpp http/console_sessions.cpp
   core/ip_ranges.cpp core/web_origin.cpp
   memory/mem0_wire.cpp memory/memory_prompt.cpp
   net/client_address.cpp net/http_client.cpp net/origin_policy.cpp net/http_types.cpp net/sse_parser.cpp net/tls_client.cpp net/ws_frame.cpp net/ws_handshake.cpp

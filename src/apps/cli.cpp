@@ -31,6 +31,7 @@ std::string cli_usage() {
   return R"(Usage: xiaozhi-server [options]
        xiaozhi-server devices list | devices bind CODE
        xiaozhi-server history DEVICE_ID [--limit N]
+       xiaozhi-server admin list-users | add-user USER [--role viewer|admin] | set-password USER | remove-user USER
 
 The backend for XiaoZhi ESP32 voice devices: WebSocket device protocol, OTA,
 voice pipeline (VAD, ASR, LLM, TTS), tools and MCP.
@@ -54,6 +55,12 @@ Commands (on the data directory; the server may be running):
   devices list           the devices seen, newest first
   devices bind CODE      bind the device showing this 6-digit activation code
   history DEVICE_ID      the device's recent conversations (--limit N turns, default 50)
+  admin list-users       the console's accounts
+  admin add-user USER    add a console account (--role viewer|admin, default viewer)
+  admin set-password USER  set an account's password
+  admin remove-user USER remove an account (not the last admin)
+                         Passwords are read from --password-file FILE (its first line) or
+                         standard input (typed twice at a terminal), never from arguments.
 
 Environment: ${VAR} and ${VAR:-default} in configuration strings are expanded.
 )";

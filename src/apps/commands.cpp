@@ -1,9 +1,14 @@
 #include "apps/commands.h"
 
+#include <termios.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -11,9 +16,12 @@
 #include "history/history_format.h"
 #include "history/history_repository.h"
 #include "session/identity.h"
+#include "store/account_repository.h"
+#include "store/accounts.h"
 #include "store/database.h"
 #include "store/device_repository.h"
 #include "store/migrations.h"
+#include "store/password_hash.h"
 #include "store/store.h"
 
 namespace xz::apps {
@@ -170,11 +178,217 @@ int history_command(const core::Config& cfg, const std::vector<std::string>& arg
   return kOk;
 }
 
+constexpr const char* kAdminUsage =
+    "usage: xiaozhi-server admin list-users\n"
+    "       xiaozhi-server admin add-user USER [--role viewer|admin] [--password-file FILE]\n"
+    "       xiaozhi-server admin set-password USER [--password-file FILE]\n"
+    "       xiaozhi-server admin remove-user USER\n"
+    "The password is read from FILE (its first line), else from standard input; never give it as an argument.\n";
+
+// The first line of `in`, without its line end.
+std::string first_line(std::istream& in) {
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// Typed twice without echo at a terminal; else the first line of standard input.
+std::optional<std::string> read_password(const std::optional<std::string>& file) {
+  if (file) {
+    std::ifstream in(*file);
+    if (!in) {
+      std::cerr << "xiaozhi-server: cannot read " << *file << "\n";
+      return std::nullopt;
+    }
+    return first_line(in);
+  }
+  if (!::isatty(STDIN_FILENO)) return first_line(std::cin);
+  termios old{};
+  ::tcgetattr(STDIN_FILENO, &old);
+  termios quiet = old;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::cerr << "Password: " << std::flush;
+  std::string a = first_line(std::cin);
+  std::cerr << "\nAgain: " << std::flush;
+  std::string b = first_line(std::cin);
+  std::cerr << "\n";
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  if (a != b) {
+    std::cerr << "xiaozhi-server: the two passwords differ\n";
+    return std::nullopt;
+  }
+  return a;
+}
+
+store::ScryptParams password_cost(const core::Config& cfg) {
+  store::ScryptParams p;
+  p.log_n = cfg.get<int>("server.console.password_log_n", p.log_n);
+  return p;
+}
+
+struct AdminArgs {
+  std::string user;
+  std::optional<std::string> password_file;
+  std::optional<store::AccountRole> role;
+};
+
+// USER [--role R] [--password-file F] (also --x=value).
+std::optional<AdminArgs> parse_admin_args(const std::vector<std::string>& args) {
+  AdminArgs out;
+  for (std::size_t i = 2; i < args.size(); ++i) {
+    std::string a = args[i];
+    std::optional<std::string> inline_value;
+    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      inline_value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    }
+    auto value = [&]() -> std::optional<std::string> {
+      if (inline_value) return inline_value;
+      if (i + 1 >= args.size()) return std::nullopt;
+      return args[++i];
+    };
+    if (a == "--role") {
+      auto v = value();
+      auto role = v ? store::parse_account_role(*v) : std::nullopt;
+      if (!role) {
+        std::cerr << "xiaozhi-server: --role must be viewer or admin\n";
+        return std::nullopt;
+      }
+      out.role = role;
+    } else if (a == "--password-file") {
+      auto v = value();
+      if (!v || v->empty()) {
+        std::cerr << "xiaozhi-server: --password-file needs a file\n";
+        return std::nullopt;
+      }
+      out.password_file = v;
+    } else if (!a.empty() && a[0] == '-') {
+      std::cerr << "xiaozhi-server: unknown admin option " << a << "\n";
+      return std::nullopt;
+    } else if (out.user.empty()) {
+      out.user = a;
+    } else {
+      std::cerr << "xiaozhi-server: admin takes one user name\n";
+      return std::nullopt;
+    }
+  }
+  if (out.user.empty() && args.size() >= 2 && args[1] != "list-users") {
+    std::cerr << "xiaozhi-server: which user?\n";
+    return std::nullopt;
+  }
+  if (!out.user.empty() && !store::valid_username(out.user)) {
+    std::cerr << "xiaozhi-server: '" << out.user << "' is not a user name (1-64 of A-Z a-z 0-9 . _ @ -)\n";
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<std::string> new_password(const AdminArgs& a) {
+  auto pw = read_password(a.password_file);
+  if (!pw) return std::nullopt;
+  if (!store::acceptable_password(*pw)) {
+    std::cerr << "xiaozhi-server: a password has 8 to 1024 characters\n";
+    return std::nullopt;
+  }
+  return pw;
+}
+
+int admin_command(const core::Config& cfg, const std::vector<std::string>& args) {
+  if (args.size() < 2) {
+    std::cerr << kAdminUsage;
+    return kUsage;
+  }
+  const std::string& what = args[1];
+  if (what != "list-users" && what != "add-user" && what != "set-password" && what != "remove-user") {
+    std::cerr << kAdminUsage;
+    return kUsage;
+  }
+  auto parsed = parse_admin_args(args);
+  if (!parsed) {
+    std::cerr << kAdminUsage;
+    return kUsage;
+  }
+  if ((what == "list-users" && !parsed->user.empty()) || (what != "add-user" && parsed->role) ||
+      ((what == "list-users" || what == "remove-user") && parsed->password_file)) {
+    std::cerr << kAdminUsage;
+    return kUsage;
+  }
+  const std::string path = store::database_path(cfg.str("log.data_dir", "data"));
+  try {
+    if (what == "list-users") {
+      if (!std::filesystem::exists(path)) {
+        std::cout << "no accounts yet (no database at " << path << ")\n";
+        return kOk;
+      }
+      auto db = open_store(path);
+      auto accounts = store::AccountRepository(db).list();
+      std::cout << fmt::format("{:<32} {:<7} {:<19} {}\n", "USER", "ROLE", "UPDATED", "REVISION");
+      for (const auto& a : accounts)
+        std::cout << fmt::format("{:<32} {:<7} {:<19} {}\n", a.username, store::to_string(a.role),
+                                 local_time(a.updated), a.revision);
+      std::cout << accounts.size() << " account(s)\n";
+      return kOk;
+    }
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    auto db = open_store(path);
+    store::AccountRepository repo(db);
+    if (what == "remove-user") {
+      switch (repo.remove(parsed->user)) {
+        case store::AccountWrite::done:
+          std::cout << "removed " << parsed->user << "; a console session of it ends when it expires\n";
+          return kOk;
+        case store::AccountWrite::last_admin:
+          std::cerr << "xiaozhi-server: " << parsed->user << " is the last admin; add another admin first\n";
+          return kFailed;
+        default:
+          std::cerr << "xiaozhi-server: no account " << parsed->user << "\n";
+          return kFailed;
+      }
+    }
+    if (what == "set-password" && !repo.find(parsed->user)) {
+      std::cerr << "xiaozhi-server: no account " << parsed->user << " (admin add-user makes one)\n";
+      return kFailed;
+    }
+    if (what == "add-user" && repo.find(parsed->user)) {
+      std::cerr << "xiaozhi-server: " << parsed->user << " exists (admin set-password changes its password)\n";
+      return kFailed;
+    }
+    auto pw = new_password(*parsed);
+    if (!pw) return kFailed;
+    const std::string hash = store::hash_password(*pw, password_cost(cfg));
+    if (what == "set-password") {
+      if (repo.set_password(parsed->user, hash, now_seconds()) != store::AccountWrite::done) {
+        std::cerr << "xiaozhi-server: no account " << parsed->user << "\n";
+        return kFailed;
+      }
+      std::cout << "password of " << parsed->user << " changed\n";
+      return kOk;
+    }
+    store::Account a;
+    a.username = parsed->user;
+    a.password_hash = hash;
+    a.role = parsed->role.value_or(store::AccountRole::viewer);
+    a.created = a.updated = now_seconds();
+    if (repo.add(a) != store::AccountWrite::done) {
+      std::cerr << "xiaozhi-server: " << parsed->user << " exists\n";
+      return kFailed;
+    }
+    std::cout << "added " << a.username << " (" << store::to_string(a.role) << ")\n";
+    return kOk;
+  } catch (const std::exception& e) {
+    std::cerr << "xiaozhi-server: " << e.what() << "\n";
+    return kFailed;
+  }
+}
+
 }  // namespace
 
 int run_command(const core::Config& cfg, const std::vector<std::string>& command) {
   if (!command.empty() && command.front() == "devices") return devices_command(cfg, command);
   if (!command.empty() && command.front() == "history") return history_command(cfg, command);
+  if (!command.empty() && command.front() == "admin") return admin_command(cfg, command);
   std::cerr << "xiaozhi-server: unknown command '" << (command.empty() ? "" : command.front()) << "'\n\n"
             << cli_usage();
   return kUsage;

@@ -24,6 +24,10 @@
 #include "http/admin_routes.h"
 #include "http/node_forwarding.h"
 #include "http/api_routes.h"
+#include "http/auth_routes.h"
+#include "http/console_sessions.h"
+#include "http/console_settings.h"
+#include "http/login_limiter.h"
 #include "http/push_routes.h"
 #include "http/vision.h"
 #include "http/vision_settings.h"
@@ -52,6 +56,7 @@
 #include "session/device_server.h"
 #include "session/session_registry.h"
 #include "session/session_settings.h"
+#include "store/accounts.h"
 #include "store/auth_key.h"
 #include "store/store.h"
 #include "tools/builtin/builtin_registry.h"
@@ -132,6 +137,7 @@ struct Server::Parts {
   std::string data_dir = config.str("log.data_dir", "data");
   std::string auth_key;
   std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::Accounts> accounts;  // console accounts; null when the console is off
 
   // Engines are built once per distinct configuration and shared by every session.
   providers::ProviderContext provider_ctx{runtime.pool(), config.str("log.data_dir", "data"), &metrics};
@@ -220,6 +226,7 @@ void Server::check_config(const core::Config& cfg) {
   }
   try {
     (void)http::ota_settings_from_config(cfg, "check", "127.0.0.1");
+    (void)http::console_auth_settings_from_config(cfg);
   } catch (const core::ConfigError& e) {
     problems.insert(problems.end(), e.problems().begin(), e.problems().end());
   }
@@ -475,14 +482,27 @@ void Server::start() {
       spdlog::warn("server.mqtt.nodes: push for devices on other nodes needs server.admin_token (the same on every node)");
     http::add_ota_routes(*router, {std::move(ota_settings), *p_->store, p_->runtime.pool()});
     const auto admin_body = cfg.get<std::size_t>("server.max_admin_body_bytes", 64 * 1024);
+    // One check for every operator route: the admin token, or a console session.
+    const auto console = http::console_auth_settings_from_config(cfg);
+    std::shared_ptr<http::ConsoleSessions> console_sessions;
+    if (console.enabled) {
+      p_->accounts = std::make_unique<store::Accounts>(*p_->store, p_->runtime.pool(), console.hashing,
+                                                       console.max_concurrent_hashes);
+      console_sessions = std::make_shared<http::ConsoleSessions>(console.sessions);
+    }
+    auto admin_auth = std::make_shared<const http::AdminAuth>(cfg.str("server.admin_token"), console_sessions);
+    if (p_->accounts)
+      http::add_auth_routes(*router, {*p_->accounts, admin_auth, std::make_shared<http::LoginLimiter>(console.login)});
     http::AdminContext admin{*p_->store, cfg.str("server.admin_token")};
     admin.max_body_bytes = admin_body;
+    admin.auth = admin_auth;
     http::add_admin_routes(*router, std::move(admin));
     http::PushContext push{p_->registry, cfg.str("server.admin_token"), admin_body};
     push.forwarder = std::move(forwarder);
+    push.auth = admin_auth;
     http::add_push_routes(*router, std::move(push));
     // Agents saved here drive devices only without a manager-api (which owns them then).
-    http::ApiContext api{*p_->store, p_->registry, {cfg.str("server.admin_token")},
+    http::ApiContext api{*p_->store, p_->registry, {cfg.str("server.admin_token"), admin_auth},
                          std::make_shared<const core::Config>(cfg.root()), {}, admin_body};
     if (p_->db_profiles)
       api.agents_changed = [this] {
@@ -506,8 +526,24 @@ void Server::start() {
     p_->http->start();
     spdlog::info("HTTP listening on {}:{} (OTA, vision, /health, /metrics)", o.address, p_->http->port());
     spdlog::info("OTA URL for devices: http://{}:{}/xiaozhi/ota/", lan_ip, p_->http->port());
+    if (p_->accounts) create_first_admin(fmt::format("http://{}:{}/console/", lan_ip, p_->http->port()));
   }
   warn_if_exposed(cfg, dopts.address, p_->devices->port(), p_->http ? p_->http->port() : 0);
+}
+
+// The first start: with no admin account yet, `admin` gets a random password, shown
+// in the log this once (only its hash is kept).
+void Server::create_first_admin(const std::string& console_url) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  auto made = boost::asio::co_spawn(p_->runtime.loop(0), p_->accounts->create_first_admin("admin", now),
+                                    boost::asio::use_future)
+                  .get();
+  if (!made) return;
+  spdlog::warn("console: FIRST START: created the console account 'admin' with password {} -- log in at {} "
+               "and change it. This password is shown only this once (`xiaozhi-server admin set-password admin` "
+               "sets another).",
+               *made, console_url);
 }
 
 void Server::shutdown(std::chrono::milliseconds grace) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "core/config.h"
 
@@ -46,6 +47,8 @@ class Server {
   struct Parts;
 
  private:
+  void create_first_admin(const std::string& console_url);
+
   std::unique_ptr<Parts> p_;
 };
 

@@ -28,14 +28,15 @@ nlohmann::json device_json(const store::DeviceRecord& d) {
 }  // namespace
 
 void add_admin_routes(net::HttpRouter& router, AdminContext context) {
-  if (context.token.empty()) return;
+  if (!context.auth) context.auth = std::make_shared<const AdminAuth>(context.token, nullptr);
+  if (!context.auth->enabled()) return;
   auto ctx = std::make_shared<const AdminContext>(std::move(context));
-  // Checked on the header: a caller without the token never gets its body read.
+  // Checked on the header: a caller who may not never gets its body read.
   net::RouteLimits limits{ctx->max_body_bytes,
-                          [ctx](const net::HttpRequest& req) { return refuse_unauthorized(ctx->token, req); }};
+                          [ctx](const net::HttpRequest& req) { return ctx->auth->refuse(req); }};
 
   router.add("GET", "/api/devices", [ctx](net::HttpRequest& req) -> boost::asio::awaitable<net::HttpResponse> {
-    if (auto refusal = refuse_unauthorized(ctx->token, req)) co_return *refusal;
+    if (auto refusal = ctx->auth->refuse(req)) co_return *refusal;
     auto devices = co_await ctx->store.list_devices(kMaxListed);
     nlohmann::json list = nlohmann::json::array();
     for (const auto& d : devices) list.push_back(device_json(d));
@@ -43,7 +44,7 @@ void add_admin_routes(net::HttpRouter& router, AdminContext context) {
   }, limits);
 
   router.add("POST", "/api/devices/bind", [ctx](net::HttpRequest& req) -> boost::asio::awaitable<net::HttpResponse> {
-    if (auto refusal = refuse_unauthorized(ctx->token, req)) co_return *refusal;
+    if (auto refusal = ctx->auth->refuse(req)) co_return *refusal;
     std::string code;
     try {
       auto body = json_object_body(req, ctx->max_body_bytes);

@@ -1,12 +1,9 @@
 #include "http/api_access.h"
 
-#include "http/admin_auth.h"
-
 namespace xz::http {
 
 std::optional<net::HttpResponse> authorize(const ApiAccess& access, const net::HttpRequest& req, Access need) {
-  (void)need;  // one credential today: the admin token may read and write
-  auto refusal = refuse_unauthorized(access.admin_token, req);
+  auto refusal = access.auth ? access.auth->refuse(req, need) : refuse_unauthorized(access.admin_token, req);
   if (!refusal) return std::nullopt;
   net::HttpResponse r = api_error(refusal->status, refusal->status == 401 ? "authorization required"
                                                                            : "not allowed");

@@ -51,7 +51,7 @@ Json result_json(const std::string& text) {
 }
 
 Task list_online(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
-  if (auto refusal = refuse_unauthorized(ctx->token, req)) co_return *refusal;
+  if (auto refusal = ctx->auth->refuse(req)) co_return *refusal;
   Json list = Json::array();
   for (const auto& info : ctx->registry.list()) {
     Json entry = session_json(info);
@@ -72,7 +72,7 @@ Task list_online(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) 
 }
 
 Task speak(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
-  if (auto refusal = refuse_unauthorized(ctx->token, req)) co_return *refusal;
+  if (auto refusal = ctx->auth->refuse(req)) co_return *refusal;
   const std::string id = session::normalize_device_id(req.params["id"]);
   std::string text;
   try {
@@ -99,7 +99,7 @@ Task speak(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
 }
 
 Task call_tool(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
-  if (auto refusal = refuse_unauthorized(ctx->token, req)) co_return *refusal;
+  if (auto refusal = ctx->auth->refuse(req)) co_return *refusal;
   const std::string id = session::normalize_device_id(req.params["id"]);
   std::string name;
   Json arguments = Json::object();
@@ -131,11 +131,11 @@ Task call_tool(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
 }  // namespace
 
 void add_push_routes(net::HttpRouter& router, PushContext context) {
-  if (context.token.empty()) return;
+  if (!context.auth) context.auth = std::make_shared<const AdminAuth>(context.token, nullptr);
+  if (!context.auth->enabled()) return;
   auto ctx = std::make_shared<const PushContext>(std::move(context));
-  // Checked on the header: a caller without the token never gets its body read.
-  net::RouteLimits limits{ctx->max_body_bytes,
-                          [ctx](const net::HttpRequest& req) { return refuse_unauthorized(ctx->token, req); }};
+  // Checked on the header: a caller who may not never gets its body read.
+  net::RouteLimits limits{ctx->max_body_bytes, [ctx](const net::HttpRequest& req) { return ctx->auth->refuse(req); }};
   router.add("GET", "/api/devices/online", [ctx](net::HttpRequest& req) { return list_online(ctx, req); }, limits);
   router.add("POST", "/api/devices/{id}/speak", [ctx](net::HttpRequest& req) { return speak(ctx, req); }, limits);
   router.add("POST", "/api/devices/{id}/mcp", [ctx](net::HttpRequest& req) { return call_tool(ctx, req); }, limits);

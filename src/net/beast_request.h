@@ -32,6 +32,12 @@ HttpRequest to_request(const boost::beast::http::request_header<Fields>& req, co
   }
   r.peer_ip = core::unmapped(peer).to_string();
   r.remote_ip = client_address(peer, r, trusted_proxies);
+  // This listener has no TLS of its own: only a trusted proxy can say the browser used it.
+  if (trusted_proxies.contains(peer)) {
+    std::string proto = r.header("X-Forwarded-Proto");
+    for (auto& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.secure = proto == "https";
+  }
   return r;
 }
 

@@ -25,6 +25,8 @@ struct HttpRequest {
   // The client: the TCP peer, or the address a trusted proxy reports (client_address.h).
   std::string remote_ip;
   std::string peer_ip;  // the TCP peer itself
+  // Came over TLS, or from a trusted proxy saying X-Forwarded-Proto: https (cookies get Secure).
+  bool secure = false;
 
   // Header value by case-insensitive name, or "".
   std::string header(std::string_view name) const;

@@ -40,6 +40,8 @@ TestServer::TestServer(std::vector<std::pair<std::string, nlohmann::json>> overr
                      {"server.vision_explain", "http://127.0.0.1:" + std::to_string(http_port) + "/mcp/vision/explain"},
                      {"server.io_threads", 2},
                      {"server.workers", 2},
+                     // Console passwords hashed at 1 MiB instead of 32: every start makes one.
+                     {"server.console.password_log_n", 10},
                      {"log.data_dir", data_dir_},
                      {"log.log_dir", data_dir_ + "/log"},
                      {"log.console", log_level != nullptr},
