@@ -308,3 +308,30 @@ TEST(MqttDevice, EnabledWithoutASignatureKeyRefusesToStart) {
     EXPECT_NE(std::string(e.what()).find("mqtt_signature_key"), std::string::npos) << e.what();
   }
 }
+
+TEST(MqttDevice, ServerEndsASilentConversationWithGoodbyeAndKeepsTheDevice) {
+  FakeOpenAi fake;
+  Ports ports;
+  auto cfg = mqtt_config(fake, ports);
+  cfg.push_back({"close_connection_no_voice_time", 1});
+  cfg.push_back({"close_connection_after_goodbye_seconds", 3});  // the goodbye turn's bound
+  TestServer server(cfg);
+  ClientLoop loop;
+  loop.run([&]() -> Task<void> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    MqttSimDevice dev(ex);
+    xz::net::HttpClient http;
+    co_await dev.connect(mqtt_options(ports, dev));
+    EXPECT_TRUE((co_await dev.wait_hello(5s)).has_value());
+    const std::string sid = dev.session_id();
+    // No voice: the goodbye turn, then the server's goodbye with this session's id.
+    auto bye = co_await dev.wait_type("goodbye", "", 15s);
+    EXPECT_TRUE(bye.has_value());
+    EXPECT_EQ(bye.value_or(json::object()).value("session_id", ""), sid);
+    EXPECT_TRUE(co_await dev.wait_channel_closed(1s)) << "the firmware closes its channel on its own goodbye";
+    auto idle = co_await wait_online(http, server, dev.profile().device_id,
+                                     [](const json& d) { return d.value("state", "") == "idle"; });
+    EXPECT_EQ(idle.value("state", ""), "idle") << idle.dump();
+    EXPECT_TRUE(dev.mqtt_connected()) << "the MQTT connection is kept";
+  }());
+}
