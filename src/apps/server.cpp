@@ -43,17 +43,22 @@
 #include "agents/static_profile_source.h"
 #include "apps/manager_mode.h"
 #include "apps/source_agent_resolver.h"
+#include "apps/mqtt_settings.h"
 #include "pipeline/activation_conversation.h"
 #include "pipeline/conversation.h"
+#include "pipeline/idle_device_mcp.h"
 #include "providers/registry.h"
 #include "memory/memory.h"
 #include "net/connection_limiter.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "net/mqtt_server.h"
+#include "net/udp_audio_endpoint.h"
 #include "net/tls_client.h"
 #include "protocol/vision_token.h"
 #include "session/activation_gate.h"
 #include "session/device_server.h"
+#include "session/mqtt_device_server.h"
 #include "session/session_registry.h"
 #include "session/session_settings.h"
 #include "store/accounts.h"
@@ -164,7 +169,12 @@ struct Server::Parts {
   std::unique_ptr<pipeline::VoiceServices> voice;
   std::shared_ptr<net::ConnectionLimiter> connection_limiter;  // both listeners' caps
   std::unique_ptr<session::DeviceServer> devices;
+  // server.mqtt: devices on MQTT + UDP (the handler before the listener that calls it).
+  std::unique_ptr<net::UdpAudioEndpoint> udp;
+  std::shared_ptr<session::MqttDeviceServer> mqtt_devices;
+  std::unique_ptr<net::MqttServer> mqtt;
   std::unique_ptr<net::HttpServer> http;
+  session::IdleDeviceFactory idle_devices;  // MCP of MQTT devices between conversations
   std::atomic<bool> stopping{false};
   bool stopped = false;
 };
@@ -193,6 +203,9 @@ net::ConnectionLimits connection_limits(const core::Config& cfg, const std::vect
   limits.per_ip_exempt = core::IpRanges(exempt);
   return limits;
 }
+
+void start_mqtt(Server::Parts& p, const core::Config& cfg, const std::string& lan_ip, session::SessionDeps deps,
+                session::AdmissionPolicy policy);
 
 // Listening beyond loopback without device auth hands every device's identity to
 // whoever can reach the port.
@@ -266,12 +279,18 @@ void Server::start() {
   core::start_loop_monitor(p_->runtime, p_->metrics);
   p_->metrics.gauge_fn("xiaozhi_live_sessions", "Device sessions connected now",
                        [this] { return static_cast<double>(live_sessions()); });
-  // The device link of each session (session/device_link.h): MQTT's stays 0 until it serves.
-  for (const char* transport : {"websocket", "mqtt"})
+  // The device link of each session (session/device_link.h). An MQTT device between
+  // conversations is online without a session.
+  for (const char* transport : {"websocket", "mqtt"}) {
     p_->metrics.gauge_fn(
         "xiaozhi_transport_sessions", "Device sessions connected now, by transport",
+        [this, transport] { return static_cast<double>(p_->registry.sessions(transport)); },
+        fmt::format("transport=\"{}\"", transport));
+    p_->metrics.gauge_fn(
+        "xiaozhi_online_devices", "Devices online now (in a conversation or idle), by transport",
         [this, transport] { return static_cast<double>(p_->registry.count(transport)); },
         fmt::format("transport=\"{}\"", transport));
+  }
 
   // Manager mode: server-base over the local file before anything is built from it.
   const core::Json local_config = cfg.root();
@@ -471,6 +490,16 @@ void Server::start() {
                                                                    cfg.get<int>("server.port", 8000)),
                                              " ; ")));
 
+  // MQTT devices between conversations: their MCP tools through the device MCP client.
+  p_->idle_devices = [voice = p_->voice.get()](const session::IdleDeviceContext& ctx) {
+    pipeline::DeviceMcpOptions o;
+    if (voice->device_capabilities) o.capabilities = voice->device_capabilities(ctx.identity.device_key);
+    return std::unique_ptr<session::IdleDevice>(std::make_unique<pipeline::IdleDeviceMcp>(ctx, std::move(o)));
+  };
+  start_mqtt(*p_, cfg, lan_ip,
+             session::SessionDeps{p_->session_settings, p_->registry, make_conversation, p_->manager.get()},
+             session::AdmissionPolicy{gate, tell_activation, p_->manager});
+
   if (http_port != 0) {
     auto router = std::make_shared<net::HttpRouter>();
     http::add_health_routes(*router, {p_->started, [this] { return live_sessions(); },
@@ -546,6 +575,37 @@ void Server::create_first_admin(const std::string& console_url) {
                *made, console_url);
 }
 
+namespace {
+
+// server.mqtt.enabled: the MQTT listener and the UDP audio socket.
+void start_mqtt(Server::Parts& p, const core::Config& cfg, const std::string& lan_ip, session::SessionDeps deps,
+                session::AdmissionPolicy policy) {
+  auto opts = mqtt_server_options(cfg);
+  if (!opts.enabled) return;
+  const std::string key = cfg.str("server.mqtt_signature_key");
+  if (key.empty())
+    throw std::runtime_error(
+        "configuration: server.mqtt.enabled is true but server.mqtt_signature_key is empty: set a key (it signs "
+        "the MQTT passwords the OTA answer hands devices; without one no device could log in)");
+  net::UdpAudioEndpointOptions uo;
+  uo.address = opts.address;
+  uo.port = opts.udp_port;
+  p.udp = std::make_unique<net::UdpAudioEndpoint>(p.runtime.loop(0), uo, &p.metrics);
+  p.udp->start();
+  const std::string host = opts.public_host.empty() ? lan_ip : opts.public_host;
+  p.mqtt_devices = std::make_shared<session::MqttDeviceServer>(
+      std::move(deps), std::move(policy), *p.udp, session::UdpHelloInfo{host, p.udp->port()}, p.idle_devices);
+  opts.limiter = p.connection_limiter;
+  p.mqtt = std::make_unique<net::MqttServer>(p.runtime, opts, net::official_mqtt_login(key), p.mqtt_devices,
+                                              &p.metrics);
+  p.mqtt->start();
+  spdlog::info("MQTT listening on {}:{}{}, UDP audio on {}:{}; devices are told {}", opts.address, p.mqtt->port(),
+               p.mqtt->tls_port() ? fmt::format(" (TLS on {})", p.mqtt->tls_port()) : std::string(),
+               uo.address, p.udp->port(), host);
+}
+
+}  // namespace
+
 void Server::shutdown(std::chrono::milliseconds grace) {
   if (p_->stopped) return;
   p_->stopping = true;
@@ -566,6 +626,8 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   const auto sessions_deadline = deadline - memory_share;
   if (p_->devices) p_->devices->stop_accepting();
   if (p_->http) p_->http->stop_accepting();
+  // MQTT devices whose conversation ends are disconnected, not kept idle.
+  if (p_->mqtt_devices) p_->mqtt_devices->stop_keeping_idle();
   // Sessions finish the reply they are speaking, then close.
   for (auto& s : p_->registry.all()) s->request_close("server shutting down", true);
 
@@ -580,6 +642,10 @@ void Server::shutdown(std::chrono::milliseconds grace) {
     while (live_sessions() > 0 && std::chrono::steady_clock::now() < hard)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+
+  // Idle MQTT devices are let go; the audio socket closes on its loop.
+  if (p_->mqtt) p_->mqtt->stop();
+  if (p_->udp) p_->udp->stop();
 
   // Chat history still queued, then the memory summaries of the sessions that just
   // closed, are written before the store closes: a SIGTERM right after a conversation
@@ -613,12 +679,15 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   p_->runtime.stop();
   p_->http.reset();
   p_->devices.reset();
+  p_->mqtt.reset();
+  p_->mqtt_devices.reset();
+  p_->udp.reset();
   p_->stopped = true;
 }
 
 std::uint16_t Server::ws_port() const { return p_->devices ? p_->devices->port() : 0; }
 std::uint16_t Server::http_port() const { return p_->http ? p_->http->port() : 0; }
-std::size_t Server::live_sessions() const { return p_->registry.size(); }
+std::size_t Server::live_sessions() const { return p_->registry.sessions(); }
 bool Server::shutting_down() const { return p_->stopping; }
 const core::Config& Server::config() const { return p_->config; }
 

@@ -21,6 +21,8 @@
 #include "sim/load/bench_report.h"
 #include "sim/load/load_generator.h"
 #include "sim/load/load_options.h"
+#include "protocol/mqtt_credentials.h"
+#include "sim/mqtt_sim_device.h"
 #include "sim/sim_device.h"
 #include "version.h"
 
@@ -44,6 +46,9 @@ struct Options {
   std::vector<Action> actions;
   std::string report_path;
   int timeout_s = 30;
+  // --mqtt HOST:PORT with --mqtt-key KEY: MQTT + UDP without an OTA answer, with the
+  // credentials the OTA answer would issue.
+  std::string mqtt_endpoint, mqtt_key;
 };
 
 const char* kUsage = R"(Usage: xiaozhi-sim [options] [actions]
@@ -54,7 +59,10 @@ A simulated XiaoZhi device speaking the firmware's protocol.
 
 Connection:
   --url URL          WebSocket URL (default ws://127.0.0.1:8000/xiaozhi/v1/)
-  --ota URL          POST the OTA check first and use the websocket url/token it returns
+  --ota URL          POST the OTA check first and use what it returns: its mqtt block
+                     (MQTT + UDP, as the firmware prefers it) or its websocket url/token
+  --mqtt HOST:PORT   MQTT + UDP without OTA, logging in with credentials signed by
+  --mqtt-key KEY     the server's server.mqtt_signature_key
   --device-id MAC    device id (default: random)      --client-id UUID (default: random)
   --protocol N       binary protocol version 1, 2 or 3 (default 1)
   --token TOKEN      Authorization: Bearer TOKEN
@@ -119,6 +127,10 @@ std::optional<std::string> parse(int argc, char** argv, Options& o) {
       if (!need(o.connect.token)) return a + " needs a value";
     } else if (a == "--query") {
       o.connect.identity_in_query = true;
+    } else if (a == "--mqtt") {
+      if (!need(o.mqtt_endpoint)) return a + " needs HOST:PORT";
+    } else if (a == "--mqtt-key") {
+      if (!need(o.mqtt_key)) return a + " needs a value";
     } else if (a == "--mqtt-gateway") {
       o.connect.from_mqtt_gateway = true;
       o.connect.protocol_version = 2;
@@ -160,25 +172,9 @@ std::vector<std::int16_t> read_wav_16k(const std::string& path) {
   return xz::audio::resample_once(mono, wav->sample_rate, 16000);
 }
 
-asio::awaitable<Json> run(Options o, xz::core::Runtime& rt) {
-  auto ex = co_await asio::this_coro::executor;
-  xz::sim::SimDevice dev(ex, o.profile);
-  Json report = {{"actions", Json::array()}};
-  if (o.ota) {
-    int status = 0;
-    Json ota = co_await dev.check_ota(*o.ota, &status);
-    report["ota"] = {{"status", status}, {"response", ota}};
-    if (ota.contains("activation")) throw std::runtime_error("device is not activated: " + ota["activation"].dump());
-    if (auto ws = ota.find("websocket"); ws != ota.end() && ws->is_object()) {
-      o.url = ws->value("url", o.url);
-      if (auto t = ws->value("token", std::string()); !t.empty()) o.connect.token = t;
-      o.connect.protocol_version = ws->value("version", o.connect.protocol_version);
-    }
-  }
-  o.connect.url = o.url;
-  co_await dev.connect(o.connect);
-  if (!co_await dev.wait_hello()) throw std::runtime_error("no server hello within 10 s");
-
+// The actions, in order, each waiting for its reply to end; the same for both devices.
+template <class Device>
+asio::awaitable<void> play(Device& dev, const Options& o, xz::core::Runtime& rt, Json& report) {
   xz::providers::ProviderContext ctx{rt.pool(), "data"};
   std::unique_ptr<xz::providers::FliteTts> tts;
   const auto timeout = std::chrono::seconds(o.timeout_s);
@@ -213,6 +209,55 @@ asio::awaitable<Json> run(Options o, xz::core::Runtime& rt) {
                                  {"completed", stop.has_value()},
                                  {"new_turns", dev.turns().size() - turns_before}});
   }
+}
+
+// MQTT + UDP: one conversation over the device's MQTT connection, ended by its goodbye.
+asio::awaitable<Json> run_mqtt(Options o, xz::sim::MqttSettings settings, Json report, xz::core::Runtime& rt) {
+  auto ex = co_await asio::this_coro::executor;
+  xz::sim::MqttSimDevice dev(ex, o.profile);
+  xz::sim::MqttConnectOptions mo;
+  mo.mqtt = std::move(settings);
+  mo.uplink_frame_ms = o.connect.uplink_frame_ms;
+  co_await dev.connect(std::move(mo));
+  if (!co_await dev.wait_hello()) throw std::runtime_error("no valid server hello within 10 s");
+  co_await play(dev, o, rt, report);
+  report["device"] = dev.report();
+  report["tools_called"] = Json::array();
+  for (const auto& c : dev.mcp().calls()) report["tools_called"].push_back({{"name", c.name}, {"arguments", c.arguments}});
+  dev.goodbye();
+  co_await dev.disconnect();  // the goodbye is written first
+  co_return report;
+}
+
+asio::awaitable<Json> run(Options o, xz::core::Runtime& rt) {
+  auto ex = co_await asio::this_coro::executor;
+  xz::sim::SimDevice dev(ex, o.profile);
+  Json report = {{"actions", Json::array()}};
+  if (o.ota) {
+    int status = 0;
+    Json ota = co_await dev.check_ota(*o.ota, &status);
+    report["ota"] = {{"status", status}, {"response", ota}};
+    if (ota.contains("activation")) throw std::runtime_error("device is not activated: " + ota["activation"].dump());
+    if (auto ws = ota.find("websocket"); ws != ota.end() && ws->is_object()) {
+      o.url = ws->value("url", o.url);
+      if (auto t = ws->value("token", std::string()); !t.empty()) o.connect.token = t;
+      o.connect.protocol_version = ws->value("version", o.connect.protocol_version);
+    }
+  }
+  std::optional<xz::sim::MqttSettings> mqtt;
+  // The firmware picks MQTT whenever the answer has the block (device-protocol.md §2.2).
+  if (o.ota) mqtt = xz::sim::mqtt_settings_from_ota(report["ota"]["response"]);
+  if (!o.mqtt_endpoint.empty()) {
+    auto cred = xz::protocol::make_mqtt_credentials(o.mqtt_key, dev.profile().board, dev.profile().device_id,
+                                                    xz::protocol::mqtt_user_data("unknown"));
+    mqtt = xz::sim::MqttSettings{o.mqtt_endpoint, cred.client_id, cred.username, cred.password};
+  }
+  if (mqtt) co_return co_await run_mqtt(std::move(o), std::move(*mqtt), std::move(report), rt);
+  o.connect.url = o.url;
+  co_await dev.connect(o.connect);
+  if (!co_await dev.wait_hello()) throw std::runtime_error("no server hello within 10 s");
+
+  co_await play(dev, o, rt, report);
   report["device"] = dev.report();
   report["tools_called"] = Json::array();
   for (const auto& c : dev.mcp().calls()) report["tools_called"].push_back({{"name", c.name}, {"arguments", c.arguments}});

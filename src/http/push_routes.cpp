@@ -36,7 +36,7 @@ Task elsewhere_or_offline(const PushContext& ctx, const net::HttpRequest& req, c
 Json session_json(const session::SessionInfo& s) {
   return {{"device_id", s.device_id},
           {"client_id", s.client_id},
-          {"session_id", s.session_id},
+          {"session_id", s.idle ? Json(nullptr) : Json(s.session_id)},  // idle: no conversation
           {"transport", s.transport},
           {"protocol_version", s.protocol_version},
           {"since", std::chrono::duration_cast<std::chrono::seconds>(s.since.time_since_epoch()).count()},
@@ -95,7 +95,9 @@ Task speak(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {
   }
   if (!started) co_return net::HttpResponse::error(409, "device " + id + " is closing its session");
   spdlog::info("push: device {} speaks an operator's text", id);
-  co_return net::HttpResponse::json(200, {{"success", true}, {"device_id", id}});
+  // "alert": an idle MQTT device has no audio channel; the text was shown, not spoken.
+  co_return net::HttpResponse::json(
+      200, {{"success", true}, {"device_id", id}, {"delivered", std::string(control->speak_delivery())}});
 }
 
 Task call_tool(std::shared_ptr<const PushContext> ctx, net::HttpRequest& req) {

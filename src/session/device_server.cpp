@@ -7,6 +7,7 @@
 #include "net/origin_policy.h"
 #include "net/websocket.h"
 #include "protocol/server_messages.h"
+#include "session/device_admission.h"
 
 namespace xz::session {
 
@@ -31,72 +32,20 @@ void run_session(const SessionDeps& deps, std::shared_ptr<net::WebSocket> ws, De
   asio::co_spawn(ex, [session]() { return session->run(); }, asio::detached);
 }
 
-// Everything by value: the coroutine may outlive the DeviceServer during shutdown.
-asio::awaitable<void> admit_resolved(SessionDeps deps, std::shared_ptr<AgentResolver> resolver,
-                                     ActivationConversationFactory tell, std::shared_ptr<net::WebSocket> ws,
-                                     DeviceIdentity who) {
-  DeviceAgent agent;
-  try {
-    agent = co_await resolver->resolve(who);
-  } catch (const std::exception& e) {
-    // Resolvers fall back themselves; this is a bug, and the device still gets the default.
-    spdlog::error("[dev={}] resolving the device's agent failed: {}; it gets the default", who.device_id, e.what());
-  }
-  if (agent.bind) {
-    if (!tell) {
-      refuse(*ws, who, agent.bind->code.empty() ? "device not bound" : "device not bound: enter code " + agent.bind->code + " in the control panel");
-      co_return;
-    }
-    deps.make_conversation = [tell = std::move(tell), p = std::move(*agent.bind)](const ConversationContext& ctx) {
-      return tell(ctx, p);
-    };
-  } else if (agent.conversation) {
-    deps.make_conversation = std::move(agent.conversation);
-  }
-  run_session(deps, std::move(ws), std::move(who));
-}
-
-void start_session(const SessionDeps& deps, const std::shared_ptr<AgentResolver>& resolver,
-                   const ActivationConversationFactory& tell, std::shared_ptr<net::WebSocket> ws, DeviceIdentity who) {
-  if (!resolver) {
-    run_session(deps, std::move(ws), std::move(who));
-    return;
-  }
-  auto ex = ws->executor();
-  asio::co_spawn(ex, admit_resolved(deps, resolver, tell, std::move(ws), std::move(who)), asio::detached);
-}
-
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 // Everything by value: the coroutine may outlive the DeviceServer during shutdown.
-asio::awaitable<void> admit_gated(SessionDeps deps, std::shared_ptr<const ActivationGate> gate,
-                                  ActivationConversationFactory tell, std::shared_ptr<AgentResolver> resolver,
-                                  std::shared_ptr<net::WebSocket> ws, DeviceIdentity who) {
-  std::optional<ActivationPrompt> prompt;
-  try {
-    prompt = co_await gate->check(who, unix_now());
-  } catch (const std::exception& e) {
-    spdlog::error("[dev={}] activation check failed: {}", who.device_id, e.what());
-    refuse(*ws, who, "activation check failed, try again later");
+asio::awaitable<void> admit_and_run(SessionDeps deps, AdmissionPolicy policy, std::shared_ptr<net::WebSocket> ws,
+                                    DeviceIdentity who) {
+  auto admission = co_await admit(std::move(deps), std::move(policy), who);
+  if (!admission.deps) {
+    refuse(*ws, who, admission.refusal);
     co_return;
   }
-  if (!prompt) {
-    start_session(deps, resolver, tell, std::move(ws), std::move(who));
-    co_return;
-  }
-  if (!tell) {
-    refuse(*ws, who, "device not activated: enter code " + prompt->code + " in the control panel");
-    co_return;
-  }
-  spdlog::info("[dev={} ip={}] not activated: it hears and sees its activation code {} instead of a conversation",
-               who.device_id, who.remote_ip, prompt->code);
-  deps.make_conversation = [tell = std::move(tell), p = std::move(*prompt)](const ConversationContext& ctx) {
-    return tell(ctx, p);
-  };
-  run_session(deps, std::move(ws), std::move(who));
+  run_session(*admission.deps, std::move(ws), std::move(who));
 }
 
 }  // namespace
@@ -155,13 +104,13 @@ void DeviceServer::accept(std::shared_ptr<net::WebSocket> ws, net::HttpRequest r
     refuse(*ws, who, "authentication failed: " + d.reason);
     return;
   }
-  if (gate_ && gate_->enabled()) {
-    auto ex = ws->executor();
-    asio::co_spawn(ex, admit_gated(deps_, gate_, tell_activation_, resolver_, std::move(ws), std::move(who)),
-                   asio::detached);
+  AdmissionPolicy policy{gate_, tell_activation_, resolver_};
+  if (admission_is_immediate(policy)) {
+    run_session(deps_, std::move(ws), std::move(who));
     return;
   }
-  start_session(deps_, resolver_, tell_activation_, std::move(ws), std::move(who));
+  auto ex = ws->executor();
+  asio::co_spawn(ex, admit_and_run(deps_, std::move(policy), std::move(ws), std::move(who)), asio::detached);
 }
 
 }  // namespace xz::session

@@ -46,6 +46,20 @@ std::size_t SessionRegistry::count(std::string_view transport) const {
   return n;
 }
 
+std::size_t SessionRegistry::sessions() const {
+  std::lock_guard lk(mu_);
+  std::size_t n = 0;
+  for (const auto& [id, e] : by_device_) n += e.info.idle ? 0 : 1;
+  return n;
+}
+
+std::size_t SessionRegistry::sessions(std::string_view transport) const {
+  std::lock_guard lk(mu_);
+  std::size_t n = 0;
+  for (const auto& [id, e] : by_device_) n += !e.info.idle && e.info.transport == transport ? 1 : 0;
+  return n;
+}
+
 std::vector<SessionInfo> SessionRegistry::list() const {
   std::lock_guard lk(mu_);
   std::vector<SessionInfo> out;

@@ -21,6 +21,9 @@ struct SessionInfo {
   std::string device_id;  // normalised
   std::string client_id;
   std::string session_id;
+  // Online without a conversation (an MQTT device between conversations); session_id
+  // is then the connection's own registry key, not a conversation's.
+  bool idle = false;
   std::string transport = "websocket";  // DeviceLink::transport()
   int protocol_version = 1;
   std::chrono::system_clock::time_point since;
@@ -42,6 +45,9 @@ class SessionControl {
   // own; each throws std::runtime_error when the session has ended meanwhile.
   // Says `text` now; false when the session cannot speak (closing, no voice pipeline).
   virtual boost::asio::awaitable<bool> speak(std::string text) = 0;
+  // How speak() reaches the user: "voice" (spoken in the conversation) or "alert" (shown
+  // on screen: a device without an audio channel cannot be sent audio).
+  virtual std::string_view speak_delivery() const { return "voice"; }
   // Calls one of the device's MCP tools (throws when it has none or does not answer).
   virtual boost::asio::awaitable<protocol::McpCallOutcome> call_device_tool(std::string name,
                                                                             nlohmann::json arguments) = 0;
@@ -61,9 +67,13 @@ class SessionRegistry {
   void set_state(const std::string& device_id, const std::string& session_id, std::string state);
   void set_protocol(const std::string& device_id, const std::string& session_id, int version);
 
+  // Devices online (in a conversation or idle).
   std::size_t size() const;
-  // Sessions over one transport (SessionInfo::transport).
+  // Devices online over one transport (SessionInfo::transport).
   std::size_t count(std::string_view transport) const;
+  // Conversations (entries not idle), in all or over one transport.
+  std::size_t sessions() const;
+  std::size_t sessions(std::string_view transport) const;
   std::vector<SessionInfo> list() const;
   std::shared_ptr<SessionControl> find(const std::string& device_id) const;
   std::vector<std::shared_ptr<SessionControl>> all() const;
