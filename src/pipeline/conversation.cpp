@@ -186,7 +186,7 @@ void Conversation::on_listen(const protocol::ListenMsg& msg) {
 
 void Conversation::on_abort(std::string_view reason) {
   auto t0 = Clock::now();
-  if (!cancel_turn(reason.empty() ? "abort" : reason, true)) {
+  if (!cancel_turn(reason.empty() ? "abort" : reason)) {
     // The device stays in speaking after a button abort until it gets tts stop.
     link_.send_text(protocol::make_tts_stop(session_id_));
   }
@@ -215,7 +215,7 @@ void Conversation::on_speech_started() {
   hooks_.note_activity();
   // With echo cancellation the mic stays open while we speak: a voice onset is the
   // user talking over us.
-  if (turn_ && (mode_ == protocol::ListenMode::realtime || aec_)) cancel_turn("barge-in (voice onset)", true);
+  if (turn_ && (mode_ == protocol::ListenMode::realtime || aec_)) cancel_turn("barge-in (voice onset)");
 }
 
 bool Conversation::admit_turn(std::string_view what) {
@@ -279,13 +279,8 @@ void Conversation::confirm_speculation(Utterance& u) {
 
 void Conversation::discard_speculation(std::string_view why) {
   if (!turn_ || !turn_->held) return;
-  auto t = std::move(turn_);
-  turn_ = nullptr;
-  t->cancelled = true;
-  speaker().clear();  // drops the held audio; a dual-stream engine's stream is cancelled
-  svc_.metrics.speculative_replies_discarded.inc();
-  log_.info("speculative reply discarded ({})", why);
-  t->cancel.emit(asio::cancellation_type::terminal);
+  auto t = turn_;  // alive while it ends
+  end_reply(*t, ReplyEnd::discarded, why);
 }
 
 void Conversation::on_utterance(Utterance u) {
@@ -313,7 +308,7 @@ void Conversation::on_utterance(Utterance u) {
   if (auto ms = TurnTimings::ms(u.end_of_speech, u.asr_final)) svc_.metrics.asr_final_ms.observe(*ms);
   req.close_after = is_exit_command(req.text);
   // A new utterance while we speak interrupts us (push-to-talk aborts explicitly).
-  if (turn_ && mode_ != protocol::ListenMode::manual) cancel_turn("barge-in (new utterance)", true);
+  if (turn_ && mode_ != protocol::ListenMode::manual) cancel_turn("barge-in (new utterance)");
   start_turn(std::move(req));
 }
 
@@ -327,7 +322,7 @@ void Conversation::on_detect(const std::string& text) {
       return;
     }
     if (!admit_turn("wake word")) return;
-    if (turn_) cancel_turn("wake word", true);
+    if (turn_) cancel_turn("wake word");
     TurnRequest req;
     if (settings().wake_reply_cache) {
       // The reference: tts start and the cached reply at once, no stt.
@@ -345,7 +340,7 @@ void Conversation::on_detect(const std::string& text) {
   }
   // Not a wake word: text typed on the device or a test client is a user utterance.
   if (!admit_turn("typed text")) return;
-  if (turn_) cancel_turn("typed text", true);
+  if (turn_) cancel_turn("typed text");
   TurnRequest req;
   req.kind = TurnKind::typed;
   req.text = text;
@@ -406,7 +401,7 @@ void Conversation::on_asr_failed(const std::string& reason) {
 bool Conversation::speak(std::string text) {
   if (stopping_ || text.find_first_not_of(" \t\r\n") == std::string::npos) return false;
   hooks_.note_activity();
-  if (turn_) cancel_turn("operator push", true);
+  if (turn_) cancel_turn("operator push");
   TurnRequest req;
   req.kind = TurnKind::push;
   req.text = std::move(text);
@@ -449,7 +444,7 @@ void Conversation::close_session_after_reply(std::string reason) {
 
 asio::awaitable<void> Conversation::stop() {
   stopping_ = true;
-  cancel_turn("session closing", false);
+  cancel_turn("session closing", ReplyEnd::closing);
   for (auto& b : background_)
     if (!b->done.is_set()) b->cancel.emit(asio::cancellation_type::terminal);
   // The memory summary runs in the background (and graceful shutdown waits for it);

@@ -91,6 +91,14 @@ class Conversation : public session::Conversation, public tools::SessionActions 
     bool speculative = false;  // started at a pause, before the end of speech
     std::shared_ptr<TurnTimings> timings = std::make_shared<TurnTimings>();
   };
+  // How a reply ended; end_reply() does what each way needs.
+  enum class ReplyEnd {
+    finished,     // it said all it had to say
+    interrupted,  // barge-in, abort, a new turn or an operator push cut it short
+    failed,       // something broke: the device must not stay in speaking
+    closing,      // the session closes: nothing more is sent to the device
+    discarded,    // a held (speculative) reply the device never saw
+  };
   struct Turn {
     explicit Turn(boost::asio::any_io_executor ex) : done(ex), confirmed(ex) {}
     std::uint64_t id = 0;
@@ -98,6 +106,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
     TurnRequest req;
     boost::asio::cancellation_signal cancel;
     bool cancelled = false;
+    bool ended = false;  // end_reply() ran: a reply ends once
     std::string reply;  // the answer text of the current LLM round
     std::size_t played_before_round = 0;  // segments heard before this round's text
     core::Event done;   // the turn coroutine has finished
@@ -132,8 +141,9 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   boost::asio::awaitable<void> wait_confirmed(Turn& t);
   void on_detect(const std::string& text);
   void start_turn(TurnRequest req);
-  // Stops the current turn at once (barge-in/abort/close); true if there was one.
-  bool cancel_turn(std::string_view why, bool send_stop);
+  // Stops the current turn at once (barge-in/abort/close); true if the device saw it
+  // (a held reply is discarded silently).
+  bool cancel_turn(std::string_view why, ReplyEnd how = ReplyEnd::interrupted);
   // Replying (conversation_reply.cpp): the turn's coroutine, the LLM and tool loop, the
   // system prompt, the end of the reply and its history record.
   boost::asio::awaitable<void> run_turn(std::shared_ptr<Turn> turn, std::shared_ptr<Turn> previous);
@@ -149,7 +159,11 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   static bool reports_audio(const VoiceServices& svc, const VoiceProfile& profile);
   // The turn goes to the chat history (finished or interrupted).
   void record_turn(Turn& turn, bool interrupted);
-  void finish_turn(Turn& turn);
+  // The one end of every reply, however it ended: tts stop once (none for a held reply
+  // or a closing session), the dialogue and the chat history, the device's state, then
+  // the session's close-after-reply (close_if_asked) and the turn's own close_after.
+  // Cancels the turn's coroutine when it was cut short. A second call does nothing.
+  void end_reply(Turn& turn, ReplyEnd how, std::string_view why = {});
   // At the end of a reply, however it ended: closes the session when
   // close_session_after_reply() asked for it; true when it did.
   bool close_if_asked();

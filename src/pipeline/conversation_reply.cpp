@@ -121,21 +121,16 @@ asio::awaitable<void> Conversation::run_turn(std::shared_ptr<Turn> t, std::share
     asio::steady_timer tail(ex_);
     tail.expires_at(speaker().playback_end() + t->profile->settings->tts_stop_tail);
     co_await tail.async_wait(asio::use_awaitable);
-    finish_turn(*t);
+    end_reply(*t, ReplyEnd::finished);
   } catch (const std::exception& e) {
-    if (!t->cancelled && t->held) {
-      // A speculative reply broke unseen: the end of speech starts a normal turn.
-      log_.warn("speculative reply failed: {}", e.what());
-      if (turn_ == t) turn_ = nullptr;
-      speaker().clear();
-    } else if (!t->cancelled) {
-      // Not a cancellation: something broke. The device must not stay in speaking.
-      log_.error("reply failed: {}", e.what());
-      if (turn_ == t) turn_ = nullptr;
-      speaker().clear();
-      link_.send_text(protocol::make_tts_stop(session_id_));
-      hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
-      close_if_asked();
+    if (!t->cancelled) {
+      // Not a cancellation: something broke. A held reply broke unseen (the end of
+      // speech starts a normal turn); any other must not leave the device in speaking.
+      if (t->held)
+        log_.warn("speculative reply failed: {}", e.what());
+      else
+        log_.error("reply failed: {}", e.what());
+      end_reply(*t, ReplyEnd::failed);
     }
   }
   t->done.set();
@@ -421,27 +416,6 @@ asio::awaitable<void> Conversation::play_audio(std::string title,
   co_return;
 }
 
-void Conversation::finish_turn(Turn& t) {
-  auto& timings = *t.req.timings;
-  timings.stopped = Clock::now();
-  link_.send_text(protocol::make_tts_stop(session_id_));
-  if (t.req.kind != TurnKind::goodbye && !t.reply.empty()) dialogue_.add_assistant(t.reply);
-  if (auto ms = TurnTimings::ms(timings.end_of_speech, timings.first_frame_sent))
-    svc_.metrics.first_frame_ms.observe(*ms);
-  log_.info("reply done: {}", timings.summary());
-  record_turn(t, false);
-  if (turn_.get() == &t) turn_ = nullptr;
-  hooks_.note_activity();
-  hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
-  if (close_if_asked()) return;
-  if (t.req.close_after) {
-    hooks_.close_session(t.req.kind == TurnKind::goodbye ? "said goodbye after a long silence"
-                                                         : "the user asked to end the conversation");
-    return;
-  }
-  adopt_pending_profile();
-}
-
 void Conversation::record_turn(Turn& t, bool interrupted) {
   if (!svc_.history || !svc_.history->enabled()) return;
   static constexpr const char* kKinds[] = {"user", "typed", "greeting", "goodbye", "push"};
@@ -466,35 +440,67 @@ void Conversation::record_turn(Turn& t, bool interrupted) {
   svc_.history->record(std::move(r));
 }
 
-bool Conversation::cancel_turn(std::string_view why, bool send_stop) {
+bool Conversation::cancel_turn(std::string_view why, ReplyEnd how) {
   if (!turn_) return false;
-  if (turn_->held) {
-    // The device saw nothing of it: gone silently, as if there had been no turn.
-    discard_speculation(why);
-    return false;
+  auto t = turn_;  // alive while it ends
+  const bool seen = !t->held;
+  end_reply(*t, seen ? how : ReplyEnd::discarded, why);
+  return seen;
+}
+
+void Conversation::end_reply(Turn& t, ReplyEnd how, std::string_view why) {
+  if (t.ended) return;
+  t.ended = true;
+  if (turn_.get() == &t) turn_ = nullptr;
+  const bool finished = how == ReplyEnd::finished;
+  // Cut short: its LLM stream and TTS stop, the pacer is emptied.
+  if (how == ReplyEnd::interrupted || how == ReplyEnd::closing || how == ReplyEnd::discarded) t.cancelled = true;
+  if (!finished) speaker().clear();  // a dual-stream engine's stream is cancelled too
+  if (t.held) {
+    // The device saw nothing of it: no message, no history, no memory, no state.
+    if (how == ReplyEnd::discarded) {
+      svc_.metrics.speculative_replies_discarded.inc();
+      log_.info("speculative reply discarded ({})", why);
+    }
+    if (t.cancelled) t.cancel.emit(asio::cancellation_type::terminal);
+    close_if_asked();
+    return;
   }
-  auto t = std::move(turn_);
-  turn_ = nullptr;
-  t->cancelled = true;
-  speaker().clear();
-  if (send_stop) link_.send_text(protocol::make_tts_stop(session_id_));
-  // Keep only what the user actually heard, and answer tool calls left open.
-  if (t->req.kind != TurnKind::goodbye) {
-    dialogue_.close_dangling_tool_calls(R"({"status":"interrupted","message":"cancelled by the user"})");
-    const auto& played = speaker().played();
-    std::vector<std::string> heard_now(played.begin() + static_cast<std::ptrdiff_t>(std::min(t->played_before_round, played.size())),
-                                       played.end());
-    std::string heard = join(heard_now);
-    if (!heard.empty()) dialogue_.add_assistant(heard);
+  auto& timings = *t.req.timings;
+  timings.stopped = Clock::now();
+  if (how != ReplyEnd::closing) link_.send_text(protocol::make_tts_stop(session_id_));
+  if (t.req.kind != TurnKind::goodbye) {
+    if (finished) {
+      if (!t.reply.empty()) dialogue_.add_assistant(t.reply);
+    } else {
+      // Keep only what the user actually heard, and answer tool calls left open.
+      dialogue_.close_dangling_tool_calls(R"({"status":"interrupted","message":"cancelled by the user"})");
+      const auto& played = speaker().played();
+      std::vector<std::string> heard_now(
+          played.begin() + static_cast<std::ptrdiff_t>(std::min(t.played_before_round, played.size())), played.end());
+      std::string heard = join(heard_now);
+      if (!heard.empty()) dialogue_.add_assistant(heard);
+    }
   }
-  svc_.metrics.turns_interrupted.inc();
-  t->req.timings->stopped = Clock::now();
-  record_turn(*t, true);
-  log_.info("reply interrupted ({}) after {} segment(s) played", why, speaker().played().size());
-  t->cancel.emit(asio::cancellation_type::terminal);
+  if (finished) {
+    if (auto ms = TurnTimings::ms(timings.end_of_speech, timings.first_frame_sent))
+      svc_.metrics.first_frame_ms.observe(*ms);
+    log_.info("reply done: {}", timings.summary());
+  } else if (how != ReplyEnd::failed) {
+    svc_.metrics.turns_interrupted.inc();
+    log_.info("reply interrupted ({}) after {} segment(s) played", why, speaker().played().size());
+  }
+  record_turn(t, !finished);
+  if (t.cancelled) t.cancel.emit(asio::cancellation_type::terminal);
+  if (finished) hooks_.note_activity();
   if (!stopping_) hooks_.set_state(mode_ == protocol::ListenMode::manual ? "idle" : "listening");
-  close_if_asked();
-  return true;
+  if (close_if_asked() || !finished) return;
+  if (t.req.close_after) {
+    hooks_.close_session(t.req.kind == TurnKind::goodbye ? "said goodbye after a long silence"
+                                                         : "the user asked to end the conversation");
+    return;
+  }
+  adopt_pending_profile();
 }
 
 bool Conversation::close_if_asked() {
