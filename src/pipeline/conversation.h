@@ -13,67 +13,38 @@
 #include "core/token_bucket.h"
 #include "history/turn_record.h"
 #include "pipeline/conversation_settings.h"
-#include "pipeline/device_mcp.h"
 #include "pipeline/dialogue.h"
 #include "pipeline/greeting_cache.h"
 #include "pipeline/listener.h"
 #include "pipeline/prompt_context.h"
 #include "pipeline/speaker.h"
+#include "pipeline/session_tools.h"
 #include "pipeline/turn_timings.h"
 #include "pipeline/voice_profile.h"
+#include "pipeline/voice_services.h"
 #include "pipeline/voice_metrics.h"
 #include "providers/asr/asr.h"
 #include "providers/llm/llm.h"
 #include "providers/tts/tts.h"
 #include "providers/vad/vad.h"
 #include "session/conversation.h"
-#include "tools/iot_tools.h"
 #include "tools/tool.h"
 #include "tools/tool_registry.h"
 
 namespace xz::memory {
 class Memory;
 }
-namespace xz::history {
-class ChatHistory;
-}
-namespace xz::tools::mcp {
-class ServerMcpHub;
-class McpEndpointClient;
-class SharedToolLists;
-}  // namespace xz::tools::mcp
-
-namespace boost::asio::ssl {
-class context;
-}  // namespace boost::asio::ssl
-
 namespace xz::pipeline {
 
 class SpeechQueue;
-
-// What every conversation shares, whatever its profile: the pool, metrics, server-side
-// tools and stores.
-struct VoiceServices {
-  boost::asio::thread_pool& pool;
-  VoiceMetrics& metrics;
-  tools::mcp::ServerMcpHub* server_mcp;  // null: no server-side MCP servers
-  // initialize's capabilities for a device (its vision URL and token).
-  std::function<nlohmann::json(const std::string& device_id)> device_capabilities;
-  history::ChatHistory* history;                   // null: no chat history
-  tools::mcp::SharedToolLists* device_tool_lists;  // null: each session keeps its device's list
-  PromptContext* prompt_context;  // null: the prompt is used without a template (prompt_template: "")
-  // Where a conversation gets a newer profile after the configuration changed; null:
-  // profiles never change.
-  ProfileSource* profiles = nullptr;
-  // The city of a device's address, for tools (get_weather, get_place_info); null: unknown.
-  IpLocator* ip_locator = nullptr;
-};
 
 class Conversation : public session::Conversation, public tools::SessionActions {
  public:
   // Talks with `profile` until a newer one is adopted at a turn boundary.
   Conversation(const session::ConversationContext& ctx, VoiceServices& services, ProfilePtr profile);
   ~Conversation() override;
+
+  // Routing of the device's events (conversation.cpp).
 
   void on_hello(const protocol::HelloMsg& hello) override;
   void on_audio(std::string_view opus, std::uint32_t timestamp) override;
@@ -103,7 +74,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   std::string client_ip() const override { return prompt_subject_.client_ip; }
   boost::asio::awaitable<std::string> client_city() override;
 
-  tools::ToolRegistry& tools() { return registry_; }
+  tools::ToolRegistry& tools() { return tools_.registry(); }
 
  private:
   enum class TurnKind { user, typed, greeting, goodbye, push };
@@ -120,6 +91,14 @@ class Conversation : public session::Conversation, public tools::SessionActions 
     bool speculative = false;  // started at a pause, before the end of speech
     std::shared_ptr<TurnTimings> timings = std::make_shared<TurnTimings>();
   };
+  // How a reply ended; end_reply() does what each way needs.
+  enum class ReplyEnd {
+    finished,     // it said all it had to say
+    interrupted,  // barge-in, abort, a new turn or an operator push cut it short
+    failed,       // something broke: the device must not stay in speaking
+    closing,      // the session closes: nothing more is sent to the device
+    discarded,    // a held (speculative) reply the device never saw
+  };
   struct Turn {
     explicit Turn(boost::asio::any_io_executor ex) : done(ex), confirmed(ex) {}
     std::uint64_t id = 0;
@@ -127,6 +106,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
     TurnRequest req;
     boost::asio::cancellation_signal cancel;
     bool cancelled = false;
+    bool ended = false;  // end_reply() ran: a reply ends once
     std::string reply;  // the answer text of the current LLM round
     std::size_t played_before_round = 0;  // segments heard before this round's text
     core::Event done;   // the turn coroutine has finished
@@ -161,8 +141,11 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   boost::asio::awaitable<void> wait_confirmed(Turn& t);
   void on_detect(const std::string& text);
   void start_turn(TurnRequest req);
-  // Stops the current turn at once (barge-in/abort/close); true if there was one.
-  bool cancel_turn(std::string_view why, bool send_stop);
+  // Stops the current turn at once (barge-in/abort/close); true if the device saw it
+  // (a held reply is discarded silently).
+  bool cancel_turn(std::string_view why, ReplyEnd how = ReplyEnd::interrupted);
+  // Replying (conversation_reply.cpp): the turn's coroutine, the LLM and tool loop, the
+  // system prompt, the end of the reply and its history record.
   boost::asio::awaitable<void> run_turn(std::shared_ptr<Turn> turn, std::shared_ptr<Turn> previous);
   boost::asio::awaitable<void> answer(Turn& turn);
   boost::asio::awaitable<void> speak_text(Turn& turn);
@@ -172,10 +155,15 @@ class Conversation : public session::Conversation, public tools::SessionActions 
                                               SpeechQueue& speech);
   Listener& listener();
   Speaker& speaker();
-  void connect_tool_sources();
+  // The manager wants this device's audio in its chat reports (chat_history_conf 2).
+  static bool reports_audio(const VoiceServices& svc, const VoiceProfile& profile);
   // The turn goes to the chat history (finished or interrupted).
   void record_turn(Turn& turn, bool interrupted);
-  void finish_turn(Turn& turn);
+  // The one end of every reply, however it ended: tts stop once (none for a held reply
+  // or a closing session), the dialogue and the chat history, the device's state, then
+  // the session's close-after-reply (close_if_asked) and the turn's own close_after.
+  // Cancels the turn's coroutine when it was cut short. A second call does nothing.
+  void end_reply(Turn& turn, ReplyEnd how, std::string_view why = {});
   // At the end of a reply, however it ended: closes the session when
   // close_session_after_reply() asked for it; true when it did.
   bool close_if_asked();
@@ -213,12 +201,7 @@ class Conversation : public session::Conversation, public tools::SessionActions 
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<Speaker> speaker_;
   Dialogue dialogue_;
-  tools::ToolRegistry registry_;
-  tools::IotThings iot_;
-  std::size_t iot_tools_logged_ = 0;
-  DeviceMcp device_mcp_;
-  std::unique_ptr<tools::mcp::McpEndpointClient> endpoint_;
-  std::shared_ptr<void> hub_subscription_;
+  SessionTools tools_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for callbacks posted from other loops
   bool memory_requested_ = false;
   std::string memory_;  // what the device's memory recalls, for the system prompt
