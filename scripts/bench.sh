@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the performance report (the method is in bench/README.md).
 #
-#   scripts/bench.sh BUILD_DIR [--quick] [--only idle,single,single-nospec,pause,active,active-nospec,barge-in,hello-rate,sentence-long,dual-stream,stream-asr]
+#   scripts/bench.sh BUILD_DIR [--quick] [--only idle,idle-mqtt,single,single-nospec,pause,active,active-mqtt,active-nospec,barge-in,hello-rate,sentence-long,dual-stream,stream-asr]
 #                    [--perf] [--keep] [--extra-config FILE]
 #
 # Starts the fake OpenAI providers (fixed latencies) and, for each scenario, a fresh
@@ -231,6 +231,22 @@ fi
 "$BIN/xiaozhi-server" --check-config -c "$RUN/server.yaml" >/dev/null 2>"$RUN/check-config.log" ||
   { echo "bench: the generated configuration is refused:" >&2; cat "$RUN/check-config.log" >&2; exit 1; }
 
+# The *-mqtt scenarios: the same server serving MQTT + UDP itself (server.mqtt), its OTA
+# answer handing each device signed credentials; the devices log in over plain MQTT.
+if want idle-mqtt || want active-mqtt; then
+  MQTT_PORT=$(free_port)
+  while [[ $MQTT_PORT == "$WS_PORT" || $MQTT_PORT == "$HTTP_PORT" ]]; do MQTT_PORT=$(free_port); done
+  UDP_PORT=$(shuf -i 30001-40000 -n 1)
+  awk -v mqtt="$MQTT_PORT" -v udp="$UDP_PORT" '{ print } /^  vision_explain: / {
+      print "  mqtt_signature_key: bench-mqtt-signature-key"; print "  mqtt:"; print "    enabled: true";
+      print "    port: " mqtt; print "    udp_port: " udp; print "    public_host: 127.0.0.1"; print "    ota_tls: false" }' \
+    "$RUN/server.yaml" >"$RUN/server-mqtt.yaml"
+  grep -q '^    enabled: true$' "$RUN/server-mqtt.yaml" ||
+    { echo "bench: could not turn MQTT on in server-mqtt.yaml" >&2; exit 1; }
+  "$BIN/xiaozhi-server" --check-config -c "$RUN/server-mqtt.yaml" >/dev/null 2>"$RUN/check-mqtt.log" ||
+    { echo "bench: the generated configuration server-mqtt.yaml is refused:" >&2; cat "$RUN/check-mqtt.log" >&2; exit 1; }
+fi
+
 # The same server without speculative replies, for the *-nospec scenarios.
 sed -e "s#^    speculative_silence_ms: $SPECULATIVE_MS\$#    speculative_silence_ms: 0#" "$RUN/server.yaml" >"$RUN/server-nospec.yaml"
 grep -q '^    speculative_silence_ms: 0$' "$RUN/server-nospec.yaml" ||
@@ -354,6 +370,13 @@ run_scenario single 1 --mode active --devices 1 --rate 1 --turns "$SINGLE_TURNS"
 run_scenario pause 1 --mode active --devices 1 --rate 1 --turns "$SINGLE_TURNS" \
   --say "What is the weather|like in Paris today?" --pause 150 "${TURN[@]}" "${OTA[@]}"
 run_scenario active 1 --mode active --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_RATE" \
+  --turns "$ACTIVE_TURNS" "${TURN[@]}" "${OTA[@]}"
+# The same two over MQTT + UDP: idle-mqtt devices hold only their MQTT login (no hello),
+# the firmware's resting state on that transport; active-mqtt talks as active does.
+SERVER_CONFIG=$RUN/server-mqtt.yaml
+run_scenario idle-mqtt "$IDLE_SIMS" --mode idle --transport mqtt --devices $((IDLE_DEVICES / IDLE_SIMS)) \
+  --rate $((IDLE_RATE / IDLE_SIMS)) --hold "$IDLE_HOLD" "${OTA[@]}"
+run_scenario active-mqtt 1 --mode active --transport mqtt --devices "$ACTIVE_DEVICES" --rate "$ACTIVE_RATE" \
   --turns "$ACTIVE_TURNS" "${TURN[@]}" "${OTA[@]}"
 # The same two without speculative replies (end of speech → first audio, on and off).
 SERVER_CONFIG=$RUN/server-nospec.yaml

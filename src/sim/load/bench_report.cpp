@@ -241,14 +241,18 @@ struct Scenario {
 bool talking(const std::string& name) {
   return name == "active" || name == "barge-in" || name == "sentence-long" || name == "dual-stream" ||
          name == "active-nospec" || name == "single" || name == "single-nospec" || name == "pause" ||
-         name == "stream-asr";
+         name == "stream-asr" || name == "active-mqtt";
 }
+
+// Scenarios whose devices only hold their connection until released (the MQTT one holds
+// just its login, no conversation).
+bool idling(const std::string& name) { return name == "idle" || name == "idle-mqtt"; }
 
 Window window_for(const std::string& name, const Json& t) {
   auto at = [&](const char* k) { return get_ms(t, k); };
   const double start = at("started_ms").value_or(0);
   const double end = at("finished_ms").value_or(start);
-  if (name == "idle" && at("all_settled_ms") && at("released_ms")) return {*at("all_settled_ms"), *at("released_ms")};
+  if (idling(name) && at("all_settled_ms") && at("released_ms")) return {*at("all_settled_ms"), *at("released_ms")};
   if (talking(name) && at("ramp_done_ms") && at("first_done_ms") &&
       *at("first_done_ms") > *at("ramp_done_ms"))
     return {*at("ramp_done_ms"), *at("first_done_ms")};
@@ -304,7 +308,7 @@ void compute_figures(Scenario& sc, const fs::path& dir, double tck, int cpus) {
 
   const auto& c = sc.m.counts;
   const double hello_ok = c.value("hello_ok", 0.0);
-  if (sc.name == "idle") {
+  if (idling(sc.name)) {
     const double held = c.value("held_at_release", 0.0);
     f["connections_held"] = held;
     if (base && rss_med && held > 0) f["rss_per_connection_kib"] = (*rss_med - *base) / held;
@@ -598,8 +602,8 @@ BenchReport build_bench_report(const fs::path& run_dir) {
   const int cpus = meta.value("cpus", 2);
 
   std::vector<std::string> names;
-  for (const char* n : {"idle", "single", "single-nospec", "pause", "active", "active-nospec", "barge-in", "hello-rate",
-                        "sentence-long", "dual-stream", "stream-asr"})
+  for (const char* n : {"idle", "idle-mqtt", "single", "single-nospec", "pause", "active", "active-mqtt", "active-nospec",
+                        "barge-in", "hello-rate", "sentence-long", "dual-stream", "stream-asr"})
     if (fs::is_directory(run_dir / n)) names.emplace_back(n);
   std::vector<std::string> others;
   for (const auto& e : fs::directory_iterator(run_dir)) {

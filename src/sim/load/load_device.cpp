@@ -11,9 +11,13 @@
 #include <boost/url/url.hpp>
 
 #include "net/http_client.h"
+#include "net/mqtt_client.h"
+#include "net/udp_audio_client.h"
 #include "net/websocket.h"
 #include "protocol/audio_framing.h"
 #include "protocol/json_text.h"
+#include "protocol/udp_packet.h"
+#include "sim/mqtt_sim_device.h"
 #include "sim/ota_check.h"
 
 namespace xz::sim {
@@ -74,19 +78,29 @@ LoadDevice::LoadDevice(LoadLoop& loop, std::size_t index, DeviceEvents events)
 
 LoadDevice::~LoadDevice() {
   if (ws_) ws_->abort();
+  if (mqtt_) mqtt_->abort();
+  udp_.reset();
   --loop_.alive;
 }
 
-bool LoadDevice::connected() const { return ws_ && ws_->is_open() && !reader_done_; }
+bool LoadDevice::connected() const {
+  if (mqtt_) return mqtt_->is_open() && !reader_done_;
+  return ws_ && ws_->is_open() && !reader_done_;
+}
 
 void LoadDevice::send_json(const Json& j) {
-  if (ws_) ws_->send_text(j.dump());
+  if (mqtt_)
+    mqtt_->publish(publish_topic_, j.dump());
+  else if (ws_)
+    ws_->send_text(j.dump());
 }
 
 void LoadDevice::hang_up() {
   hanging_up_ = true;
   mic_on_ = false;
   if (ws_) ws_->abort();  // the firmware drops the TCP connection without a close frame
+  if (mqtt_) mqtt_->abort();
+  udp_.reset();
 }
 
 asio::awaitable<void> LoadDevice::run(std::shared_ptr<LoadDevice> self) {
@@ -125,6 +139,7 @@ asio::awaitable<void> LoadDevice::run(std::shared_ptr<LoadDevice> self) {
 asio::awaitable<bool> LoadDevice::connect() {
   auto& m = loop_.metrics;
   const auto& o = loop_.opts;
+  Json ota_body;
   if (!o.ota_url.empty()) {
     const auto t0 = Clock::now();
     try {
@@ -135,6 +150,7 @@ asio::awaitable<bool> LoadDevice::connect() {
       auto answer = co_await check_ota(*loop_.http, std::move(url), profile);
       if (answer.status == 200) {
         m.ota_ms.add(ms_between(t0, Clock::now()));
+        ota_body = answer.body;
         if (auto ws = answer.body.find("websocket"); ws != answer.body.end() && ws->is_object())
           token_ = ws->value("token", std::string());
       } else {
@@ -144,6 +160,8 @@ asio::awaitable<bool> LoadDevice::connect() {
       ++m.ota_failed;  // the firmware goes on with the server it knows
     }
   }
+
+  if (o.transport == LoadTransport::mqtt) co_return co_await connect_mqtt(ota_body);
 
   net::WsClientOptions wo;
   if (!token_.empty()) wo.headers["Authorization"] = "Bearer " + token_;
@@ -179,6 +197,83 @@ asio::awaitable<bool> LoadDevice::connect() {
   ++loop_.live;
   counted_live_ = true;
   co_return true;
+}
+
+asio::awaitable<bool> LoadDevice::connect_mqtt(const Json& ota_body) {
+  auto& m = loop_.metrics;
+  const auto& o = loop_.opts;
+  auto settings = ota_body.is_object() ? mqtt_settings_from_ota(ota_body) : std::nullopt;
+  if (!settings || settings->endpoint.empty()) {
+    ++m.connect_failed;  // no mqtt block: the firmware would fall back to WebSocket
+    co_return false;
+  }
+  publish_topic_ = settings->publish_topic;
+  // esp-mqtt as the firmware configures it (as MqttSimDevice::connect).
+  net::MqttClientOptions mo;
+  const std::string& ep = settings->endpoint;
+  auto colon = ep.rfind(':');
+  mo.host = colon == std::string::npos ? ep : ep.substr(0, colon);
+  mo.port = colon == std::string::npos ? 8883 : static_cast<std::uint16_t>(std::stoi(ep.substr(colon + 1)));
+  mo.tls = mo.port == 8883;
+  mo.client_id = settings->client_id;
+  mo.username = settings->username;
+  mo.password = settings->password;
+  mo.keep_alive_seconds = static_cast<std::uint16_t>(settings->keepalive);
+  mo.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kHelloTimeout);
+  const auto t0 = Clock::now();
+  try {
+    mqtt_ = co_await net::MqttClient::connect(std::move(mo));
+  } catch (const std::exception&) {
+    ++m.connect_failed;
+    co_return false;
+  }
+  m.connect_ms.add(ms_between(t0, Clock::now()));
+  reader_done_ = false;
+  asio::co_spawn(loop_.ex, mqtt_reader(shared_from_this(), mqtt_), asio::detached);
+
+  if (o.mode != LoadMode::idle) {
+    // MqttProtocol::GetHelloMessage(): version 3, transport udp.
+    hello_sent_ = Clock::now();
+    send_json({{"type", "hello"},
+               {"version", 3},
+               {"transport", "udp"},
+               {"features", {{"aec", false}, {"mcp", true}, {"glyph_push", false}}},
+               {"audio_params", {{"format", "opus"}, {"sample_rate", 16000}, {"channels", 1}, {"frame_duration", 60}}}});
+    if (!co_await wait_until(Until::hello, hello_sent_ + kHelloTimeout)) {
+      ++m.hello_timeouts;
+      co_return false;
+    }
+  }
+  // An idle MQTT device holds only its login: hello_ok then counts logged-in devices.
+  ++m.hello_ok;
+  ++loop_.live;
+  counted_live_ = true;
+  co_return true;
+}
+
+bool LoadDevice::open_udp(const Json& hello) {
+  if (hello.value("transport", Json()) != "udp") return false;
+  auto u = hello.find("udp");
+  if (u == hello.end() || !u->is_object()) return false;
+  auto server = u->find("server"), port = u->find("port"), key = u->find("key"), nonce = u->find("nonce");
+  if (server == u->end() || !server->is_string() || port == u->end() || !port->is_number_integer() ||
+      key == u->end() || !key->is_string() || nonce == u->end() || !nonce->is_string())
+    return false;
+  const auto p = port->get<long long>();
+  if (p < 1 || p > 65535) return false;
+  net::UdpAudioClientConfig cfg{server->get<std::string>(), static_cast<std::uint16_t>(p), key->get<std::string>(),
+                                nonce->get<std::string>()};
+  try {
+    std::weak_ptr<LoadDevice> weak = weak_from_this();
+    auto udp = std::make_unique<net::UdpAudioClient>(loop_.ex, cfg, [weak](protocol::UdpPacket) {
+      if (auto self = weak.lock()) self->on_binary();  // no decoder, as on WebSocket
+    });
+    udp->open();
+    udp_ = std::move(udp);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
 }
 
 asio::awaitable<void> LoadDevice::hold() {
@@ -283,13 +378,28 @@ asio::awaitable<void> LoadDevice::reader(std::shared_ptr<LoadDevice> self, std::
     else
       self->on_text(msg->data);
   }
-  if (ws == self->ws_) {
-    self->reader_done_ = true;
-    self->mic_on_ = false;
-    self->state_ = State::idle;
-    if (!self->hanging_up_) ++self->loop_.metrics.closed_by_server;
+  if (ws == self->ws_) self->reader_ended();
+  self->notify_.cancel();
+}
+
+asio::awaitable<void> LoadDevice::mqtt_reader(std::shared_ptr<LoadDevice> self, std::shared_ptr<net::MqttClient> mqtt) {
+  for (;;) {
+    auto msg = co_await mqtt->receive();
+    if (!msg) break;
+    self->on_text(msg->payload);
+  }
+  if (mqtt == self->mqtt_) {
+    self->udp_.reset();
+    self->reader_ended();
   }
   self->notify_.cancel();
+}
+
+void LoadDevice::reader_ended() {
+  reader_done_ = true;
+  mic_on_ = false;
+  state_ = State::idle;
+  if (!hanging_up_) ++loop_.metrics.closed_by_server;
 }
 
 asio::awaitable<void> LoadDevice::uplink(std::shared_ptr<LoadDevice> self, std::uint64_t generation) {
@@ -305,7 +415,12 @@ asio::awaitable<void> LoadDevice::uplink(std::shared_ptr<LoadDevice> self, std::
     if (generation != self->generation_ || !self->mic_on_ || !self->connected()) co_return;
     const auto now = Clock::now();
     m.uplink_lateness_ms.add(ms_between(due, now));
-    self->ws_->send_binary(protocol::encode_audio_frame(framing, clip.at(i), 0, 0));
+    if (self->mqtt_) {
+      if (!self->udp_) co_return;  // the server's goodbye closed the channel
+      self->udp_->send(clip.at(i), static_cast<std::uint32_t>(i * UplinkClip::kFrameMs));
+    } else {
+      self->ws_->send_binary(protocol::encode_audio_frame(framing, clip.at(i), 0, 0));
+    }
     ++m.uplink_packets;
     if (i == self->loop_.plan.eos_packet) self->turn_.eos_sent = now;
     if (i == self->loop_.plan.vad_packet) self->turn_.vad_sent = now;
@@ -341,11 +456,20 @@ void LoadDevice::on_text(const std::string& text) {
   const auto now = Clock::now();
   const std::string type = j.value("type", "");
   if (type == "hello") {
+    if (mqtt_ && (hello_at_ || !open_udp(j))) return;  // ParseServerHello refused it: the device times out
     if (!hello_at_) {
       hello_at_ = now;
       session_id_ = j.value("session_id", "");
       loop_.metrics.hello_ms.add(ms_between(hello_sent_, now));
       if (state_ == State::connecting) state_ = State::idle;
+      notify_.cancel();
+    }
+  } else if (type == "goodbye") {
+    // Current firmware closes the channel only for its own session id; MQTT stays.
+    if (udp_ && j.value("session_id", Json()) == session_id_) {
+      udp_.reset();
+      mic_on_ = false;
+      state_ = State::idle;
       notify_.cancel();
     }
   } else if (type == "mcp") {

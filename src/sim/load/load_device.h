@@ -23,6 +23,8 @@
 
 namespace xz::net {
 class HttpClient;
+class MqttClient;
+class UdpAudioClient;
 class WebSocket;
 }
 
@@ -83,6 +85,12 @@ class LoadDevice : public std::enable_shared_from_this<LoadDevice> {
   boost::asio::awaitable<void> hold();
   boost::asio::awaitable<bool> one_turn();
   static boost::asio::awaitable<void> reader(std::shared_ptr<LoadDevice> self, std::shared_ptr<net::WebSocket> ws);
+  // MQTT transport: every PUBLISH is a text message (the firmware subscribes to nothing).
+  static boost::asio::awaitable<void> mqtt_reader(std::shared_ptr<LoadDevice> self, std::shared_ptr<net::MqttClient> mqtt);
+  boost::asio::awaitable<bool> connect_mqtt(const nlohmann::json& ota_body);
+  // The hello's udp block, checked as ParseServerHello does; false = hello ignored.
+  bool open_udp(const nlohmann::json& hello);
+  void reader_ended();
   static boost::asio::awaitable<void> uplink(std::shared_ptr<LoadDevice> self, std::uint64_t generation);
   boost::asio::awaitable<bool> wait_until(Until what, Clock::time_point deadline);
   bool reached(Until what) const;
@@ -98,6 +106,9 @@ class LoadDevice : public std::enable_shared_from_this<LoadDevice> {
   DeviceEvents events_;
   std::string device_id_, client_id_, token_, session_id_;
   std::shared_ptr<net::WebSocket> ws_;
+  std::shared_ptr<net::MqttClient> mqtt_;       // MQTT transport
+  std::unique_ptr<net::UdpAudioClient> udp_;    // its conversation's audio channel
+  std::string publish_topic_ = "device-server";
   boost::asio::steady_timer notify_;
   bool reader_done_ = true, hanging_up_ = false, counted_live_ = false;
   enum class State { connecting, idle, listening, speaking } state_ = State::connecting;

@@ -147,6 +147,7 @@ Json process_usage() {
 Json options_json(const LoadOptions& o) {
   Json j = {{"mode", to_string(o.mode)},     {"devices", o.devices},      {"rate", o.rate},
             {"loops", o.loops},              {"url", o.url},              {"ota", !o.ota_url.empty()},
+            {"transport", o.transport == LoadTransport::mqtt ? "mqtt" : "websocket"},
             {"protocol", o.protocol_version}, {"spread_hosts", o.spread_hosts}, {"board_tools", o.board_tools}};
   if (o.mode == LoadMode::idle) {
     if (o.hold_each_s)

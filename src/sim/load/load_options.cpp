@@ -87,6 +87,9 @@ Scenario:
 Connection:
   --url URL              WebSocket URL (default ws://127.0.0.1:8000/xiaozhi/v1/)
   --ota URL              POST the firmware's OTA check before connecting (uses its token)
+  --transport T          websocket | mqtt (default websocket); mqtt logs in with the OTA
+                         answer's mqtt block (needs --ota), hello v3/udp, audio over UDP;
+                         idle mode then holds just the MQTT connection (no hello)
   --protocol N           binary protocol version 1, 2 or 3 (default 1)
   --spread-hosts N       device i connects to 127.0.0.(1 + i % N): more ephemeral ports
   --board-tools          MCP: list a rich board's tools too (two tools/list pages);
@@ -115,6 +118,7 @@ Output:
 
 std::optional<std::string> parse_load_options(const std::vector<std::string>& args, LoadOptions& o) {
   std::string mode = to_string(o.mode);
+  std::string transport = o.transport == LoadTransport::mqtt ? "mqtt" : "websocket";
   double hold_each = -1;
   std::map<std::string, Setter> with_value = {
       {"--mode", text(mode)},
@@ -124,6 +128,7 @@ std::optional<std::string> parse_load_options(const std::vector<std::string>& ar
       {"--loops", integer(o.loops, 1, 64)},
       {"--url", text(o.url)},
       {"--ota", text(o.ota_url)},
+      {"--transport", text(transport)},
       {"--protocol", integer(o.protocol_version, 1, 3)},
       {"--spread-hosts", integer(o.spread_hosts, 1, 254)},
       {"--hold", number(o.hold_s, 0, 86'400)},
@@ -160,6 +165,14 @@ std::optional<std::string> parse_load_options(const std::vector<std::string>& ar
     o.mode = LoadMode::barge_in;
   } else {
     return "--mode: '" + mode + "' is not idle, active or barge-in";
+  }
+  if (transport == "websocket") {
+    o.transport = LoadTransport::websocket;
+  } else if (transport == "mqtt") {
+    o.transport = LoadTransport::mqtt;
+    if (o.ota_url.empty()) return "--transport mqtt needs --ota (the MQTT credentials come from the OTA answer)";
+  } else {
+    return "--transport: '" + transport + "' is not websocket or mqtt";
   }
   if (hold_each >= 0) o.hold_each_s = hold_each;
   if (o.utterance.find_first_not_of(" \t") == std::string::npos) return "--say: the utterance is empty";

@@ -17,11 +17,17 @@ enum class LoadMode {
 
 std::string to_string(LoadMode m);
 
+enum class LoadTransport {
+  websocket,  // the WebSocket URL, hello version 1-3
+  mqtt        // the OTA answer's `mqtt` block: MQTT login, hello v3/udp, audio over UDP (needs --ota)
+};
+
 struct LoadOptions {
   LoadMode mode = LoadMode::idle;
   std::string label;  // scenario name carried into the report
   std::string url = "ws://127.0.0.1:8000/xiaozhi/v1/";
   std::string ota_url;  // "" = no OTA check before connecting
+  LoadTransport transport = LoadTransport::websocket;
   int protocol_version = 1;
   std::size_t devices = 10;
   double rate = 100;        // device arrivals per second; 0 = all at once
