@@ -22,6 +22,20 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 }
 }  // namespace
 
+std::optional<net::UdpAudioClientConfig> udp_channel_from_hello(const Json& hello) {
+  if (hello.value("transport", Json()) != "udp") return std::nullopt;
+  auto u = hello.find("udp");
+  if (u == hello.end() || !u->is_object()) return std::nullopt;
+  auto server = u->find("server"), port = u->find("port"), key = u->find("key"), nonce = u->find("nonce");
+  if (server == u->end() || !server->is_string() || port == u->end() || !port->is_number_integer() ||
+      key == u->end() || !key->is_string() || nonce == u->end() || !nonce->is_string())
+    return std::nullopt;
+  const auto p = port->get<long long>();
+  if (p < 1 || p > 65535) return std::nullopt;
+  return net::UdpAudioClientConfig{server->get<std::string>(), static_cast<std::uint16_t>(p),
+                                   key->get<std::string>(), nonce->get<std::string>()};
+}
+
 std::optional<MqttSettings> mqtt_settings_from_ota(const Json& ota) {
   auto m = ota.find("mqtt");
   if (m == ota.end() || !m->is_object()) return std::nullopt;
@@ -107,20 +121,11 @@ void MqttSimDevice::goodbye() {
 }
 
 bool MqttSimDevice::open_channel(const Json& hello) {
-  if (hello.value("transport", Json()) != "udp") return false;
-  auto u = hello.find("udp");
-  if (u == hello.end() || !u->is_object()) return false;
-  auto server = u->find("server"), port = u->find("port"), key = u->find("key"), nonce = u->find("nonce");
-  if (server == u->end() || !server->is_string() || port == u->end() || !port->is_number_integer() ||
-      key == u->end() || !key->is_string() || nonce == u->end() || !nonce->is_string())
-    return false;
-  const auto p = port->get<long long>();
-  if (p < 1 || p > 65535) return false;
-  net::UdpAudioClientConfig cfg{server->get<std::string>(), static_cast<std::uint16_t>(p), key->get<std::string>(),
-                                nonce->get<std::string>()};
+  auto cfg = udp_channel_from_hello(hello);
+  if (!cfg) return false;
   try {
     std::weak_ptr<bool> alive = alive_;
-    auto udp = std::make_unique<net::UdpAudioClient>(ex_, cfg, [this, alive](protocol::UdpPacket packet) {
+    auto udp = std::make_unique<net::UdpAudioClient>(ex_, *cfg, [this, alive](protocol::UdpPacket packet) {
       if (alive.lock()) on_audio(packet.opus);
     });
     udp->open();

@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "net/udp_audio_client.h"
 #include "sim/sim_device.h"
 
 namespace xz::net {
@@ -35,6 +36,10 @@ struct MqttSettings {
 };
 // The block of an OTA answer; nullopt when it has none (the firmware then uses WebSocket).
 std::optional<MqttSettings> mqtt_settings_from_ota(const Json& ota);
+// The UDP channel a server hello opens, checked as the firmware's ParseServerHello checks
+// it (transport "udp"; udp.server, port 1-65535, key and nonce strings); nullopt for a
+// hello the firmware would ignore (and then time out). Hex is checked when the channel opens.
+std::optional<net::UdpAudioClientConfig> udp_channel_from_hello(const Json& hello);
 
 struct MqttConnectOptions {
   MqttSettings mqtt;

@@ -16,6 +16,7 @@
 #include "protocol/udp_packet.h"
 #include "protocol/uplink_opus_check.h"
 #include "sim/mqtt_sim_device.h"
+#include "sim/ota_check.h"
 #include "support/child_process.h"
 #include "support/fake_openai.h"
 #include "support/speech.h"
@@ -131,7 +132,15 @@ TEST(MqttDevice, SpokenTurnBargeInGoodbyeIdlePushAndASecondConversation) {
     MqttSimDevice dev(ex);
     xz::net::HttpClient http;
     const std::string id = dev.profile().device_id;
-    co_await dev.connect(mqtt_options(ports, dev));
+    // OTA -> MQTT: the device logs in with what the OTA answer hands it, as the firmware does.
+    auto ota = co_await xz::sim::check_ota(http, server.http_url("/xiaozhi/ota/"), dev.profile());
+    auto issued = xz::sim::mqtt_settings_from_ota(ota.body);
+    EXPECT_TRUE(issued.has_value()) << "no mqtt block in the OTA answer: " << ota.body.dump();
+    if (!issued) co_return;
+    EXPECT_EQ(issued->endpoint, "127.0.0.1:" + std::to_string(ports.mqtt));
+    MqttConnectOptions issued_options;
+    issued_options.mqtt = *issued;
+    co_await dev.connect(issued_options);
 
     // The server hello as §4.2 has it; the simulator took it (its checks passed).
     auto hello = co_await dev.wait_hello(5s);

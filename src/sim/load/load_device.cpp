@@ -252,20 +252,11 @@ asio::awaitable<bool> LoadDevice::connect_mqtt(const Json& ota_body) {
 }
 
 bool LoadDevice::open_udp(const Json& hello) {
-  if (hello.value("transport", Json()) != "udp") return false;
-  auto u = hello.find("udp");
-  if (u == hello.end() || !u->is_object()) return false;
-  auto server = u->find("server"), port = u->find("port"), key = u->find("key"), nonce = u->find("nonce");
-  if (server == u->end() || !server->is_string() || port == u->end() || !port->is_number_integer() ||
-      key == u->end() || !key->is_string() || nonce == u->end() || !nonce->is_string())
-    return false;
-  const auto p = port->get<long long>();
-  if (p < 1 || p > 65535) return false;
-  net::UdpAudioClientConfig cfg{server->get<std::string>(), static_cast<std::uint16_t>(p), key->get<std::string>(),
-                                nonce->get<std::string>()};
+  auto cfg = udp_channel_from_hello(hello);
+  if (!cfg) return false;
   try {
     std::weak_ptr<LoadDevice> weak = weak_from_this();
-    auto udp = std::make_unique<net::UdpAudioClient>(loop_.ex, cfg, [weak](protocol::UdpPacket) {
+    auto udp = std::make_unique<net::UdpAudioClient>(loop_.ex, *cfg, [weak](protocol::UdpPacket) {
       if (auto self = weak.lock()) self->on_binary();  // no decoder, as on WebSocket
     });
     udp->open();
