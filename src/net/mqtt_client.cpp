@@ -257,6 +257,8 @@ asio::awaitable<std::shared_ptr<MqttClient>> MqttClient::connect(MqttClientOptio
   if (rec) throw fail("cannot resolve: " + rec.message());
   auto [cec, ep] = co_await asio::async_connect(c->lowest(), endpoints, asio::as_tuple(asio::use_awaitable));
   if (cec) throw fail("cannot connect: " + cec.message());
+  error_code nec;  // the firmware's small messages must not wait for delayed ACKs (Nagle)
+  c->lowest().set_option(tcp::no_delay(true), nec);
   if (c->tls) {
     auto [hec] = co_await c->tls->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
     if (hec) throw fail("TLS handshake failed: " + hec.message());

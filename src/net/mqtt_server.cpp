@@ -552,6 +552,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<MqttServer::Impl> impl,
     error_code pec;
     const auto peer = socket.remote_endpoint(pec);
     if (pec) continue;
+    // Without it Nagle holds a PUBLISH written right after another (tts start after stt)
+    // until the device's delayed ACK, ~40 ms: long enough for UDP audio to overtake it.
+    socket.set_option(tcp::no_delay(true), pec);
     std::shared_ptr<void> slot;
     if (impl->opts.limiter) {
       auto admission = impl->opts.limiter->admit(peer.address());
